@@ -1,0 +1,57 @@
+package dev.amalgam.registry;
+
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.GitAPIException;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+
+/**
+ * First-start set-up of the data directory: folders, the registry signing key, the bare ledger
+ * repository and the initial admin token (written to {@code keys/admin.token}, mode 0600).
+ */
+@ApplicationScoped
+public class Bootstrap {
+    private static final Logger LOG = Logger.getLogger(Bootstrap.class);
+    public static final String ADMIN = "admin";
+    public static final String ADMIN_TOKEN_FILE = "admin.token";
+
+    @Inject
+    RegistryConfig config;
+
+    @Inject
+    PrincipalService principals;
+
+    void onStart(@Observes StartupEvent ev) throws IOException {
+        ServerSettings s = config.settings();
+        DataDirectory.prepare(s);
+        if (RegistryKeys.ensureSigningKey(s.keysDir())) {
+            LOG.infof("Created the registry signing key %s", s.keysDir().resolve(RegistryKeys.SIGNING_KEY));
+        }
+        initLedger(s.ledgerDir());
+        if (!principals.exists(ADMIN)) {
+            var created = principals.create(ADMIN, EnumSet.of(Role.ADMIN), "bootstrap");
+            Path tokenFile = s.keysDir().resolve(ADMIN_TOKEN_FILE);
+            DataDirectory.writeSecret(tokenFile, (created.token() + "\n").getBytes(StandardCharsets.US_ASCII));
+            LOG.infof("Created the admin principal; its token is in %s (mode 0600)", tokenFile);
+        }
+        LOG.infof("Amalgam data directory %s, database %s", s.dataDir(), s.dbKind().id());
+    }
+
+    private static void initLedger(Path dir) throws IOException {
+        if (Files.exists(dir.resolve("HEAD"))) return;
+        try (Git ignored = Git.init().setBare(true).setInitialBranch("main").setGitDir(dir.toFile()).call()) {
+            LOG.infof("Created the ledger repository %s", dir);
+        } catch (GitAPIException e) {
+            throw new IOException("cannot create the ledger repository " + dir + ": " + e.getMessage(), e);
+        }
+    }
+}
