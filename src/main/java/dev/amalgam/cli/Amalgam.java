@@ -16,6 +16,7 @@ import dev.amalgam.BuildInfo;
         description = "Audited, provenance-tracking registry for merged models.",
         subcommands = {
                 ServeCommand.class,
+                TokenCommand.class,
                 CommandLine.HelpCommand.class
         },
         footer = {"", "The launcher also runs the test suite: ./amalgam test"})

@@ -1,17 +1,109 @@
 package dev.amalgam.cli;
 
+import dev.amalgam.registry.DataDirectory;
+import dev.amalgam.registry.ServerSettings;
 import io.quarkus.runtime.Quarkus;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.sql.Connection;
+import java.sql.Driver;
+import java.sql.SQLException;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 
-/** {@code amalgam serve}: boots the Quarkus registry server. */
+/**
+ * {@code amalgam serve}: checks the configuration (data directory, database, port) and only then
+ * boots the Quarkus server, so a bad setting gives one clear line instead of a stack trace.
+ */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Start the registry server (embedded defaults: ./amalgam-data, port 8080).")
+        description = {"Start the registry server.",
+                "Defaults: data in ./amalgam-data (AMALGAM_DATA), H2 database inside it,"
+                        + " port 8080 (AMALGAM_PORT). PostgreSQL: AMALGAM_DB_URL=jdbc:postgresql://HOST:5432/DB"
+                        + " with AMALGAM_DB_USER / AMALGAM_DB_PASSWORD."})
 final class ServeCommand implements Callable<Integer> {
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Data directory (default: $AMALGAM_DATA or ./amalgam-data).")
+    String data;
+
+    @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default: $AMALGAM_PORT or 8080).")
+    Integer port;
+
     @Override
     public Integer call() {
+        if (data != null) System.setProperty("amalgam.data", data);
+        if (port != null) System.setProperty("quarkus.http.port", Integer.toString(port));
+        ServerSettings settings;
+        try {
+            settings = ServerSettings.fromEnvironment();
+            DataDirectory.prepare(settings);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new CliException(e.getMessage());
+        }
+        checkDatabase(settings);
+        checkPort(effectivePort());
         Quarkus.run();
         return 0;
+    }
+
+    private int effectivePort() {
+        if (port != null) return port;
+        String env = System.getenv("AMALGAM_PORT");
+        if (env == null || env.isBlank()) return 8080;
+        try {
+            int p = Integer.parseInt(env.trim());
+            if (p < 0 || p > 65535) throw new NumberFormatException();
+            return p;
+        } catch (NumberFormatException e) {
+            throw new CliException("AMALGAM_PORT must be a port number (0-65535), not '" + env + "'");
+        }
+    }
+
+    private static void checkPort(int p) {
+        if (p == 0) return;
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress(p));
+        } catch (IOException e) {
+            throw new CliException("port " + p + " is already in use (another amalgam serve?);"
+                    + " set AMALGAM_PORT or --port");
+        }
+    }
+
+    /** Opens and closes one connection, so a wrong URL, password or a locked H2 file is reported clearly. */
+    static void checkDatabase(ServerSettings s) {
+        Properties props = new Properties();
+        if (s.dbUser() != null) props.setProperty("user", s.dbUser());
+        if (s.dbPassword() != null) props.setProperty("password", s.dbPassword());
+        Driver driver;
+        if (s.dbKind() == ServerSettings.DatabaseKind.POSTGRESQL) {
+            props.setProperty("connectTimeout", "5");
+            props.setProperty("loginTimeout", "5");
+            driver = new org.postgresql.Driver();
+        } else {
+            driver = new org.h2.Driver();
+        }
+        try (Connection c = driver.connect(s.jdbcUrl(), props)) {
+            if (c == null) throw new CliException("database URL not accepted by the driver: " + s.jdbcUrl());
+        } catch (SQLException e) {
+            String hint = s.dbKind() == ServerSettings.DatabaseKind.H2
+                    ? " (is another amalgam serve using " + s.dataDir() + "?)" : "";
+            throw new CliException("cannot open the database " + redact(s.jdbcUrl()) + ": "
+                    + firstLine(e.getMessage()) + hint);
+        }
+    }
+
+    private static String firstLine(String m) {
+        if (m == null) return "unknown error";
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+
+    /** Drops a password given inside the URL. */
+    static String redact(String url) {
+        return url.replaceAll("(?i)(password=)[^&;]*", "$1***");
     }
 }

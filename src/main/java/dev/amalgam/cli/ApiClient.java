@@ -1,0 +1,116 @@
+package dev.amalgam.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The CLI's way to a running registry: JSON over HTTP with the caller's bearer token. Refusals
+ * (problem+json) become one-line {@link CliException}s carrying the server's reasons.
+ */
+final class ApiClient {
+    static final ObjectMapper JSON = new ObjectMapper();
+    private final URI base;
+    private final String token;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+    ApiClient(URI base, String token) {
+        this.base = base;
+        this.token = token;
+    }
+
+    /** Server from --server, else AMALGAM_SERVER, else localhost:8080; token from AMALGAM_TOKEN or the local admin token. */
+    static ApiClient fromEnvironment(String server) {
+        String url = server != null ? server : envOr("AMALGAM_SERVER", "http://localhost:" + envOr("AMALGAM_PORT", "8080"));
+        URI uri;
+        try {
+            uri = URI.create(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
+            if (uri.getScheme() == null || !uri.getScheme().startsWith("http")) throw new IllegalArgumentException();
+        } catch (IllegalArgumentException e) {
+            throw new CliException(CliException.UNUSABLE, "invalid server URL '" + url + "' (expected http://HOST:PORT)");
+        }
+        return new ApiClient(uri, token());
+    }
+
+    private static String token() {
+        String t = System.getenv("AMALGAM_TOKEN");
+        if (t != null && !t.isBlank()) return t.trim();
+        Path local = Path.of(envOr("AMALGAM_DATA", "amalgam-data"), "keys", "admin.token");
+        try {
+            if (Files.isReadable(local)) return Files.readString(local).trim();
+        } catch (IOException e) {
+            // fall through: no token
+        }
+        throw new CliException(CliException.UNUSABLE,
+                "no API token: set AMALGAM_TOKEN (an admin's first token is in <data dir>/keys/admin.token)");
+    }
+
+    private static String envOr(String name, String def) {
+        String v = System.getenv(name);
+        return v == null || v.isBlank() ? def : v;
+    }
+
+    JsonNode get(String path) {
+        return send(request(path).GET().build());
+    }
+
+    JsonNode post(String path, Object body) {
+        try {
+            return send(request(path).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))).build());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    JsonNode delete(String path) {
+        return send(request(path).DELETE().build());
+    }
+
+    private HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofMinutes(5))
+                .header("Authorization", "Bearer " + token).header("Accept", "application/json");
+    }
+
+    private JsonNode send(HttpRequest req) {
+        HttpResponse<byte[]> resp;
+        try {
+            resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (ConnectException e) {
+            throw new CliException("cannot reach the registry at " + base + " (is `amalgam serve` running?)");
+        } catch (IOException e) {
+            throw new CliException("request to " + base + " failed: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException("interrupted");
+        }
+        JsonNode body = parse(resp.body());
+        if (resp.statusCode() >= 400) {
+            StringBuilder msg = new StringBuilder("registry refused (" + resp.statusCode() + ")");
+            if (body != null && body.hasNonNull("detail")) msg.append(": ").append(body.get("detail").asText());
+            if (body != null && body.has("errors")) {
+                for (JsonNode e : body.get("errors")) msg.append("\n  - ").append(e.asText());
+            }
+            throw new CliException(msg.toString());
+        }
+        return body;
+    }
+
+    private static JsonNode parse(byte[] b) {
+        if (b == null || b.length == 0) return null;
+        try {
+            return JSON.readTree(b);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}

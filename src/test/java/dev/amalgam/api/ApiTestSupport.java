@@ -1,0 +1,31 @@
+package dev.amalgam.api;
+
+import dev.amalgam.registry.PrincipalService;
+import dev.amalgam.registry.Role;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.UUID;
+
+/** Tokens for end-to-end tests: the bootstrap admin token, and fresh principals with given roles. */
+public final class ApiTestSupport {
+    private ApiTestSupport() {
+    }
+
+    public static String adminToken(Path dataDir) {
+        try {
+            return Files.readString(dataDir.resolve("keys").resolve("admin.token")).trim();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Creates a principal with a unique name and the given role; returns its token. */
+    public static String tokenWithRole(PrincipalService principals, Role role) {
+        String name = role.id() + "-" + UUID.randomUUID().toString().substring(0, 8);
+        return principals.create(name, EnumSet.of(role), "test").token();
+    }
+}

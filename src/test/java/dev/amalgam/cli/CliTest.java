@@ -1,0 +1,103 @@
+package dev.amalgam.cli;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The CLI in-process: help, version, and serve's pre-flight checks (which never boot Quarkus). */
+class CliTest {
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        CommandLine cl = Amalgam.newCommandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        return cl.execute(args);
+    }
+
+    @AfterEach
+    void clearProperties() {
+        System.clearProperty("amalgam.data");
+        System.clearProperty("amalgam.db.url");
+        System.clearProperty("quarkus.http.port");
+    }
+
+    @Test
+    void helpListsEveryCommand() {
+        assertEquals(0, run("--help"));
+        CommandLine root = Amalgam.newCommandLine();
+        for (String name : root.getSubcommands().keySet()) {
+            assertTrue(out.toString().contains(name), "help lists " + name);
+        }
+        assertTrue(root.getSubcommands().containsKey("serve"));
+        assertTrue(root.getSubcommands().containsKey("token"));
+    }
+
+    @Test
+    void versionPrintsVersionAndCommit() {
+        assertEquals(0, run("--version"));
+        assertTrue(out.toString().matches("(?s)amalgam \\S+ \\(commit \\S+\\).*"), out.toString());
+    }
+
+    @Test
+    void unknownCommandIsAUsageError() {
+        assertEquals(2, run("frobnicate"));
+        assertTrue(err.toString().contains("frobnicate"));
+    }
+
+    @Test
+    void serveRefusesAnUnwritableDataDirectoryInOneLine() {
+        int code = run("serve", "--data", "/proc/amalgam-data-test");
+        assertEquals(1, code);
+        assertOneLine("data directory /proc/amalgam-data-test");
+    }
+
+    @Test
+    void serveRefusesADataDirectoryThatIsAFile(@TempDir Path tmp) throws Exception {
+        Path file = Files.writeString(tmp.resolve("not-a-dir"), "x");
+        assertEquals(1, run("serve", "--data", file.toString()));
+        assertOneLine("not a directory");
+    }
+
+    @Test
+    void serveRefusesAnUnreachableDatabaseInOneLine(@TempDir Path tmp) {
+        System.setProperty("amalgam.db.url", "jdbc:postgresql://127.0.0.1:1/nothing");
+        assertEquals(1, run("serve", "--data", tmp.toString()));
+        assertOneLine("cannot open the database jdbc:postgresql://127.0.0.1:1/nothing");
+    }
+
+    @Test
+    void serveRefusesAnUnsupportedDatabaseUrl(@TempDir Path tmp) {
+        System.setProperty("amalgam.db.url", "jdbc:oracle:thin:@x");
+        assertEquals(1, run("serve", "--data", tmp.toString()));
+        assertOneLine("unsupported database URL");
+    }
+
+    @Test
+    void tokenCommandWithoutServerSaysSoInOneLine() {
+        // nothing listens on port 1
+        int code = run("token", "list", "--server", "http://127.0.0.1:1");
+        assertTrue(code == 1 || code == 2, "exit " + code);
+        String e = err.toString().strip();
+        assertFalse(e.contains("\n"), e);
+        assertTrue(e.startsWith("amalgam: "), e);
+    }
+
+    private void assertOneLine(String expected) {
+        String e = err.toString().strip();
+        assertFalse(e.contains("\n"), "one line, got: " + e);
+        assertTrue(e.startsWith("amalgam: ") && e.contains(expected), e);
+        assertFalse(e.contains("Exception"), e);
+    }
+}
