@@ -25,6 +25,7 @@ import java.util.concurrent.Callable;
                         + " port 8080 (AMALGAM_PORT). PostgreSQL: AMALGAM_DB_URL=jdbc:postgresql://HOST:5432/DB"
                         + " with AMALGAM_DB_USER / AMALGAM_DB_PASSWORD."})
 final class ServeCommand implements Callable<Integer> {
+    private static final int H2_DATABASE_IN_USE = 90020;
 
     @Option(names = "--data", paramLabel = "DIR", description = "Data directory (default: $AMALGAM_DATA or ./amalgam-data).")
     String data;
@@ -43,8 +44,8 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new CliException(e.getMessage());
         }
-        checkDatabase(settings);
         checkPort(effectivePort());
+        checkDatabase(settings);
         Quarkus.run();
         return 0;
     }
@@ -89,10 +90,12 @@ final class ServeCommand implements Callable<Integer> {
         try (Connection c = driver.connect(s.jdbcUrl(), props)) {
             if (c == null) throw new CliException("database URL not accepted by the driver: " + s.jdbcUrl());
         } catch (SQLException e) {
-            String hint = s.dbKind() == ServerSettings.DatabaseKind.H2
-                    ? " (is another amalgam serve using " + s.dataDir() + "?)" : "";
+            if (s.dbKind() == ServerSettings.DatabaseKind.H2 && e.getErrorCode() == H2_DATABASE_IN_USE) {
+                throw new CliException("cannot open the database in " + s.dbDir()
+                        + ": it is in use by another process (another amalgam serve on this data directory?)");
+            }
             throw new CliException("cannot open the database " + redact(s.jdbcUrl()) + ": "
-                    + firstLine(e.getMessage()) + hint);
+                    + firstLine(e.getMessage()));
         }
     }
 

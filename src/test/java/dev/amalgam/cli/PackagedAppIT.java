@@ -1,0 +1,255 @@
+package dev.amalgam.cli;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The packaged application as a user runs it: {@code amalgam serve} as a real process on the
+ * embedded defaults (or on PostgreSQL when AMALGAM_TEST_PG_URL is set, in a database of its own),
+ * the CLI talking to it over HTTP, and bad configuration failing in one line.
+ */
+class PackagedAppIT {
+    private static final Path APP = Path.of(System.getProperty("amalgam.app.dir", "target/quarkus-app"))
+            .resolve("quarkus-run.jar");
+    private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    private static final String PG_URL = System.getenv("AMALGAM_TEST_PG_URL");
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TempDir
+    static Path data;
+
+    static Process server;
+    static int port;
+    static String pgDatabase;
+    static Map<String, String> serverEnv = new HashMap<>();
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        assertTrue(Files.isRegularFile(APP), "package the application first: " + APP);
+        port = freePort();
+        serverEnv.put("AMALGAM_DATA", data.toString());
+        serverEnv.put("AMALGAM_PORT", Integer.toString(port));
+        if (PG_URL != null) {
+            pgDatabase = "amalgam_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+            try (Connection c = DriverManager.getConnection(PG_URL, pgUser(), ""); Statement s = c.createStatement()) {
+                s.execute("CREATE DATABASE " + pgDatabase);
+            }
+            serverEnv.put("AMALGAM_DB_URL", PG_URL.substring(0, PG_URL.lastIndexOf('/') + 1) + pgDatabase);
+            serverEnv.put("AMALGAM_DB_USER", pgUser());
+        }
+        server = start(serverEnv, data.resolve("server.log"), "serve");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (true) {
+            assertTrue(server.isAlive(), "server exited: " + Files.readString(data.resolve("server.log")));
+            try {
+                if (get("/q/health/ready", null).statusCode() == 200) break;
+            } catch (IOException notYet) {
+                // still starting
+            }
+            assertTrue(System.nanoTime() < deadline, "server not ready: " + Files.readString(data.resolve("server.log")));
+            Thread.sleep(250);
+        }
+    }
+
+    @AfterAll
+    static void stopServer() throws Exception {
+        if (server != null) {
+            server.destroy();
+            server.waitFor(30, TimeUnit.SECONDS);
+        }
+        if (pgDatabase != null) {
+            try (Connection c = DriverManager.getConnection(PG_URL, pgUser(), ""); Statement s = c.createStatement()) {
+                s.execute("DROP DATABASE IF EXISTS " + pgDatabase + " WITH (FORCE)");
+            }
+        }
+    }
+
+    @Test
+    void serverIsHealthyAndReportsItsDatabase() throws Exception {
+        HttpResponse<String> health = get("/q/health", null);
+        assertEquals(200, health.statusCode());
+        assertTrue(health.body().contains("\"UP\""), health.body());
+        HttpResponse<String> info = get("/api/v1/info", adminToken());
+        assertEquals(200, info.statusCode(), info.body());
+        assertTrue(info.body().contains("\"database\":\"" + (PG_URL == null ? "h2" : "postgresql") + "\""), info.body());
+        assertTrue(Files.isRegularFile(data.resolve("keys/registry-signing-key.pem")));
+        assertTrue(Files.isRegularFile(data.resolve("ledger.git/HEAD")));
+        if (PG_URL == null) assertTrue(Files.exists(data.resolve("db/amalgam.mv.db")), "H2 file database in the data dir");
+    }
+
+    @Test
+    void tokenCreateThroughTheCliGivesAWorkingTokenWithOnlyItsRole() throws Exception {
+        Map<String, String> env = Map.of("AMALGAM_TOKEN", adminToken());
+        Result r = runCli(env, "token", "create", "--name", "release-bot", "--roles", "submitter",
+                "--server", "http://127.0.0.1:" + port);
+        assertEquals(0, r.code, r.err);
+        String token = r.out.strip();
+        assertTrue(token.startsWith("amg_"), r.out);
+        assertEquals(200, get("/api/v1/info", token).statusCode());
+        HttpResponse<String> forbidden = get("/api/v1/tokens", token);
+        assertEquals(403, forbidden.statusCode());
+        assertTrue(forbidden.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json"));
+
+        Result list = runCli(env, "token", "list", "--server", "http://127.0.0.1:" + port);
+        assertEquals(0, list.code, list.err);
+        assertTrue(list.out.contains("release-bot") && list.out.contains("submitter"), list.out);
+        assertFalse(list.out.contains(token), "tokens are never listed");
+    }
+
+    @Test
+    void cliCommandsDoNotNeedTheServerPortOrDatabase() throws Exception {
+        Result r = runCli(Map.of(), "--version");
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.startsWith("amalgam "), r.out);
+        Result help = runCli(Map.of(), "--help");
+        assertEquals(0, help.code);
+        assertTrue(help.out.contains("serve") && help.out.contains("token"), help.out);
+    }
+
+    @Test
+    void secondServerOnTheSameDataOrPortFailsInOneLine() throws Exception {
+        Map<String, String> env = new HashMap<>(serverEnv);
+        Result samePort = runCli(env, "serve");
+        assertEquals(1, samePort.code);
+        assertOneLine(samePort, "port " + port);
+        if (PG_URL == null) {
+            env.put("AMALGAM_PORT", Integer.toString(freePort()));
+            Result sameData = runCli(env, "serve");
+            assertEquals(1, sameData.code);
+            assertOneLine(sameData, "cannot open the database");
+        }
+    }
+
+    @Test
+    void badConfigurationFailsInOneLine(@TempDir Path tmp) throws Exception {
+        Result unwritable = runCli(Map.of("AMALGAM_DATA", "/proc/amalgam-it"), "serve");
+        assertEquals(1, unwritable.code);
+        assertOneLine(unwritable, "data directory /proc/amalgam-it");
+
+        Result wrongDb = runCli(Map.of("AMALGAM_DATA", tmp.toString(), "AMALGAM_PORT", Integer.toString(freePort()),
+                "AMALGAM_DB_URL", "jdbc:postgresql://127.0.0.1:1/none"), "serve");
+        assertEquals(1, wrongDb.code);
+        assertOneLine(wrongDb, "cannot open the database");
+
+        Result badPort = runCli(Map.of("AMALGAM_DATA", tmp.toString(), "AMALGAM_PORT", "eighty"), "serve");
+        assertEquals(1, badPort.code);
+        assertOneLine(badPort, "AMALGAM_PORT");
+    }
+
+    @Test
+    void launcherRunsTheAppWithJdk25WhenTheDefaultJavaIs17() throws Exception {
+        Path jdk17 = Path.of("/usr/lib/jvm/java-17-openjdk-amd64/bin");
+        String path = (Files.isDirectory(jdk17) ? jdk17 + ":" : "") + "/usr/bin:/bin";
+        ProcessBuilder pb = new ProcessBuilder(Path.of("amalgam").toAbsolutePath().toString(), "--version");
+        pb.environment().put("PATH", path);
+        pb.environment().remove("JAVA_HOME");
+        Result r = Result.of(pb.start());
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains("Java 2") && r.out.startsWith("amalgam "), r.out);
+    }
+
+    // --- helpers
+
+    private static void assertOneLine(Result r, String expected) {
+        List<String> lines = new ArrayList<>();
+        for (String l : r.err.strip().split("\n")) {
+            // printed by the JVM at every start, before our code runs; cannot be silenced (BUILD-NOTES)
+            if (!l.startsWith("WARNING: Using incubator modules")) lines.add(l);
+        }
+        assertEquals(1, lines.size(), "one line expected, got:\n" + r.err);
+        assertTrue(lines.get(0).startsWith("amalgam: ") && lines.get(0).contains(expected), lines.get(0));
+    }
+
+    private static String adminToken() throws IOException {
+        return Files.readString(data.resolve("keys/admin.token")).strip();
+    }
+
+    private static String pgUser() {
+        String u = System.getenv("AMALGAM_TEST_PG_USER");
+        return u == null ? "postgres" : u;
+    }
+
+    private static HttpResponse<String> get(String path, String token) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(10));
+        if (token != null) b.header("Authorization", "Bearer " + token);
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static List<String> command(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(JAVA, "--add-modules=jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED", "-jar", APP.toString()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    private static Process start(Map<String, String> env, Path log, String... args) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command(args)).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        clean(pb.environment());
+        pb.environment().putAll(env);
+        return pb.start();
+    }
+
+    private static Result runCli(Map<String, String> env, String... args) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(command(args));
+        clean(pb.environment());
+        pb.environment().putAll(env);
+        return Result.of(pb.start());
+    }
+
+    /** No configuration leaks in from the developer's environment. */
+    private static void clean(Map<String, String> env) {
+        env.keySet().removeIf(k -> k.startsWith("AMALGAM_"));
+    }
+
+    record Result(int code, String out, String err) {
+        static Result of(Process p) throws Exception {
+            var out = p.getInputStream();
+            var err = p.getErrorStream();
+            var errText = new java.util.concurrent.CompletableFuture<String>();
+            Thread t = Thread.ofVirtual().start(() -> {
+                try {
+                    errText.complete(new String(err.readAllBytes()));
+                } catch (IOException e) {
+                    errText.complete("");
+                }
+            });
+            String o = new String(out.readAllBytes());
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "process did not finish");
+            t.join();
+            return new Result(p.exitValue(), o, errText.get());
+        }
+    }
+}
