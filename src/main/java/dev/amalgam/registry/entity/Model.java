@@ -1,0 +1,58 @@
+package dev.amalgam.registry.entity;
+
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.GeneratedValue;
+import jakarta.persistence.GenerationType;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+
+import java.time.OffsetDateTime;
+
+/** A registered model: a source model or a merge output, identified by its OMS root digest. */
+@Entity
+@Table(name = "model")
+public class Model {
+    @Id
+    @GeneratedValue(strategy = GenerationType.IDENTITY)
+    public Long id;
+
+    @Column(nullable = false)
+    public String name;
+
+    @Column(nullable = false)
+    public String version;
+
+    /** {@code sha256:<hex>} root digest of the OMS manifest. */
+    @Column(name = "root_digest", nullable = false, unique = true)
+    public String rootDigest;
+
+    @Column(nullable = false)
+    public String license;
+
+    /** {@code source} or {@code merge}. */
+    @Column(nullable = false)
+    public String origin;
+
+    /** registered | pending-review | approved | rejected | released | revoked */
+    @Column(nullable = false)
+    public String status;
+
+    @Column(name = "size_bytes", nullable = false)
+    public long sizeBytes;
+
+    @Column(name = "file_count", nullable = false)
+    public int fileCount;
+
+    @Column(name = "scan_verdict")
+    public String scanVerdict;
+
+    @Column(name = "registered_at", nullable = false)
+    public OffsetDateTime registeredAt;
+
+    @Column(name = "registered_by", nullable = false)
+    public String registeredBy;
+
+    @Column(name = "ledger_seq")
+    public Long ledgerSeq;
+}
