@@ -17,6 +17,7 @@ import dev.amalgam.BuildInfo;
         subcommands = {
                 ServeCommand.class,
                 TokenCommand.class,
+                LineageCommand.class,
                 CommandLine.HelpCommand.class
         },
         footer = {"", "The launcher also runs the test suite: ./amalgam test"})

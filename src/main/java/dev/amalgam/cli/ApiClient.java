@@ -72,6 +72,19 @@ final class ApiClient {
         }
     }
 
+    JsonNode postMultipart(String path, MultipartBody body) {
+        return send(request(path).header("Content-Type", body.contentType()).POST(body.publisher())
+                .timeout(Duration.ofHours(12)).build());
+    }
+
+    /** GET of a text representation (DOT, Mermaid, ...). */
+    String getText(String path, String accept) {
+        HttpRequest req = request(path).header("Accept", accept).GET().build();
+        HttpResponse<byte[]> resp = exchange(req);
+        if (resp.statusCode() >= 400) throw refusal(resp.statusCode(), parse(resp.body()));
+        return new String(resp.body(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     JsonNode delete(String path) {
         return send(request(path).DELETE().build());
     }
@@ -82,9 +95,15 @@ final class ApiClient {
     }
 
     private JsonNode send(HttpRequest req) {
-        HttpResponse<byte[]> resp;
+        HttpResponse<byte[]> resp = exchange(req);
+        JsonNode body = parse(resp.body());
+        if (resp.statusCode() >= 400) throw refusal(resp.statusCode(), body);
+        return body;
+    }
+
+    private HttpResponse<byte[]> exchange(HttpRequest req) {
         try {
-            resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+            return http.send(req, HttpResponse.BodyHandlers.ofByteArray());
         } catch (ConnectException e) {
             throw new CliException("cannot reach the registry at " + base + " (is `amalgam serve` running?)");
         } catch (IOException e) {
@@ -93,16 +112,15 @@ final class ApiClient {
             Thread.currentThread().interrupt();
             throw new CliException("interrupted");
         }
-        JsonNode body = parse(resp.body());
-        if (resp.statusCode() >= 400) {
-            StringBuilder msg = new StringBuilder("registry refused (" + resp.statusCode() + ")");
-            if (body != null && body.hasNonNull("detail")) msg.append(": ").append(body.get("detail").asText());
-            if (body != null && body.has("errors")) {
-                for (JsonNode e : body.get("errors")) msg.append("\n  - ").append(e.asText());
-            }
-            throw new CliException(msg.toString());
+    }
+
+    private static CliException refusal(int status, JsonNode body) {
+        StringBuilder msg = new StringBuilder("registry refused (" + status + ")");
+        if (body != null && body.hasNonNull("detail")) msg.append(": ").append(body.get("detail").asText());
+        if (body != null && body.has("errors")) {
+            for (JsonNode e : body.get("errors")) msg.append("\n  - ").append(e.asText());
         }
-        return body;
+        return new CliException(msg.toString());
     }
 
     private static JsonNode parse(byte[] b) {
