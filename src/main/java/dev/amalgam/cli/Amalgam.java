@@ -17,6 +17,7 @@ import dev.amalgam.BuildInfo;
         subcommands = {
                 ServeCommand.class,
                 TokenCommand.class,
+                ModelsCommand.class,
                 LineageCommand.class,
                 CommandLine.HelpCommand.class
         },

@@ -1,0 +1,140 @@
+package dev.amalgam.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+/** {@code amalgam models register|import|list|show}: source models on a running registry. */
+@Command(name = "models", mixinStandardHelpOptions = true,
+        description = "Register and inspect models on a running registry.",
+        subcommands = {ModelsCommand.Register.class, ModelsCommand.Import.class,
+                ModelsCommand.ListModels.class, ModelsCommand.Show.class})
+final class ModelsCommand {
+
+    static class ServerOption {
+        @Option(names = "--server", paramLabel = "URL",
+                description = "Registry URL (default: $AMALGAM_SERVER or http://localhost:8080).")
+        String server;
+    }
+
+    static class Identity extends ServerOption {
+        @Option(names = "--name", required = true, description = "Model name, e.g. llama-3.1-8b-instruct.")
+        String name;
+
+        @Option(names = "--version", required = true, description = "Model version, e.g. 1 or 2024-07-23.")
+        String version;
+
+        @Option(names = "--license", required = true,
+                description = "License: a Hugging Face license id or an SPDX expression.")
+        String license;
+    }
+
+    @Command(name = "register", mixinStandardHelpOptions = true,
+            description = {"Upload a model folder and register it (its model.sig, if present, is sent as the"
+                    + " publisher signature).", "Files are streamed, never read into memory."})
+    static final class Register extends Identity implements Callable<Integer> {
+        @Parameters(paramLabel = "DIR", description = "The model folder.")
+        Path dir;
+
+        @Override
+        public Integer call() throws IOException {
+            if (!Files.isDirectory(dir)) throw new CliException(CliException.UNUSABLE, "not a folder: " + dir);
+            MultipartBody body = new MultipartBody().field("name", name).field("version", version)
+                    .field("license", license);
+            long bytes = 0;
+            List<Path> files = files(dir);
+            for (Path f : files) {
+                body.file(dir.relativize(f).toString().replace('\\', '/'), f);
+                bytes += Files.size(f);
+            }
+            System.err.printf("uploading %d files, %.1f MB...%n", files.size(), bytes / 1e6);
+            JsonNode m = ApiClient.fromEnvironment(server).postMultipart("/api/v1/models", body);
+            ModelsCommand.print(m);
+            return 0;
+        }
+    }
+
+    @Command(name = "import", mixinStandardHelpOptions = true,
+            description = "Register a folder the server reads itself (only under its AMALGAM_IMPORT_ROOTS).")
+    static final class Import extends Identity implements Callable<Integer> {
+        @Parameters(paramLabel = "SERVER_PATH", description = "Absolute path of the folder on the server.")
+        String path;
+
+        @Override
+        public Integer call() {
+            Map<String, Object> req = new LinkedHashMap<>();
+            req.put("path", path);
+            req.put("name", name);
+            req.put("version", version);
+            req.put("license", license);
+            ModelsCommand.print(ApiClient.fromEnvironment(server).post("/api/v1/models/import", req));
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List registered models.")
+    static final class ListModels extends ServerOption implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            for (JsonNode m : ApiClient.fromEnvironment(server).get("/api/v1/models?limit=1000")) {
+                System.out.printf("%-6s %-40s %-16s %-20s %s%n", m.get("id").asText(),
+                        m.get("name").asText() + "@" + m.get("version").asText(), m.get("status").asText(),
+                        m.get("license").asText(), m.get("rootDigest").asText());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one model.")
+    static final class Show extends ServerOption implements Callable<Integer> {
+        @Parameters(paramLabel = "MODEL", description = "id, NAME@VERSION or sha256:DIGEST")
+        String model;
+
+        @Override
+        public Integer call() throws IOException {
+            JsonNode m = ApiClient.fromEnvironment(server).get("/api/v1/models/" + encode(model));
+            System.out.println(ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m));
+            return 0;
+        }
+    }
+
+    static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    static void print(JsonNode m) {
+        System.out.println(m.get("name").asText() + "@" + m.get("version").asText() + " " + m.get("rootDigest").asText()
+                + " (id " + m.get("id").asText() + ", " + m.get("status").asText() + ")");
+    }
+
+    /** Regular files under dir, sorted; symlinks are refused rather than followed. */
+    static List<Path> files(Path dir) throws IOException {
+        List<Path> out = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) s.sorted()::iterator) {
+                if (Files.isSymbolicLink(p)) {
+                    throw new CliException(CliException.UNUSABLE, "symbolic link in the model folder: " + p
+                            + " (copy the file in instead)");
+                }
+                Path rel = dir.relativize(p);
+                if (rel.getNameCount() > 0 && rel.getName(0).toString().equals(".git")) continue;
+                if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) out.add(p);
+            }
+        }
+        return out;
+    }
+}
