@@ -16,6 +16,9 @@ import dev.amalgam.BuildInfo;
         description = "Audited, provenance-tracking registry for merged models.",
         subcommands = {
                 ServeCommand.class,
+                MergeCommand.class,
+                RecipeCommand.class,
+                SampleModelCommand.class,
                 CommandLine.HelpCommand.class
         },
         footer = {"", "The launcher also runs the test suite: ./amalgam test"})
