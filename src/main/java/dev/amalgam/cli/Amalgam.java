@@ -19,6 +19,7 @@ import dev.amalgam.BuildInfo;
                 MergeCommand.class,
                 RecipeCommand.class,
                 SampleModelCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class
         },
         footer = {"", "The launcher also runs the test suite: ./amalgam test"})

@@ -1,5 +1,8 @@
 package dev.amalgam.merge;
 
+import dev.amalgam.safetensors.DType;
+
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.List;
 
@@ -37,20 +40,30 @@ final class Linear implements MergeMethod {
         boolean normalize = ctx.flag("normalize");
         if (normalize && sum == 0) throw ctx.fail("weights sum to zero, cannot normalize");
         var k = ctx.kernels();
-        float[] acc = new float[TensorContext.CHUNK], x = new float[TensorContext.CHUNK];
-        float[] div = new float[TensorContext.CHUNK];
         float total = 0f;
         for (int j = 0; j < m; j++) total = total + w[j];
-        Arrays.fill(div, total);
+        // one fused pass per chunk when all inputs share a dtype (the common case)
+        MemorySegment[] src = new MemorySegment[m];
+        DType dtype = ctx.inputs().getFirst().tensor().dtype();
+        boolean fused = true;
+        for (int j = 0; j < m; j++) {
+            src[j] = ctx.inputs().get(j).tensor().data();
+            fused &= ctx.inputs().get(j).tensor().dtype() == dtype;
+        }
+        float[] acc = new float[TensorContext.CHUNK], x = new float[TensorContext.CHUNK];
         long n = ctx.elements();
         for (long c = 0; c < n; c += TensorContext.CHUNK) {
             int len = (int) Math.min(TensorContext.CHUNK, n - c);
-            Arrays.fill(acc, 0, len, 0f);
-            for (int j = 0; j < m; j++) {
-                ctx.load(j, c, x, len);
-                k.axpy(acc, x, w[j], len);
+            if (fused) {
+                k.weightedSum(src, dtype, c, w, m, acc, len);
+            } else {
+                Arrays.fill(acc, 0, len, 0f);
+                for (int j = 0; j < m; j++) {
+                    ctx.load(j, c, x, len);
+                    k.axpy(acc, x, w[j], len);
+                }
             }
-            if (normalize) k.divide(acc, div, len);
+            if (normalize) k.divide(acc, total, len);
             ctx.emit(c, acc, len);
         }
     }

@@ -210,7 +210,7 @@ abstract class TaskVectorMethod implements MergeMethod {
                     ctx.load(idx[i], c, tmp, len);
                     ctx.kernels().sub(tmp, base, tmp, len);
                     if (pass == 0) sp[i].select.countHigh(tmp, len);
-                    else sp[i].select.countLow(tmp, len);
+                    else sp[i].select.countLow(tmp, len, ctx.kernels());
                 }
             }
             if (pass == 0) for (Sparsifier s : sp) if (s.select != null) s.select.endHigh();
@@ -230,7 +230,7 @@ abstract class TaskVectorMethod implements MergeMethod {
     private static void taskVector(TensorContext ctx, int input, Sparsifier s, long c, float[] base, float[] delta, int len) {
         ctx.load(input, c, delta, len);
         ctx.kernels().sub(delta, base, delta, len);
-        if (s.band != null) s.band.apply(delta, len);
+        if (s.band != null) s.band.apply(delta, len, ctx.kernels());
         else if (s.random != null) s.random.dropout(delta, c, len, s.density);
         else if (s.to <= s.from) ctx.kernels().scale(delta, 0f, len);
     }
@@ -248,7 +248,7 @@ abstract class TaskVectorMethod implements MergeMethod {
                 ctx.load(idx[i], c, tmp, len);
                 k.sub(tmp, base, tmp, len);
                 before[i] += k.sumAbs(tmp, len);
-                if (sp[i].band != null) sp[i].band.apply(tmp, len);
+                if (sp[i].band != null) sp[i].band.apply(tmp, len, k);
                 else if (sp[i].random != null) sp[i].random.dropout(tmp, c, len, sp[i].density);
                 else k.scale(tmp, 0f, len);
                 after[i] += k.sumAbs(tmp, len);

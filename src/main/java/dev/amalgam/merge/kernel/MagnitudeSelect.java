@@ -53,6 +53,12 @@ public final class MagnitudeSelect {
         }
     }
 
+    /** Second pass, the one-rank case on the kernels (a vector prefilter skips other buckets). */
+    public void countLow(float[] x, int n, MergeKernels kernels) {
+        if (count == 1) kernels.countInBucket(x, n, bucket[0], low[0]);
+        else countLow(x, n);
+    }
+
     public void countLow(float[] x, int n) {
         for (int i = 0; i < n; i++) {
             int k = key(x[i]);

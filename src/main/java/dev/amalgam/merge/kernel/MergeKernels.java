@@ -27,6 +27,26 @@ public interface MergeKernels {
     /** acc[i] = acc[i] + w * x[i]. */
     void axpy(float[] acc, float[] x, float w, int n);
 
+    /**
+     * out[i] = ((0 + w[0]·x0[i]) + w[1]·x1[i]) + ..., the inputs read straight from their
+     * segments (all of one dtype): the same sums as clearing out and calling axpy per input,
+     * without the intermediate F32 copies.
+     */
+    void weightedSum(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float[] out, int n);
+
+    /** x[i] = x[i] / d. */
+    void divide(float[] x, float d, int n);
+
+    /**
+     * TIES top-k mask with a threshold key (see {@link MagnitudeSelect#key}): keeps x[i] when
+     * its key is above the threshold, or equal to it while {@code tiesLeft} lasts (lowest index
+     * first); multiplies the rest by zero. Returns the ties still allowed.
+     */
+    long keepTop(float[] x, int n, int thresholdKey, long tiesLeft);
+
+    /** Adds to low[key & 0xffff] for each x[i] whose key's high 16 bits equal {@code bucket}. */
+    void countInBucket(float[] x, int n, int bucket, long[] low);
+
     /** out[i] = a[i] - b[i]. */
     void sub(float[] a, float[] b, float[] out, int n);
 

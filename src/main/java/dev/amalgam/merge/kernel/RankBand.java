@@ -31,6 +31,17 @@ public final class RankBand {
         this.lowerSkip = lower == null ? 0 : from - lower.above();
     }
 
+    /** Applies the band to the next chunk; the top-k-only case runs on the kernels. */
+    public void apply(float[] x, int n, MergeKernels kernels) {
+        if (all) return;
+        if (!none && !hasLower && upperQuota != Long.MAX_VALUE) {
+            long left = kernels.keepTop(x, n, upperKey, Math.max(0, upperQuota - upperSeen));
+            upperSeen = upperQuota - left;
+            return;
+        }
+        apply(x, n);
+    }
+
     public void apply(float[] x, int n) {
         if (all) return;
         for (int i = 0; i < n; i++) {

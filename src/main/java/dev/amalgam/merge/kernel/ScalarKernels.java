@@ -60,6 +60,63 @@ public final class ScalarKernels implements MergeKernels {
     }
 
     @Override
+    public void weightedSum(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float[] out, int n) {
+        weightedSumTail(src, dtype, fromElem, w, m, out, 0, n);
+    }
+
+    static void weightedSumTail(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float[] out, int start, int n) {
+        for (int i = start; i < n; i++) {
+            float acc = 0f;
+            for (int j = 0; j < m; j++) acc = acc + w[j] * element(src[j], dtype, fromElem + i);
+            out[i] = acc;
+        }
+    }
+
+    private static float element(MemorySegment s, DType dtype, long i) {
+        return switch (dtype) {
+            case BF16 -> FloatFormats.bf16ToF32(s.getAtIndex(SHORT, i));
+            case F16 -> FloatFormats.f16ToF32(s.getAtIndex(SHORT, i));
+            case F32 -> s.getAtIndex(FLOAT, i);
+            default -> throw new IllegalArgumentException("cannot compute on " + dtype);
+        };
+    }
+
+    @Override
+    public void divide(float[] x, float d, int n) {
+        for (int i = 0; i < n; i++) x[i] = x[i] / d;
+    }
+
+    @Override
+    public long keepTop(float[] x, int n, int thresholdKey, long tiesLeft) {
+        return keepTopTail(x, 0, n, thresholdKey, tiesLeft);
+    }
+
+    static long keepTopTail(float[] x, int start, int n, int thresholdKey, long tiesLeft) {
+        for (int i = start; i < n; i++) {
+            int k = MagnitudeSelect.key(x[i]);
+            if (k > thresholdKey) continue;
+            if (k == thresholdKey && tiesLeft > 0) {
+                tiesLeft--;
+                continue;
+            }
+            x[i] = x[i] * 0f;
+        }
+        return tiesLeft;
+    }
+
+    @Override
+    public void countInBucket(float[] x, int n, int bucket, long[] low) {
+        countInBucketTail(x, 0, n, bucket, low);
+    }
+
+    static void countInBucketTail(float[] x, int start, int n, int bucket, long[] low) {
+        for (int i = start; i < n; i++) {
+            int k = MagnitudeSelect.key(x[i]);
+            if (k >>> 16 == bucket) low[k & 0xffff]++;
+        }
+    }
+
+    @Override
     public void sub(float[] a, float[] b, float[] out, int n) {
         for (int i = 0; i < n; i++) out[i] = a[i] - b[i];
     }

@@ -90,6 +90,67 @@ final class VectorKernels implements MergeKernels {
     }
 
     @Override
+    public void weightedSum(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float[] out, int n) {
+        if (dtype != DType.BF16) {
+            ScalarKernels.weightedSumTail(src, dtype, fromElem, w, m, out, 0, n);
+            return;
+        }
+        int bound = F.loopBound(n);
+        long base = fromElem * 2;
+        int i = 0;
+        FloatVector zero = FloatVector.zero(F);
+        for (; i < bound; i += F.length()) {
+            FloatVector acc = zero;
+            for (int j = 0; j < m; j++) {
+                FloatVector x = bf16ToF32(ShortVector.fromMemorySegment(S, src[j], base + 2L * i, LE));
+                acc = acc.add(x.mul(w[j]));
+            }
+            acc.intoArray(out, i);
+        }
+        ScalarKernels.weightedSumTail(src, dtype, fromElem, w, m, out, i, n);
+    }
+
+    @Override
+    public void divide(float[] x, float d, int n) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += F.length()) FloatVector.fromArray(F, x, i).div(d).intoArray(x, i);
+        for (; i < n; i++) x[i] = x[i] / d;
+    }
+
+    @Override
+    public long keepTop(float[] x, int n, int thresholdKey, long tiesLeft) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, i);
+            IntVector key = v.reinterpretAsInts().and(0x7fffffff);
+            if (key.compare(VectorOperators.EQ, thresholdKey).anyTrue()) {
+                // ties need index order and a running count: this block goes the scalar way
+                tiesLeft = ScalarKernels.keepTopTail(x, i, i + F.length(), thresholdKey, tiesLeft);
+                continue;
+            }
+            VectorMask<Float> drop = key.compare(VectorOperators.LT, thresholdKey).cast(F);
+            v.blend(v.mul(0f), drop).intoArray(x, i);
+        }
+        return ScalarKernels.keepTopTail(x, i, n, thresholdKey, tiesLeft);
+    }
+
+    @Override
+    public void countInBucket(float[] x, int n, int bucket, long[] low) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            IntVector hb = FloatVector.fromArray(F, x, i).reinterpretAsInts().and(0x7fffffff)
+                    .lanewise(VectorOperators.LSHR, 16);
+            if (hb.compare(VectorOperators.EQ, bucket).anyTrue()) {
+                ScalarKernels.countInBucketTail(x, i, i + F.length(), bucket, low);
+            }
+        }
+        ScalarKernels.countInBucketTail(x, i, n, bucket, low);
+    }
+
+    @Override
     public void sub(float[] a, float[] b, float[] out, int n) {
         int bound = F.loopBound(n);
         int i = 0;

@@ -129,4 +129,56 @@ class KernelEquivalenceTest {
             }
         }
     }
+
+    @Test
+    void fusedWeightedSumEqualsAxpyAndAgrees() {
+        Random r = new Random(13);
+        try (Arena arena = Arena.ofConfined()) {
+            for (DType dt : new DType[]{DType.BF16, DType.F16, DType.F32}) {
+                for (int n : LENGTHS) {
+                    int m = 1 + r.nextInt(4);
+                    long offset = r.nextInt(3);
+                    MemorySegment[] src = new MemorySegment[m];
+                    float[] w = new float[m];
+                    float[] viaAxpy = new float[n], x = new float[n];
+                    for (int j = 0; j < m; j++) {
+                        src[j] = arena.allocate((n + offset) * dt.byteSize() + 8);
+                        for (long i = 0; i < src[j].byteSize(); i++) src[j].set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
+                        w[j] = (float) r.nextGaussian();
+                        S.load(src[j], dt, offset, x, n);
+                        S.axpy(viaAxpy, x, w[j], n);
+                    }
+                    float[] s = new float[n], v = new float[n];
+                    S.weightedSum(src, dt, offset, w, m, s, n);
+                    V.weightedSum(src, dt, offset, w, m, v, n);
+                    assertBits(viaAxpy, s, n, "scalar weightedSum vs axpy " + dt);
+                    assertBits(s, v, n, "weightedSum " + dt);
+                    float d = (float) r.nextGaussian();
+                    S.divide(s, d, n);
+                    V.divide(v, d, n);
+                    assertBits(s, v, n, "divide by scalar");
+                }
+            }
+        }
+    }
+
+    @Test
+    void topKMaskAndBucketCountAgree() {
+        Random r = new Random(17);
+        for (int n : LENGTHS) {
+            float[] x = data(r, n);
+            for (int i = 0; i < n; i += 3) x[i] = 0.5f * (r.nextBoolean() ? 1 : -1); // many ties
+            int key = MagnitudeSelect.key(0.5f);
+            long ties = r.nextInt(n + 1);
+            float[] s = x.clone(), v = x.clone();
+            long sl = S.keepTop(s, n, key, ties);
+            long vl = V.keepTop(v, n, key, ties);
+            assertEquals(sl, vl);
+            assertBits(s, v, n, "keepTop");
+            long[] ls = new long[1 << 16], lv = new long[1 << 16];
+            S.countInBucket(x, n, key >>> 16, ls);
+            V.countInBucket(x, n, key >>> 16, lv);
+            assertArrayEquals(ls, lv);
+        }
+    }
 }
