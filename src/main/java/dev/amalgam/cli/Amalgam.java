@@ -16,6 +16,10 @@ import dev.amalgam.BuildInfo;
         description = "Audited, provenance-tracking registry for merged models.",
         subcommands = {
                 ServeCommand.class,
+                MergeCommand.class,
+                RecipeCommand.class,
+                SampleModelCommand.class,
+                BenchCommand.class,
                 TokenCommand.class,
                 ModelsCommand.class,
                 LineageCommand.class,

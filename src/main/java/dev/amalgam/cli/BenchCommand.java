@@ -1,0 +1,97 @@
+package dev.amalgam.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.merge.MergeBenchmark;
+import dev.amalgam.merge.kernel.Kernels;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/** {@code amalgam bench}: merge-core throughput against memory bandwidth and NumPy, in one run. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure memory-copy bandwidth and BF16 merge throughput (linear, ties; 1 and all threads),"
+                + " plus a NumPy baseline of the same merges.")
+final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--elements", defaultValue = "33554432", description = "elements per tensor (default: ${DEFAULT-VALUE})")
+    long elements;
+
+    @Option(names = "--repeats", defaultValue = "3")
+    int repeats;
+
+    @Option(names = "--no-numpy", description = "skip the NumPy baseline")
+    boolean noNumpy;
+
+    @Option(names = "--python", defaultValue = "python3")
+    String python;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        int all = Runtime.getRuntime().availableProcessors();
+        out.printf("kernels %s, %d elements per tensor, best of %d, %d cores%n", Kernels.get().name(), elements, repeats, all);
+        var bench = new MergeBenchmark(elements, repeats);
+        int[] threadCounts = all > 1 ? new int[]{1, all} : new int[]{1};
+        out.printf("%-22s %7s %9s %9s %s%n", "measurement", "threads", "seconds", "GB/s", "ratio");
+        for (int t : threadCounts) {
+            var copy = bench.copy(t);
+            var linear = bench.linear(t);
+            var ties = bench.ties(t);
+            print(out, copy, "1.00 of copy");
+            print(out, linear, String.format("%.2f of copy", linear.gbPerSecond() / copy.gbPerSecond()));
+            print(out, ties, String.format("%.2f of copy, %.2fx linear time", ties.gbPerSecond() / copy.gbPerSecond(),
+                    ties.seconds() / linear.seconds()));
+            if (t == 1) {
+                single = linear;
+                singleTies = ties;
+            }
+        }
+        if (!noNumpy) numpy(out);
+        return 0;
+    }
+
+    private MergeBenchmark.Measurement single;
+    private MergeBenchmark.Measurement singleTies;
+
+    private static void print(PrintWriter out, MergeBenchmark.Measurement m, String ratio) {
+        out.printf("%-22s %7d %9.4f %9.2f %s%n", m.name(), m.threads(), m.seconds(), m.gbPerSecond(), ratio);
+        out.flush();
+    }
+
+    private void numpy(PrintWriter out) throws Exception {
+        Path script = Files.createTempFile("amalgam-numpy-bench", ".py");
+        try (InputStream in = BenchCommand.class.getResourceAsStream("/amalgam/bench/numpy_merge.py")) {
+            Files.write(script, in.readAllBytes());
+            long n = Math.min(elements, 16L << 20); // NumPy ties allocates several copies
+            Process p = new ProcessBuilder(python, script.toString(), Long.toString(n), Integer.toString(repeats))
+                    .redirectErrorStream(true).start();
+            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+                out.println("numpy baseline failed: " + text);
+                return;
+            }
+            JsonNode r = new ObjectMapper().readTree(text.substring(text.lastIndexOf('{')));
+            double bytes = 4.0 * 2 * r.get("elements").asLong();
+            double lin = bytes / r.get("linear_seconds").asDouble() / 1e9;
+            double ties = bytes / r.get("ties_seconds").asDouble() / 1e9;
+            print(out, new MergeBenchmark.Measurement("numpy linear bf16 3->1", 1, r.get("linear_seconds").asDouble(), (long) bytes),
+                    String.format("amalgam 1 thread is %.1fx faster", single.gbPerSecond() / lin));
+            print(out, new MergeBenchmark.Measurement("numpy ties bf16 3->1", 1, r.get("ties_seconds").asDouble(), (long) bytes),
+                    String.format("amalgam 1 thread is %.1fx faster", singleTies.gbPerSecond() / ties));
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+}

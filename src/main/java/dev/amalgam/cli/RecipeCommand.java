@@ -1,0 +1,73 @@
+package dev.amalgam.cli;
+
+import dev.amalgam.merge.MergeEngine;
+import dev.amalgam.merge.MergePlan;
+import dev.amalgam.merge.ModelResolver;
+import dev.amalgam.merge.Recipe;
+import dev.amalgam.merge.RecipeChecker;
+import dev.amalgam.merge.RecipeException;
+import dev.amalgam.merge.RecipeParser;
+import dev.amalgam.safetensors.SafetensorsFormatException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code amalgam recipe ...}: work with recipes without merging. */
+@Command(name = "recipe", mixinStandardHelpOptions = true, description = "Validate merge recipes.",
+        subcommands = {RecipeCommand.Check.class})
+final class RecipeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return 0;
+    }
+
+    /** {@code amalgam recipe check RECIPE.yml [--resolve]}. */
+    @Command(name = "check", mixinStandardHelpOptions = true,
+            description = "Check a recipe's syntax and semantics; --resolve also opens the models and checks"
+                    + " tensor names, shapes and dtypes, reporting every problem at once.")
+    static final class Check implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "RECIPE.yml")
+        Path recipe;
+
+        @Option(names = "--resolve", description = "open the models and plan the merge")
+        boolean resolve;
+
+        @Override
+        public Integer call() throws IOException {
+            var out = spec.commandLine().getOut();
+            Recipe r;
+            try {
+                r = RecipeParser.parse(recipe);
+            } catch (RecipeException e) {
+                throw new CliException(e.getMessage());
+            }
+            var result = RecipeChecker.check(r);
+            for (String note : result.notes()) out.println("note: " + note);
+            if (!result.ok()) throw new CliException(new RecipeException(r.source(), result.problems()).getMessage());
+            out.printf("ok: %s, %s, %d model(s)%n", recipe, r.mergeMethod(), r.referencedModels().size());
+            if (resolve) {
+                try {
+                    MergePlan plan = MergeEngine.resolve(r, ModelResolver.local());
+                    out.printf("resolved: architecture %s, %d output tensors, %d layers%n",
+                            plan.architecture().name(), plan.tensors().size(), plan.outputLayers());
+                } catch (RecipeException | SafetensorsFormatException e) {
+                    throw new CliException(e.getMessage());
+                }
+            }
+            return 0;
+        }
+    }
+}

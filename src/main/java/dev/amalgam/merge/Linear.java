@@ -1,0 +1,70 @@
+package dev.amalgam.merge;
+
+import dev.amalgam.safetensors.DType;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.List;
+
+/** Weighted average: Σ wᵢ·xᵢ, divided by Σ wᵢ when {@code normalize} (default). */
+final class Linear implements MergeMethod {
+    @Override
+    public String name() {
+        return "linear";
+    }
+
+    @Override
+    public String reference() {
+        return "https://arxiv.org/abs/2203.05482";
+    }
+
+    @Override
+    public List<ParameterDef> parameters() {
+        return List.of(ParameterDef.bool("normalize", true, "divide by the sum of weights"));
+    }
+
+    @Override
+    public List<ParameterDef> tensorParameters() {
+        return List.of(ParameterDef.requiredNumber("weight", "weight of this model"));
+    }
+
+    @Override
+    public void merge(TensorContext ctx) {
+        int m = ctx.size();
+        float[] w = new float[m];
+        double sum = 0;
+        for (int j = 0; j < m; j++) {
+            w[j] = (float) ctx.number(j, "weight");
+            sum += w[j];
+        }
+        boolean normalize = ctx.flag("normalize");
+        if (normalize && sum == 0) throw ctx.fail("weights sum to zero, cannot normalize");
+        var k = ctx.kernels();
+        float total = 0f;
+        for (int j = 0; j < m; j++) total = total + w[j];
+        // one fused pass per chunk when all inputs share a dtype (the common case)
+        MemorySegment[] src = new MemorySegment[m];
+        DType dtype = ctx.inputs().getFirst().tensor().dtype();
+        boolean fused = true;
+        for (int j = 0; j < m; j++) {
+            src[j] = ctx.inputs().get(j).tensor().data();
+            fused &= ctx.inputs().get(j).tensor().dtype() == dtype;
+        }
+        float[] acc = new float[TensorContext.CHUNK], x = new float[TensorContext.CHUNK];
+        long n = ctx.elements();
+        for (long c = 0; c < n; c += TensorContext.CHUNK) {
+            int len = (int) Math.min(TensorContext.CHUNK, n - c);
+            if (fused) {
+                k.weightedSum(src, dtype, c, w, m, acc, len);
+            } else {
+                Arrays.fill(acc, 0, len, 0f);
+                for (int j = 0; j < m; j++) {
+                    ctx.load(j, c, x, len);
+                    k.axpy(acc, x, w[j], len);
+                }
+            }
+            if (normalize) k.divide(acc, total, len);
+            ctx.emit(c, acc, len);
+        }
+    }
+}

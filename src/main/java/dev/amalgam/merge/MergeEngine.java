@@ -1,0 +1,203 @@
+package dev.amalgam.merge;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.amalgam.BuildInfo;
+import dev.amalgam.merge.kernel.Kernels;
+import dev.amalgam.merge.kernel.MergeKernels;
+import dev.amalgam.safetensors.DType;
+import dev.amalgam.safetensors.SafetensorsWriter;
+import dev.amalgam.safetensors.StagedDirectory;
+import dev.amalgam.safetensors.Tensor;
+import dev.amalgam.safetensors.TensorSpec;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Runs a recipe: check, open the models, plan, stream every output tensor through its method
+ * into a staged output folder (tensors in parallel, each computed chunk by chunk in a fixed
+ * order, so the bytes do not depend on the thread count), then write config, tokenizer,
+ * normalised recipe and model card, and move the folder into place.
+ */
+public final class MergeEngine {
+    /** Tokenizer and generation files copied from the tokenizer source. */
+    static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json",
+            "special_tokens_map.json", "tokenizer.model", "vocab.json", "merges.txt", "added_tokens.json",
+            "generation_config.json");
+
+    private MergeEngine() {
+    }
+
+    public static MergeResult run(Recipe recipe, ModelResolver resolver, Path out, MergeOptions options,
+                                  ProgressListener progress) throws IOException {
+        var check = RecipeChecker.check(recipe);
+        if (!check.ok()) throw new RecipeException(recipe.source(), check.problems());
+        if (MergeMethods.find(recipe.mergeMethod()).isEmpty()) {
+            throw new RecipeException(recipe.source() + ": merge_method " + recipe.mergeMethod()
+                    + " is not implemented by this engine yet");
+        }
+        long seed = recipe.randomSeed() != null ? recipe.randomSeed() : options.defaultSeed();
+        Map<String, SourceModel> models = open(recipe, resolver);
+        try (StagedDirectory stage = StagedDirectory.begin(out)) {
+            MergePlan plan = MergePlan.build(recipe, models);
+            MergeKernels kernels = Kernels.get();
+            List<TensorSpec> specs = new ArrayList<>();
+            long bytes = 0;
+            for (MergePlan.Planned p : plan.tensors()) {
+                long[] shape = models.get(p.inputs().getFirst().model()).weights().info(p.inputs().getFirst().tensor()).shape();
+                TensorSpec spec = new TensorSpec(p.name(), p.outDtype(), shape);
+                specs.add(spec);
+                bytes += spec.byteSize();
+            }
+            List<String> files = new ArrayList<>();
+            try (SafetensorsWriter writer = SafetensorsWriter.create(stage.path(), specs, options.shardSize())) {
+                progress.started(specs.size(), bytes);
+                execute(plan, models, writer, kernels, seed, options.threads(), progress);
+                for (Path f : writer.finish()) files.add(f.getFileName().toString());
+            }
+            files.addAll(writeMetadata(recipe, plan, models, stage.path(), seed));
+            progress.finished();
+            stage.commit();
+            return new MergeResult(stage.target(), List.copyOf(files), recipe.mergeMethod(), seed,
+                    BuildInfo.current().version() + "+" + BuildInfo.current().commit(), kernels.name(),
+                    specs.size(), bytes, recipe.referencedModels());
+        } finally {
+            models.values().forEach(SourceModel::close);
+        }
+    }
+
+    /** Opens every referenced model; closes what was opened if one fails. */
+    public static Map<String, SourceModel> open(Recipe recipe, ModelResolver resolver) throws IOException {
+        Map<String, SourceModel> models = new LinkedHashMap<>();
+        try {
+            for (String ref : recipe.referencedModels()) {
+                models.put(ref, SourceModel.open(ref, resolver.resolve(ref, recipe.folder())));
+            }
+        } catch (IOException | RuntimeException e) {
+            models.values().forEach(SourceModel::close);
+            throw e;
+        }
+        return models;
+    }
+
+    /** {@code recipe check --resolve}: opens the models and plans, reporting every problem at once. */
+    public static MergePlan resolve(Recipe recipe, ModelResolver resolver) throws IOException {
+        Map<String, SourceModel> models = open(recipe, resolver);
+        try {
+            return MergePlan.build(recipe, models);
+        } finally {
+            models.values().forEach(SourceModel::close);
+        }
+    }
+
+    private static void execute(MergePlan plan, Map<String, SourceModel> models, SafetensorsWriter writer,
+                                MergeKernels kernels, long seed, int threads, ProgressListener progress) throws IOException {
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "amalgam-merge");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (MergePlan.Planned p : plan.tensors()) {
+                futures.add(pool.submit(() -> {
+                    compute(plan.method(), p, models, writer, kernels, seed);
+                    progress.tensorDone(p.name(), writer.spec(p.name()).byteSize());
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    futures.forEach(x -> x.cancel(true));
+                    Throwable c = e.getCause();
+                    if (c instanceof UncheckedIOException u) throw u.getCause();
+                    if (c instanceof IOException io) throw io;
+                    if (c instanceof RuntimeException re) throw re;
+                    throw new IllegalStateException(c);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("merge interrupted");
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    static void compute(MergeMethod method, MergePlan.Planned p, Map<String, SourceModel> models,
+                        SafetensorsWriter writer, MergeKernels kernels, long seed) throws IOException {
+        List<TensorContext.Input> inputs = new ArrayList<>();
+        for (MergePlan.PlannedInput in : p.inputs()) {
+            Tensor t = models.get(in.model()).weights().tensor(in.tensor());
+            inputs.add(new TensorContext.Input(in.model(), t, in.isBase(), in.params()));
+        }
+        if (p.copyRaw()) {
+            writer.write(p.name(), 0, inputs.getFirst().tensor().data());
+            return;
+        }
+        DType dt = p.outDtype();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate((long) TensorContext.CHUNK * dt.byteSize(), 64);
+            TensorContext.Sink sink = (from, values, n) -> {
+                kernels.store(values, n, buf, dt, 0);
+                writer.write(p.name(), from * dt.byteSize(), buf.asSlice(0, (long) n * dt.byteSize()));
+            };
+            method.merge(new TensorContext(p.name(), inputs, p.globals(), kernels, seed, sink));
+        }
+    }
+
+    private static List<String> writeMetadata(Recipe recipe, MergePlan plan, Map<String, SourceModel> models,
+                                              Path dir, long seed) throws IOException {
+        List<String> files = new ArrayList<>();
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode config = plan.reference().config();
+        if (config != null) {
+            ObjectNode c = config.deepCopy();
+            c.put(plan.architecture().numLayersKey(), plan.outputLayers());
+            String d = recipe.outDtype() != null ? recipe.outDtype() : recipe.dtype();
+            if (d != null) {
+                c.put("torch_dtype", DType.fromTorchName(d).orElseThrow().torchName());
+            }
+            json.writeValue(dir.resolve("config.json").toFile(), c);
+            files.add("config.json");
+        }
+        String tokRef = recipe.tokenizerSource() == null || recipe.tokenizerSource().equals("base")
+                ? null : recipe.tokenizerSource();
+        SourceModel tokSource = tokRef != null ? models.get(tokRef) : plan.reference();
+        for (String f : TOKENIZER_FILES) {
+            Path src = tokSource.dir().resolve(f);
+            if (Files.isRegularFile(src)) {
+                Files.copy(src, dir.resolve(f), StandardCopyOption.COPY_ATTRIBUTES);
+                files.add(f);
+            }
+        }
+        if (recipe.chatTemplate() != null && Files.isRegularFile(dir.resolve("tokenizer_config.json"))) {
+            ObjectNode tc = (ObjectNode) json.readTree(dir.resolve("tokenizer_config.json").toFile());
+            tc.put("chat_template", recipe.chatTemplate());
+            json.writeValue(dir.resolve("tokenizer_config.json").toFile(), tc);
+        }
+        String yaml = RecipeYaml.write(recipe, seed);
+        Files.writeString(dir.resolve("amalgam-recipe.yml"), yaml);
+        files.add("amalgam-recipe.yml");
+        Files.writeString(dir.resolve("README.md"), ModelCard.render(recipe, yaml));
+        files.add("README.md");
+        return files;
+    }
+}

@@ -1,0 +1,37 @@
+package dev.amalgam.merge;
+
+import java.util.List;
+
+/**
+ * One merge method: its declarations (name, parameters with defaults, paper) and its math over
+ * one output tensor. Adding a method is one class plus one line in {@link MergeMethods}.
+ */
+public interface MergeMethod {
+    String name();
+
+    /** Paper or reference for the docs table. */
+    String reference();
+
+    /** Method-wide parameters (top-level or slice {@code parameters:}). */
+    List<ParameterDef> parameters();
+
+    /** Per-model parameters (may also be set globally as a fallback, as in mergekit). */
+    List<ParameterDef> tensorParameters();
+
+    default boolean needsBaseModel() {
+        return false;
+    }
+
+    /** How the result stays reproducible; for the docs table. */
+    default String determinism() {
+        return "elementwise, fixed input order";
+    }
+
+    /** Checks the number of inputs of a slice; returns a problem or null. */
+    default String checkInputCount(int inputs, boolean hasBase) {
+        return null;
+    }
+
+    /** Computes the output tensor chunk by chunk through {@code ctx}. */
+    void merge(TensorContext ctx);
+}

@@ -1,0 +1,39 @@
+package dev.amalgam.merge;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** The one registry of merge methods, by recipe name. */
+public final class MergeMethods {
+    private static final Map<String, MergeMethod> METHODS = new LinkedHashMap<>();
+
+    static {
+        for (MergeMethod m : List.of(new Linear(), new Slerp(), new TaskVectorMethods.TaskArithmetic(),
+                new TaskVectorMethods.Ties(), new TaskVectorMethods.DareTies(), new TaskVectorMethods.DareLinear(),
+                new TaskVectorMethods.Breadcrumbs(), new TaskVectorMethods.BreadcrumbsTies(), new ModelStock(),
+                new Passthrough())) {
+            METHODS.put(m.name(), m);
+        }
+    }
+
+    /**
+     * mergekit methods this engine does not implement yet: a recipe using one is well-formed
+     * (recipe check accepts it with a note) but cannot be merged here.
+     */
+    public static final Set<String> NOT_YET_IMPLEMENTED = Set.of("arcee_fusion", "nuslerp", "karcher", "della",
+            "della_linear", "sce", "multislerp", "nearswap", "ram");
+
+    private MergeMethods() {
+    }
+
+    public static Optional<MergeMethod> find(String name) {
+        return Optional.ofNullable(METHODS.get(name));
+    }
+
+    public static List<MergeMethod> all() {
+        return List.copyOf(METHODS.values());
+    }
+}

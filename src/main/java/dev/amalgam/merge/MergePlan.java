@@ -1,0 +1,248 @@
+package dev.amalgam.merge;
+
+import dev.amalgam.safetensors.DType;
+import dev.amalgam.safetensors.TensorInfo;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every output tensor with its inputs and evaluated parameters, following mergekit's planner:
+ * {@code models:} becomes one slice over all layers (the base model added when absent);
+ * non-layer tensors before the layers take the first slice's sources, those after the last
+ * slice's, both at t = 0; layer i of a slice of n layers has t = i / (n − 1) (1 when n = 1);
+ * output layers are numbered consecutively across slices. Parameter lookup order: the source
+ * model's parameters, the slice's, the top level's, then the method default; a filter matches
+ * when it is a substring of the tensor name (the input's name for per-model parameters).
+ */
+public record MergePlan(MergeMethod method, Architecture architecture, SourceModel reference,
+                        List<Planned> tensors, int outputLayers, String baseModel) {
+
+    public record Planned(String name, List<PlannedInput> inputs, Map<String, Object> globals, DType outDtype,
+                          boolean copyRaw) {
+        public long outputBytes(Map<String, SourceModel> models) {
+            TensorInfo t = inputs.getFirst().info(models);
+            return Math.multiplyExact(t.elementCount(), (long) outDtype.byteSize());
+        }
+    }
+
+    public record PlannedInput(String model, String tensor, boolean isBase, Map<String, Object> params) {
+        TensorInfo info(Map<String, SourceModel> models) {
+            return models.get(model).weights().info(tensor);
+        }
+    }
+
+    /** Builds the plan, collecting every problem (missing tensors, shape or dtype mismatches) before failing. */
+    public static MergePlan build(Recipe recipe, Map<String, SourceModel> models) {
+        MergeMethod method = MergeMethods.find(recipe.mergeMethod()).orElseThrow(() -> new RecipeException(
+                "merge_method " + recipe.mergeMethod() + " is not implemented by this engine"));
+        return new Planner(recipe, method, models).plan();
+    }
+
+    private static final class Planner {
+        final Recipe recipe;
+        final MergeMethod method;
+        final Map<String, SourceModel> models;
+        final List<String> problems = new ArrayList<>();
+        final List<Planned> out = new ArrayList<>();
+        final DType forcedDtype;
+        Architecture arch;
+
+        Planner(Recipe recipe, MergeMethod method, Map<String, SourceModel> models) {
+            this.recipe = recipe;
+            this.method = method;
+            this.models = models;
+            String d = recipe.outDtype() != null ? recipe.outDtype() : recipe.dtype();
+            this.forcedDtype = d == null ? null : DType.fromTorchName(d)
+                    .orElseThrow(() -> new RecipeException("unsupported dtype " + d));
+        }
+
+        MergePlan plan() {
+            List<Recipe.OutputSlice> slices = normalisedSlices();
+            SourceModel ref = models.get(recipe.baseModel() != null ? recipe.baseModel()
+                    : slices.getFirst().sources().getFirst().model());
+            arch = Architecture.detect(ref.config());
+            SourceModel first = models.get(slices.getFirst().sources().getFirst().model());
+            SourceModel last = models.get(slices.getLast().sources().getFirst().model());
+
+            List<String> pre = arch.generic() ? nonLayer(first) : arch.preWeights();
+            for (String name : pre) tensor(name, slices.getFirst(), 0.0, null, -1);
+            int outLayer = 0;
+            for (Recipe.OutputSlice s : slices) {
+                int n = s.layerCount();
+                for (int i = 0; i < n; i++) {
+                    double t = n > 1 ? (double) i / (n - 1) : 1.0;
+                    layer(s, i, outLayer++, t);
+                }
+            }
+            if (!arch.generic()) {
+                for (String name : arch.postWeights()) tensor(name, slices.getLast(), 0.0, null, -1);
+            }
+            if (!problems.isEmpty()) throw new RecipeException(recipe.source(), problems);
+            if (out.isEmpty()) throw new RecipeException(recipe.source() + ": the plan has no tensors");
+            return new MergePlan(method, arch, ref, List.copyOf(out), outLayer, recipe.baseModel());
+        }
+
+        List<Recipe.OutputSlice> normalisedSlices() {
+            if (!recipe.slices().isEmpty()) return recipe.slices();
+            List<Recipe.InputSlice> sources = new ArrayList<>();
+            boolean baseIncluded = false;
+            for (Recipe.InputModel m : recipe.models()) {
+                baseIncluded |= m.model().equals(recipe.baseModel());
+                sources.add(new Recipe.InputSlice(m.model(), 0, layers(m.model()), m.parameters()));
+            }
+            if (recipe.baseModel() != null && !baseIncluded) {
+                sources.add(new Recipe.InputSlice(recipe.baseModel(), 0, layers(recipe.baseModel()), Map.of()));
+            }
+            int n = sources.getFirst().end();
+            for (var s : sources) {
+                if (s.end() != n) {
+                    throw new RecipeException("model " + s.model() + " has " + s.end() + " layers, model "
+                            + sources.getFirst().model() + " has " + n);
+                }
+            }
+            return List.of(new Recipe.OutputSlice(List.copyOf(sources), null, null, Map.of()));
+        }
+
+        int layers(String model) {
+            SourceModel m = models.get(model);
+            return Architecture.detect(m.config()).numLayers(m.config(), model);
+        }
+
+        List<String> nonLayer(SourceModel m) {
+            List<String> names = new ArrayList<>();
+            for (String n : m.weights().names()) if (arch.layerOf(n) < 0) names.add(n);
+            return names;
+        }
+
+        void layer(Recipe.OutputSlice s, int offset, int outLayer, double t) {
+            var src0 = s.sources().getFirst();
+            SourceModel m0 = models.get(src0.model());
+            int inLayer0 = src0.start() + offset;
+            String prefix = null;
+            List<String> suffixes = new ArrayList<>();
+            for (String n : m0.weights().names()) {
+                if (arch.layerOf(n) == inLayer0) {
+                    suffixes.add(arch.suffixOf(n));
+                    prefix = arch.prefixOf(n);
+                }
+            }
+            if (suffixes.isEmpty()) {
+                problems.add("model " + src0.model() + ": no tensors for layer " + inLayer0);
+                return;
+            }
+            for (String suffix : suffixes) {
+                tensor(prefix + outLayer + "." + suffix, s, t, prefix + "%d." + suffix, offset);
+            }
+        }
+
+        /** Plans one output tensor; {@code pattern} maps a source's layer index to its input name. */
+        void tensor(String outName, Recipe.OutputSlice slice, double t, String pattern, int offset) {
+            String base = slice.baseModel() != null ? slice.baseModel() : recipe.baseModel();
+            List<PlannedInput> inputs = new ArrayList<>();
+            boolean optional = arch.optional().contains(outName);
+            boolean anyPresent = false;
+            for (Recipe.InputSlice src : slice.sources()) {
+                String name = pattern == null ? outName : String.format(pattern, src.start() + offset);
+                SourceModel m = models.get(src.model());
+                if (!m.weights().has(name) && optional && !arch.embeddings().isEmpty()) {
+                    // a tied head: the embedding matrix stands in, as mergekit's tied_names
+                    String tied = arch.preWeights().isEmpty() ? null : arch.preWeights().getFirst();
+                    if (tied != null && m.weights().has(tied)) {
+                        inputs.add(input(src, name, tied, base, slice, t));
+                        continue;
+                    }
+                }
+                if (m.weights().has(name)) anyPresent = true;
+                inputs.add(input(src, name, name, base, slice, t));
+            }
+            if (optional) {
+                boolean realHead = false;
+                for (Recipe.InputSlice src : slice.sources()) realHead |= models.get(src.model()).weights().has(outName);
+                if (!realHead) return; // tied everywhere: the output ties as well
+            }
+            // base model first, so methods find it at index 0 whatever the recipe order
+            inputs.sort((a, b) -> Boolean.compare(b.isBase(), a.isBase()));
+            Map<String, Object> globals = new LinkedHashMap<>();
+            for (ParameterDef p : method.parameters()) {
+                Object v = lookup(p.name(), null, outName, t, slice);
+                if (v == null) v = p.defaultValue();
+                if (v == null && p.required()) {
+                    problems.add("tensor " + outName + ": missing required parameter '" + p.name() + "'");
+                    return;
+                }
+                if (v != null && p.check(v) != null) {
+                    problems.add("tensor " + outName + ": parameter '" + p.name() + "' " + p.check(v));
+                    return;
+                }
+                globals.put(p.name(), v);
+            }
+            validate(outName, inputs);
+            DType first = inputs.getFirst().info(models) == null ? null : inputs.getFirst().info(models).dtype();
+            boolean raw = first != null && !first.isMergeFloat();
+            DType outDtype = raw || forcedDtype == null ? first : forcedDtype;
+            out.add(new Planned(outName, List.copyOf(inputs), globals, outDtype, raw));
+        }
+
+        PlannedInput input(Recipe.InputSlice src, String inputName, String tensorName, String base,
+                           Recipe.OutputSlice slice, double t) {
+            Map<String, Object> params = new HashMap<>();
+            for (ParameterDef p : method.tensorParameters()) {
+                Object v = lookup(p.name(), src.model(), inputName, t, slice);
+                if (v == null) v = p.defaultValue();
+                if (v != null && p.check(v) != null) {
+                    problems.add("tensor " + inputName + " of model " + src.model() + ": parameter '" + p.name() + "' " + p.check(v));
+                }
+                if (v != null) params.put(p.name(), v);
+            }
+            return new PlannedInput(src.model(), tensorName, src.model().equals(base), params);
+        }
+
+        Object lookup(String name, String model, String tensor, double t, Recipe.OutputSlice slice) {
+            if (model != null) {
+                for (Recipe.InputSlice s : slice.sources()) {
+                    if (s.model().equals(model) && s.parameters().containsKey(name)) {
+                        Object v = s.parameters().get(name).evaluate(tensor, t);
+                        if (v != null) return v;
+                    }
+                }
+            }
+            if (slice.parameters().containsKey(name)) {
+                Object v = slice.parameters().get(name).evaluate(tensor, t);
+                if (v != null) return v;
+            }
+            if (recipe.parameters().containsKey(name)) {
+                return recipe.parameters().get(name).evaluate(tensor, t);
+            }
+            return null;
+        }
+
+        void validate(String outName, List<PlannedInput> inputs) {
+            TensorInfo first = null;
+            String firstModel = null;
+            for (PlannedInput in : inputs) {
+                TensorInfo info = in.info(models);
+                if (info == null) {
+                    problems.add("tensor " + in.tensor() + " missing from model " + in.model() + " (for output " + outName + ")");
+                    continue;
+                }
+                if (first == null) {
+                    first = info;
+                    firstModel = in.model();
+                    continue;
+                }
+                if (!first.sameShape(info)) {
+                    problems.add("tensor " + in.tensor() + ": shape " + info.shapeString() + " in model " + in.model()
+                            + " differs from " + first.shapeString() + " in model " + firstModel);
+                }
+                if (info.dtype().isMergeFloat() != first.dtype().isMergeFloat()) {
+                    problems.add("tensor " + in.tensor() + ": dtype " + info.dtype() + " in model " + in.model()
+                            + " cannot be merged with " + first.dtype() + " in model " + firstModel);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.amalgam.merge;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A parsed mergekit recipe. Exactly one of {@code models} and {@code slices} is non-empty.
+ * {@code folder} is where relative model paths resolve (the recipe file's folder).
+ */
+public record Recipe(
+        String mergeMethod,
+        String baseModel,
+        List<InputModel> models,
+        List<OutputSlice> slices,
+        Map<String, ParameterSetting> parameters,
+        String dtype,
+        String outDtype,
+        String tokenizerSource,
+        Map<String, Object> tokenizer,
+        String chatTemplate,
+        Long randomSeed,
+        Path folder,
+        String source) {
+
+    /** An entry of {@code models:}. */
+    public record InputModel(String model, Map<String, ParameterSetting> parameters) {
+    }
+
+    /** An entry of {@code slices:}: sources merged layer by layer. */
+    public record OutputSlice(List<InputSlice> sources, String baseModel, Double residualWeight,
+                              Map<String, ParameterSetting> parameters) {
+        public int layerCount() {
+            return sources.getFirst().end() - sources.getFirst().start();
+        }
+    }
+
+    /** A source of a slice: layers [start, end) of one model. */
+    public record InputSlice(String model, int start, int end, Map<String, ParameterSetting> parameters) {
+    }
+
+    /** Every model the recipe names, base first, without duplicates, in order of appearance. */
+    public List<String> referencedModels() {
+        var out = new java.util.LinkedHashSet<String>();
+        if (baseModel != null) out.add(baseModel);
+        for (InputModel m : models) out.add(m.model());
+        for (OutputSlice s : slices) {
+            if (s.baseModel() != null) out.add(s.baseModel());
+            for (InputSlice src : s.sources()) out.add(src.model());
+        }
+        if (tokenizerSource != null && !tokenizerSource.equals("base") && !tokenizerSource.equals("union")) {
+            out.add(tokenizerSource);
+        }
+        return List.copyOf(out);
+    }
+}

@@ -1,0 +1,262 @@
+package dev.amalgam.merge;
+
+import dev.amalgam.merge.kernel.CounterRandom;
+import dev.amalgam.merge.kernel.MagnitudeSelect;
+import dev.amalgam.merge.kernel.MergeKernels;
+import dev.amalgam.merge.kernel.RankBand;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * mergekit's "generalized task arithmetic": task vectors δᵢ = xᵢ − base are sparsified
+ * (magnitude top-k, random drop, or magnitude with outliers removed), optionally rescaled to
+ * keep their L1 norm, weighted, combined (summed, or summed over the TIES sign consensus),
+ * optionally divided by the weights, scaled by λ and added to the base.
+ *
+ * <p>Streaming: magnitude selection takes two counting passes over the task vector, an L1
+ * rescale one more, then a final pass writes the output, each pass chunk by chunk in index
+ * order (the tie rule and the reductions depend on that order, never on threads).
+ */
+abstract class TaskVectorMethod implements MergeMethod {
+    enum Sparsify { NONE, MAGNITUDE, RANDOM, MAGNITUDE_OUTLIERS }
+
+    private final String name;
+    private final String reference;
+    private final boolean consensus;
+    private final Sparsify sparsify;
+    private final boolean defaultNormalize;
+    private final boolean defaultRescale;
+
+    TaskVectorMethod(String name, String reference, boolean consensus, Sparsify sparsify,
+                     boolean defaultNormalize, boolean defaultRescale) {
+        this.name = name;
+        this.reference = reference;
+        this.consensus = consensus;
+        this.sparsify = sparsify;
+        this.defaultNormalize = defaultNormalize;
+        this.defaultRescale = defaultRescale;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String reference() {
+        return reference;
+    }
+
+    @Override
+    public boolean needsBaseModel() {
+        return true;
+    }
+
+    @Override
+    public String determinism() {
+        return switch (sparsify) {
+            case NONE -> "elementwise, fixed input order";
+            case RANDOM -> "counter-based randomness from random_seed + tensor name + input";
+            default -> "exact top-k, ties at the threshold: lowest index kept";
+        };
+    }
+
+    @Override
+    public List<ParameterDef> parameters() {
+        return List.of(
+                ParameterDef.bool("int8_mask", false, "store the sign mask as int8 (memory only; no effect on the result here)"),
+                ParameterDef.bool("normalize", defaultNormalize, "divide by the sum of (agreeing) weights"),
+                ParameterDef.bool("rescale", defaultRescale, "rescale sparsified task vectors to their L1 norm"),
+                ParameterDef.number("lambda", 1.0, "scale of the merged task vector"));
+    }
+
+    @Override
+    public List<ParameterDef> tensorParameters() {
+        List<ParameterDef> out = new ArrayList<>(List.of(
+                ParameterDef.requiredNumber("weight", "weight of this model's task vector"),
+                ParameterDef.number("density", 1.0, "fraction of the task vector kept")));
+        if (sparsify == Sparsify.MAGNITUDE_OUTLIERS) {
+            out.add(ParameterDef.number("gamma", 0.01, "fraction of the largest magnitudes removed"));
+        }
+        return List.copyOf(out);
+    }
+
+    /** How one task vector is sparsified, prepared before the final pass. */
+    private static final class Sparsifier {
+        RankBand band;
+        CounterRandom random;
+        float density = 1f;
+        float rescale = 1f;
+        MagnitudeSelect select;
+        long[] ranks = new long[0];
+        long from;
+        long to;
+    }
+
+    @Override
+    public void merge(TensorContext ctx) {
+        int baseIdx = ctx.baseIndex();
+        if (baseIdx < 0) throw ctx.fail(name + " needs a base_model");
+        int m = ctx.size() - 1;
+        if (m == 0) {
+            new Passthrough().merge(ctx);
+            return;
+        }
+        int[] idx = new int[m];
+        for (int j = 0, o = 0; j < ctx.size(); j++) if (j != baseIdx) idx[o++] = j;
+        long n = ctx.elements();
+        float[] weights = new float[m];
+        Sparsifier[] sp = new Sparsifier[m];
+        boolean rescale = ctx.flag("rescale");
+        for (int i = 0; i < m; i++) {
+            weights[i] = (float) ctx.number(idx[i], "weight");
+            sp[i] = prepare(ctx, idx[i], i, n);
+        }
+        int chunk = TensorContext.CHUNK;
+        float[] base = new float[chunk];
+        float[][] delta = new float[m][chunk];
+        selectionPasses(ctx, idx, sp, base, delta[0]);
+        if (rescale && sparsify != Sparsify.NONE) rescalePass(ctx, idx, sp, n, base, delta[0]);
+
+        MergeKernels k = ctx.kernels();
+        float[] mixed = new float[chunk], divisor = new float[chunk];
+        boolean normalize = ctx.flag("normalize");
+        float lambda = (float) ctx.number("lambda");
+        float weightSum = 0f;
+        for (float w : weights) weightSum = weightSum + w;
+        if (Math.abs(weightSum) < 1e-8f) weightSum = 1f; // mergekit's guard against dividing by ~0
+        if (!consensus) Arrays.fill(divisor, weightSum);
+        for (int i = 0; i < m; i++) sp[i].band = makeBand(sp[i], n);
+        for (long c = 0; c < n; c += chunk) {
+            int len = (int) Math.min(chunk, n - c);
+            ctx.load(baseIdx, c, base, len);
+            for (int i = 0; i < m; i++) {
+                taskVector(ctx, idx[i], sp[i], c, base, delta[i], len);
+                if (sp[i].rescale != 1f) k.scale(delta[i], sp[i].rescale, len);
+                k.scale(delta[i], weights[i], len);
+            }
+            if (consensus) {
+                k.tiesMix(delta, weights, m, mixed, divisor, len);
+            } else {
+                System.arraycopy(delta[0], 0, mixed, 0, len);
+                for (int i = 1; i < m; i++) k.add(mixed, delta[i], mixed, len);
+            }
+            if (normalize) k.divide(mixed, divisor, len);
+            if (lambda != 1f) k.scale(mixed, lambda, len);
+            k.add(base, mixed, mixed, len);
+            ctx.emit(c, mixed, len);
+        }
+    }
+
+    private Sparsifier prepare(TensorContext ctx, int input, int ordinal, long n) {
+        Sparsifier s = new Sparsifier();
+        double density = ctx.number(input, "density");
+        s.from = 0;
+        s.to = n;
+        if (sparsify == Sparsify.NONE || density >= 1) return s;
+        if (density < 0) throw ctx.fail(input, "density must not be negative (" + density + ")");
+        s.density = (float) density;
+        switch (sparsify) {
+            case RANDOM -> s.random = new CounterRandom(ctx.seed(), ctx.name(), ordinal);
+            case MAGNITUDE -> {
+                long k = (long) (density * n);
+                if (k <= 0) throw ctx.fail(input, "density " + density + " keeps no element of " + n);
+                s.to = k;
+            }
+            case MAGNITUDE_OUTLIERS -> {
+                double gamma = ctx.number(input, "gamma");
+                long target = (long) (density * n);
+                long top = (long) (gamma * n);
+                long bottom = n - target - top;
+                if (bottom < 0) {
+                    top += bottom;
+                    bottom = 0;
+                }
+                s.from = top;
+                s.to = n - bottom;
+            }
+            default -> {
+            }
+        }
+        if (s.random == null && (s.from > 0 || s.to < n)) {
+            s.select = new MagnitudeSelect();
+            List<Long> r = new ArrayList<>();
+            if (s.to < n && s.to > s.from) r.add(s.to - 1);
+            if (s.from > 0) r.add(s.from - 1);
+            s.ranks = r.stream().mapToLong(Long::longValue).toArray();
+        }
+        return s;
+    }
+
+    private static void selectionPasses(TensorContext ctx, int[] idx, Sparsifier[] sp, float[] base, float[] tmp) {
+        boolean any = false;
+        for (Sparsifier s : sp) {
+            if (s.select != null) {
+                s.select.begin(s.ranks);
+                any = true;
+            }
+        }
+        if (!any) return;
+        long n = ctx.elements();
+        int baseIdx = ctx.baseIndex();
+        for (int pass = 0; pass < 2; pass++) {
+            for (long c = 0; c < n; c += TensorContext.CHUNK) {
+                int len = (int) Math.min(TensorContext.CHUNK, n - c);
+                ctx.load(baseIdx, c, base, len);
+                for (int i = 0; i < sp.length; i++) {
+                    if (sp[i].select == null) continue;
+                    ctx.load(idx[i], c, tmp, len);
+                    ctx.kernels().sub(tmp, base, tmp, len);
+                    if (pass == 0) sp[i].select.countHigh(tmp, len);
+                    else sp[i].select.countLow(tmp, len, ctx.kernels());
+                }
+            }
+            if (pass == 0) for (Sparsifier s : sp) if (s.select != null) s.select.endHigh();
+        }
+    }
+
+    private static RankBand makeBand(Sparsifier s, long n) {
+        if (s.select == null) return null;
+        MagnitudeSelect.Threshold upper = null, lower = null;
+        int r = 0;
+        if (s.to < n && s.to > s.from) upper = s.select.threshold(r++);
+        if (s.from > 0) lower = s.select.threshold(r);
+        return new RankBand(s.from, s.to, n, upper, lower);
+    }
+
+    /** delta = x − base, sparsified. */
+    private static void taskVector(TensorContext ctx, int input, Sparsifier s, long c, float[] base, float[] delta, int len) {
+        ctx.load(input, c, delta, len);
+        ctx.kernels().sub(delta, base, delta, len);
+        if (s.band != null) s.band.apply(delta, len, ctx.kernels());
+        else if (s.random != null) s.random.dropout(delta, c, len, s.density);
+        else if (s.to <= s.from) ctx.kernels().scale(delta, 0f, len);
+    }
+
+    /** L1 norm before and after sparsification, in fixed order: the rescale factor. */
+    private static void rescalePass(TensorContext ctx, int[] idx, Sparsifier[] sp, long n, float[] base, float[] tmp) {
+        double[] before = new double[sp.length], after = new double[sp.length];
+        for (Sparsifier s : sp) s.band = makeBand(s, n);
+        var k = ctx.kernels();
+        for (long c = 0; c < n; c += TensorContext.CHUNK) {
+            int len = (int) Math.min(TensorContext.CHUNK, n - c);
+            ctx.load(ctx.baseIndex(), c, base, len);
+            for (int i = 0; i < sp.length; i++) {
+                if (sp[i].select == null && sp[i].random == null && sp[i].to > sp[i].from) continue;
+                ctx.load(idx[i], c, tmp, len);
+                k.sub(tmp, base, tmp, len);
+                before[i] += k.sumAbs(tmp, len);
+                if (sp[i].band != null) sp[i].band.apply(tmp, len, k);
+                else if (sp[i].random != null) sp[i].random.dropout(tmp, c, len, sp[i].density);
+                else k.scale(tmp, 0f, len);
+                after[i] += k.sumAbs(tmp, len);
+            }
+        }
+        for (int i = 0; i < sp.length; i++) {
+            // mergekit leaves the masked tensor unscaled when either norm is below 1e-7
+            if (before[i] >= 1e-7 && after[i] >= 1e-7) sp[i].rescale = (float) (before[i] / after[i]);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package dev.amalgam.merge;
+
+import dev.amalgam.merge.kernel.MergeKernels;
+import dev.amalgam.safetensors.Tensor;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything a method needs to compute one output tensor: its inputs (base first when there is
+ * one), evaluated parameters, the kernels, and a sink for finished chunks. Methods stream over
+ * {@link #CHUNK}-element chunks so memory stays bounded whatever the tensor size; the chunk
+ * size is fixed (not derived from threads or SIMD width) because reductions combine per-chunk
+ * partial sums in chunk order.
+ */
+public final class TensorContext {
+    /** Elements per chunk: part of the reduction order, so of the output bytes. */
+    public static final int CHUNK = 8192;
+
+    /** One input tensor with the parameters evaluated for it. */
+    public record Input(String model, Tensor tensor, boolean isBase, Map<String, Object> params) {
+    }
+
+    /** Receives finished F32 chunks in any order; converts and writes them. */
+    public interface Sink {
+        void accept(long fromElem, float[] values, int n) throws IOException;
+    }
+
+    private final String name;
+    private final List<Input> inputs;
+    private final Map<String, Object> globals;
+    private final MergeKernels kernels;
+    private final long seed;
+    private final Sink sink;
+
+    public TensorContext(String name, List<Input> inputs, Map<String, Object> globals, MergeKernels kernels,
+                         long seed, Sink sink) {
+        this.name = name;
+        this.inputs = inputs;
+        this.globals = globals;
+        this.kernels = kernels;
+        this.seed = seed;
+        this.sink = sink;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public List<Input> inputs() {
+        return inputs;
+    }
+
+    public int size() {
+        return inputs.size();
+    }
+
+    /** Index of the base model's input, or -1. */
+    public int baseIndex() {
+        for (int i = 0; i < inputs.size(); i++) if (inputs.get(i).isBase()) return i;
+        return -1;
+    }
+
+    public long elements() {
+        return inputs.getFirst().tensor().elementCount();
+    }
+
+    public MergeKernels kernels() {
+        return kernels;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    public boolean flag(String param) {
+        return (Boolean) globals.get(param);
+    }
+
+    public double number(String param) {
+        return ((Number) globals.get(param)).doubleValue();
+    }
+
+    /** A per-model number, failing with tensor and model named when it is missing. */
+    public double number(int input, String param) {
+        Object v = inputs.get(input).params().get(param);
+        if (v == null) throw fail(input, "missing required parameter '" + param + "'");
+        double d = ((Number) v).doubleValue();
+        if (!Double.isFinite(d)) throw fail(input, "parameter '" + param + "' is not finite (" + d + ")");
+        return d;
+    }
+
+    public void load(int input, long fromElem, float[] dst, int n) {
+        Tensor t = inputs.get(input).tensor();
+        kernels.load(t.data(), t.dtype(), fromElem, dst, n);
+    }
+
+    public void emit(long fromElem, float[] values, int n) {
+        try {
+            sink.accept(fromElem, values, n);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public RecipeException fail(String message) {
+        return new RecipeException("tensor " + name + ": " + message);
+    }
+
+    public RecipeException fail(int input, String message) {
+        return new RecipeException("tensor " + name + " of model " + inputs.get(input).model() + ": " + message);
+    }
+}

@@ -1,0 +1,74 @@
+package dev.amalgam.merge.kernel;
+
+import dev.amalgam.safetensors.DType;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The hot operations of the merge core, over chunk-sized F32 scratch arrays and the mapped
+ * tensor bytes they are loaded from and stored to. Two implementations exist, a scalar twin
+ * and a Vector API one, and they must agree bit for bit: elementwise operations are single
+ * IEEE operations per element (multiply then add, never a fused multiply-add), and reductions
+ * use a fixed virtual width of {@value #LANES} lanes summed in lane order, whatever the
+ * hardware's vector width. Chosen once at start-up by {@link Kernels#get()}.
+ */
+public interface MergeKernels {
+    /** Virtual lane count of reductions: part of the output format, never change it. */
+    int LANES = 16;
+
+    String name();
+
+    /** dst[i] = element (fromElem + i) of src, widened to F32 (BF16, F16 or F32 little-endian). */
+    void load(MemorySegment src, DType dtype, long fromElem, float[] dst, int n);
+
+    /** Element (fromElem + i) of dst = src[i], narrowed round-to-nearest-even, NaN/Inf kept. */
+    void store(float[] src, int n, MemorySegment dst, DType dtype, long fromElem);
+
+    /** acc[i] = acc[i] + w * x[i]. */
+    void axpy(float[] acc, float[] x, float w, int n);
+
+    /**
+     * out[i] = ((0 + w[0]·x0[i]) + w[1]·x1[i]) + ..., the inputs read straight from their
+     * segments (all of one dtype): the same sums as clearing out and calling axpy per input,
+     * without the intermediate F32 copies.
+     */
+    void weightedSum(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float[] out, int n);
+
+    /** x[i] = x[i] / d. */
+    void divide(float[] x, float d, int n);
+
+    /**
+     * TIES top-k mask with a threshold key (see {@link MagnitudeSelect#key}): keeps x[i] when
+     * its key is above the threshold, or equal to it while {@code tiesLeft} lasts (lowest index
+     * first); multiplies the rest by zero. Returns the ties still allowed.
+     */
+    long keepTop(float[] x, int n, int thresholdKey, long tiesLeft);
+
+    /** Adds to low[key & 0xffff] for each x[i] whose key's high 16 bits equal {@code bucket}. */
+    void countInBucket(float[] x, int n, int bucket, long[] low);
+
+    /** out[i] = a[i] - b[i]. */
+    void sub(float[] a, float[] b, float[] out, int n);
+
+    /** out[i] = a[i] + b[i]. */
+    void add(float[] a, float[] b, float[] out, int n);
+
+    /** x[i] = x[i] * s. */
+    void scale(float[] x, float s, int n);
+
+    /** x[i] = x[i] / d[i]. */
+    void divide(float[] x, float[] d, int n);
+
+    /**
+     * TIES sign consensus over m weighted deltas: the majority sign is that of their sum
+     * (zero counts as positive); mixed[i] sums the deltas with that sign, divisor[i] their
+     * weights (1 where none agree). A zero or NaN delta never agrees.
+     */
+    void tiesMix(float[][] weighted, float[] weights, int m, float[] mixed, float[] divisor, int n);
+
+    /** Σ |x[i]| in the fixed lane order. */
+    double sumAbs(float[] x, int n);
+
+    /** Σ a[i] * b[i] in the fixed lane order. */
+    double dot(float[] a, float[] b, int n);
+}

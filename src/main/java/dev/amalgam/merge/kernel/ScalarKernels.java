@@ -1,0 +1,190 @@
+package dev.amalgam.merge.kernel;
+
+import dev.amalgam.safetensors.DType;
+import dev.amalgam.safetensors.FloatFormats;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/** The reference implementation: plain loops, always available, the one the vector code must equal. */
+public final class ScalarKernels implements MergeKernels {
+    static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    @Override
+    public String name() {
+        return "scalar";
+    }
+
+    @Override
+    public void load(MemorySegment src, DType dtype, long fromElem, float[] dst, int n) {
+        loadTail(src, dtype, fromElem, dst, 0, n);
+    }
+
+    /** Shared by the vector implementation for its tails and for F16/F32. */
+    static void loadTail(MemorySegment src, DType dtype, long fromElem, float[] dst, int start, int n) {
+        switch (dtype) {
+            case BF16 -> {
+                for (int i = start; i < n; i++) dst[i] = FloatFormats.bf16ToF32(src.getAtIndex(SHORT, fromElem + i));
+            }
+            case F16 -> {
+                for (int i = start; i < n; i++) dst[i] = FloatFormats.f16ToF32(src.getAtIndex(SHORT, fromElem + i));
+            }
+            case F32 -> MemorySegment.copy(src, FLOAT, (fromElem + start) * 4, dst, start, n - start);
+            default -> throw new IllegalArgumentException("cannot compute on " + dtype);
+        }
+    }
+
+    @Override
+    public void store(float[] src, int n, MemorySegment dst, DType dtype, long fromElem) {
+        storeTail(src, 0, n, dst, dtype, fromElem);
+    }
+
+    static void storeTail(float[] src, int start, int n, MemorySegment dst, DType dtype, long fromElem) {
+        switch (dtype) {
+            case BF16 -> {
+                for (int i = start; i < n; i++) dst.setAtIndex(SHORT, fromElem + i, FloatFormats.f32ToBf16(src[i]));
+            }
+            case F16 -> {
+                for (int i = start; i < n; i++) dst.setAtIndex(SHORT, fromElem + i, FloatFormats.f32ToF16(src[i]));
+            }
+            case F32 -> MemorySegment.copy(src, start, dst, FLOAT, (fromElem + start) * 4, n - start);
+            default -> throw new IllegalArgumentException("cannot write " + dtype);
+        }
+    }
+
+    @Override
+    public void axpy(float[] acc, float[] x, float w, int n) {
+        for (int i = 0; i < n; i++) acc[i] = acc[i] + w * x[i];
+    }
+
+    @Override
+    public void weightedSum(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float[] out, int n) {
+        weightedSumTail(src, dtype, fromElem, w, m, out, 0, n);
+    }
+
+    static void weightedSumTail(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float[] out, int start, int n) {
+        for (int i = start; i < n; i++) {
+            float acc = 0f;
+            for (int j = 0; j < m; j++) acc = acc + w[j] * element(src[j], dtype, fromElem + i);
+            out[i] = acc;
+        }
+    }
+
+    private static float element(MemorySegment s, DType dtype, long i) {
+        return switch (dtype) {
+            case BF16 -> FloatFormats.bf16ToF32(s.getAtIndex(SHORT, i));
+            case F16 -> FloatFormats.f16ToF32(s.getAtIndex(SHORT, i));
+            case F32 -> s.getAtIndex(FLOAT, i);
+            default -> throw new IllegalArgumentException("cannot compute on " + dtype);
+        };
+    }
+
+    @Override
+    public void divide(float[] x, float d, int n) {
+        for (int i = 0; i < n; i++) x[i] = x[i] / d;
+    }
+
+    @Override
+    public long keepTop(float[] x, int n, int thresholdKey, long tiesLeft) {
+        return keepTopTail(x, 0, n, thresholdKey, tiesLeft);
+    }
+
+    static long keepTopTail(float[] x, int start, int n, int thresholdKey, long tiesLeft) {
+        for (int i = start; i < n; i++) {
+            int k = MagnitudeSelect.key(x[i]);
+            if (k > thresholdKey) continue;
+            if (k == thresholdKey && tiesLeft > 0) {
+                tiesLeft--;
+                continue;
+            }
+            x[i] = x[i] * 0f;
+        }
+        return tiesLeft;
+    }
+
+    @Override
+    public void countInBucket(float[] x, int n, int bucket, long[] low) {
+        countInBucketTail(x, 0, n, bucket, low);
+    }
+
+    static void countInBucketTail(float[] x, int start, int n, int bucket, long[] low) {
+        for (int i = start; i < n; i++) {
+            int k = MagnitudeSelect.key(x[i]);
+            if (k >>> 16 == bucket) low[k & 0xffff]++;
+        }
+    }
+
+    @Override
+    public void sub(float[] a, float[] b, float[] out, int n) {
+        for (int i = 0; i < n; i++) out[i] = a[i] - b[i];
+    }
+
+    @Override
+    public void add(float[] a, float[] b, float[] out, int n) {
+        for (int i = 0; i < n; i++) out[i] = a[i] + b[i];
+    }
+
+    @Override
+    public void scale(float[] x, float s, int n) {
+        for (int i = 0; i < n; i++) x[i] = x[i] * s;
+    }
+
+    @Override
+    public void divide(float[] x, float[] d, int n) {
+        for (int i = 0; i < n; i++) x[i] = x[i] / d[i];
+    }
+
+    @Override
+    public void tiesMix(float[][] weighted, float[] weights, int m, float[] mixed, float[] divisor, int n) {
+        tiesMixTail(weighted, weights, m, mixed, divisor, 0, n);
+    }
+
+    static void tiesMixTail(float[][] weighted, float[] weights, int m, float[] mixed, float[] divisor, int start, int n) {
+        for (int i = start; i < n; i++) {
+            float sum = 0f;
+            for (int j = 0; j < m; j++) sum = sum + weighted[j][i];
+            boolean positive = sum >= 0f;
+            float mix = 0f;
+            float div = 0f;
+            for (int j = 0; j < m; j++) {
+                float d = weighted[j][i];
+                if (positive ? d > 0f : d < 0f) {
+                    mix = mix + d;
+                    div = div + weights[j];
+                }
+            }
+            mixed[i] = mix;
+            divisor[i] = div == 0f ? 1f : div;
+        }
+    }
+
+    @Override
+    public double sumAbs(float[] x, int n) {
+        float[] acc = new float[LANES];
+        for (int i = 0; i < n; i++) acc[i % LANES] = acc[i % LANES] + Math.abs(x[i]);
+        return lanes(acc, n);
+    }
+
+    @Override
+    public double dot(float[] a, float[] b, int n) {
+        float[] acc = new float[LANES];
+        for (int i = 0; i < n; i++) acc[i % LANES] = acc[i % LANES] + a[i] * b[i];
+        return lanes(acc, n);
+    }
+
+    /**
+     * Sums the lanes in order. A vector implementation adds a zero to lanes past the tail;
+     * do the same here so -0 sums agree.
+     */
+    private static double lanes(float[] acc, int n) {
+        int rem = n % LANES;
+        if (rem != 0) {
+            for (int l = rem; l < LANES; l++) acc[l] = acc[l] + 0f;
+        }
+        double total = 0;
+        for (int l = 0; l < LANES; l++) total += acc[l];
+        return total;
+    }
+}

@@ -1,0 +1,184 @@
+package dev.amalgam.merge.kernel;
+
+import dev.amalgam.safetensors.DType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The vector kernels must equal the scalar twin bit for bit, specials and odd lengths included. */
+class KernelEquivalenceTest {
+    private static final int[] LENGTHS = {0, 1, 7, 15, 16, 17, 31, 33, 64, 100, 257, 1000, 4099};
+    private static final ScalarKernels S = new ScalarKernels();
+    private static MergeKernels V;
+
+    @BeforeAll
+    static void vector() {
+        V = Kernels.vectorOrNull();
+        assertNotNull(V, "tests run with --add-modules=jdk.incubator.vector");
+        assertTrue(V.name().startsWith("vector"));
+    }
+
+    /** Random floats with a generous share of NaN, ±Inf, ±0, subnormals and huge values. */
+    static float[] data(Random r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = switch (r.nextInt(14)) {
+                case 0 -> Float.NaN;
+                case 1 -> r.nextBoolean() ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+                case 2 -> r.nextBoolean() ? 0f : -0f;
+                case 3 -> Float.intBitsToFloat(r.nextInt(0x007fffff) + 1) * (r.nextBoolean() ? 1 : -1);
+                case 4 -> Float.intBitsToFloat(r.nextInt()); // any bits, NaN payloads included
+                case 5 -> (r.nextFloat() - 0.5f) * 3e38f;
+                default -> (float) r.nextGaussian() * 0.02f;
+            };
+        }
+        return x;
+    }
+
+    private static void assertBits(float[] a, float[] b, int n, String what) {
+        for (int i = 0; i < n; i++) {
+            assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(b[i]), what + " at " + i + " of " + n);
+        }
+    }
+
+    @Test
+    void elementwiseOperationsAgree() {
+        Random r = new Random(42);
+        for (int n : LENGTHS) {
+            float[] a = data(r, n), b = data(r, n);
+            float w = (float) r.nextGaussian();
+            float[] s1 = a.clone(), v1 = a.clone();
+            S.axpy(s1, b, w, n);
+            V.axpy(v1, b, w, n);
+            assertBits(s1, v1, n, "axpy");
+            float[] s2 = new float[n], v2 = new float[n];
+            S.sub(a, b, s2, n);
+            V.sub(a, b, v2, n);
+            assertBits(s2, v2, n, "sub");
+            S.add(a, b, s2, n);
+            V.add(a, b, v2, n);
+            assertBits(s2, v2, n, "add");
+            float[] s3 = a.clone(), v3 = a.clone();
+            S.scale(s3, w, n);
+            V.scale(v3, w, n);
+            assertBits(s3, v3, n, "scale");
+            S.divide(s3, b, n);
+            V.divide(v3, b, n);
+            assertBits(s3, v3, n, "divide");
+        }
+    }
+
+    @Test
+    void tiesConsensusAgrees() {
+        Random r = new Random(7);
+        for (int n : LENGTHS) {
+            for (int m = 1; m <= 4; m++) {
+                float[][] wd = new float[m][];
+                float[] w = new float[m];
+                for (int j = 0; j < m; j++) {
+                    wd[j] = data(r, n);
+                    w[j] = j == 1 ? 0f : (float) r.nextGaussian();
+                }
+                float[] sm = new float[n], sd = new float[n], vm = new float[n], vd = new float[n];
+                S.tiesMix(wd, w, m, sm, sd, n);
+                V.tiesMix(wd, w, m, vm, vd, n);
+                assertBits(sm, vm, n, "mixed m=" + m);
+                assertBits(sd, vd, n, "divisor m=" + m);
+            }
+        }
+    }
+
+    @Test
+    void reductionsAgree() {
+        Random r = new Random(3);
+        for (int n : LENGTHS) {
+            float[] a = data(r, n), b = data(r, n);
+            assertEquals(Double.doubleToRawLongBits(S.sumAbs(a, n)), Double.doubleToRawLongBits(V.sumAbs(a, n)), "sumAbs " + n);
+            assertEquals(Double.doubleToRawLongBits(S.dot(a, b, n)), Double.doubleToRawLongBits(V.dot(a, b, n)), "dot " + n);
+            float[] g = new float[n];
+            for (int i = 0; i < n; i++) g[i] = (float) r.nextGaussian();
+            assertEquals(Double.doubleToRawLongBits(S.dot(g, g, n)), Double.doubleToRawLongBits(V.dot(g, g, n)));
+        }
+    }
+
+    @Test
+    void conversionsAgreeForEveryDtype() {
+        Random r = new Random(11);
+        try (Arena arena = Arena.ofConfined()) {
+            for (DType dt : new DType[]{DType.BF16, DType.F16, DType.F32}) {
+                for (int n : LENGTHS) {
+                    long offset = r.nextInt(5); // unaligned element offsets
+                    MemorySegment seg = arena.allocate((n + offset) * dt.byteSize() + 8);
+                    for (long i = 0; i < seg.byteSize(); i++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
+                    float[] s = new float[n], v = new float[n];
+                    S.load(seg, dt, offset, s, n);
+                    V.load(seg, dt, offset, v, n);
+                    assertBits(s, v, n, "load " + dt);
+                    float[] src = data(r, n);
+                    MemorySegment so = arena.allocate((n + offset) * dt.byteSize() + 8);
+                    MemorySegment vo = arena.allocate((n + offset) * dt.byteSize() + 8);
+                    S.store(src, n, so, dt, offset);
+                    V.store(src, n, vo, dt, offset);
+                    assertEquals(-1, so.mismatch(vo), "store " + dt + " n=" + n);
+                }
+            }
+        }
+    }
+
+    @Test
+    void fusedWeightedSumEqualsAxpyAndAgrees() {
+        Random r = new Random(13);
+        try (Arena arena = Arena.ofConfined()) {
+            for (DType dt : new DType[]{DType.BF16, DType.F16, DType.F32}) {
+                for (int n : LENGTHS) {
+                    int m = 1 + r.nextInt(4);
+                    long offset = r.nextInt(3);
+                    MemorySegment[] src = new MemorySegment[m];
+                    float[] w = new float[m];
+                    float[] viaAxpy = new float[n], x = new float[n];
+                    for (int j = 0; j < m; j++) {
+                        src[j] = arena.allocate((n + offset) * dt.byteSize() + 8);
+                        for (long i = 0; i < src[j].byteSize(); i++) src[j].set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
+                        w[j] = (float) r.nextGaussian();
+                        S.load(src[j], dt, offset, x, n);
+                        S.axpy(viaAxpy, x, w[j], n);
+                    }
+                    float[] s = new float[n], v = new float[n];
+                    S.weightedSum(src, dt, offset, w, m, s, n);
+                    V.weightedSum(src, dt, offset, w, m, v, n);
+                    assertBits(viaAxpy, s, n, "scalar weightedSum vs axpy " + dt);
+                    assertBits(s, v, n, "weightedSum " + dt);
+                    float d = (float) r.nextGaussian();
+                    S.divide(s, d, n);
+                    V.divide(v, d, n);
+                    assertBits(s, v, n, "divide by scalar");
+                }
+            }
+        }
+    }
+
+    @Test
+    void topKMaskAndBucketCountAgree() {
+        Random r = new Random(17);
+        for (int n : LENGTHS) {
+            float[] x = data(r, n);
+            for (int i = 0; i < n; i += 3) x[i] = 0.5f * (r.nextBoolean() ? 1 : -1); // many ties
+            int key = MagnitudeSelect.key(0.5f);
+            long ties = r.nextInt(n + 1);
+            float[] s = x.clone(), v = x.clone();
+            long sl = S.keepTop(s, n, key, ties);
+            long vl = V.keepTop(v, n, key, ties);
+            assertEquals(sl, vl);
+            assertBits(s, v, n, "keepTop");
+            long[] ls = new long[1 << 16], lv = new long[1 << 16];
+            S.countInBucket(x, n, key >>> 16, ls);
+            V.countInBucket(x, n, key >>> 16, lv);
+            assertArrayEquals(ls, lv);
+        }
+    }
+}
