@@ -60,9 +60,9 @@ public final class LicenseCatalogue {
     }
 
     private static LicenseInfo entry(PolicyYaml y) {
-        y.keys(ENTRY_REQUIRED, ENTRY_OPTIONAL);
         String id = y.get("id").string();
         PolicyYaml e = y.labelled(id);
+        e.keys(ENTRY_REQUIRED, ENTRY_OPTIONAL);
         LicenseExpression parsed;
         try {
             parsed = LicenseExpressionParser.parse(id);

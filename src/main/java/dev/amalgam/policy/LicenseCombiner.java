@@ -174,7 +174,7 @@ public final class LicenseCombiner {
         LicenseInfo i = t.info();
         if (i == null) {
             out.add(new LicenseProblem(Kind.UNKNOWN_LICENSE, t.label(), null,
-                    "input " + t.label() + ": license '" + t.expression() + "' is not in the license catalogue"));
+                    "input " + t.label() + ": license '" + t.expression() + "' is not in the license catalogue; add it to licenses.yaml"));
             return;
         }
         if (!i.resolved()) {
@@ -184,27 +184,27 @@ public final class LicenseCombiner {
         }
         if (target.denies(i.id())) {
             out.add(new LicenseProblem(Kind.NOT_ALLOWED, t.label(), null,
-                    "input " + t.label() + ": " + i.id() + " is denied in this environment"));
+                    "input " + t.label() + " is under a license this environment denies"));
         }
         if (i.noDerivatives().value()) {
             out.add(new LicenseProblem(Kind.NO_DERIVATIVES, t.label(), null,
-                    "input " + t.label() + ": " + i.id() + " forbids sharing derivatives, and a merge is one ("
+                    "input " + t.label() + " forbids sharing derivatives, and a merge is one ("
                             + i.noDerivatives().source() + ")"));
         }
         if (target.commercial() && !i.allowsCommercialUse()) {
             Fact<Boolean> why = i.nonCommercial().value() ? i.nonCommercial() : i.commercialUse();
             out.add(new LicenseProblem(Kind.NON_COMMERCIAL, t.label(), null,
-                    "input " + t.label() + ": " + i.id() + " does not allow commercial use, which the environment requires ("
+                    "input " + t.label() + " does not allow commercial use, which the environment requires ("
                             + why.source() + ")"));
         }
         if (target.region() != null && i.excludedRegionList().contains(target.region())) {
             out.add(new LicenseProblem(Kind.REGION, t.label(), null,
-                    "input " + t.label() + ": " + i.id() + " grants no license in region " + target.region()
+                    "input " + t.label() + " grants no license in region " + target.region()
                             + " (" + i.excludedRegions().orElseThrow().source() + ")"));
         }
         if (i.userCap().isPresent() && target.users() > i.userCap().get().value()) {
             out.add(new LicenseProblem(Kind.USER_CAP, t.label(), null,
-                    "input " + t.label() + ": " + i.id() + " covers at most " + i.userCap().get().value()
+                    "input " + t.label() + " covers at most " + i.userCap().get().value()
                             + " monthly active users but the environment expects " + target.users()
                             + " (" + i.userCap().get().source() + ")"));
         }
