@@ -96,7 +96,7 @@ public final class GateEvaluator {
             case SIGNED -> "signatures verified by trusted keys";
             case REVIEW_APPROVED -> "approved by a reviewer other than the submitter";
             case LICENSE_ALLOWED -> "licenses allow this environment";
-            case NAME_OBLIGATIONS -> "name meets the license obligations";
+            case NAME_OBLIGATIONS -> "name meets the license obligations of the inputs (none for a source model)";
             case REPRODUCIBLE -> "re-run gave the identical output digest";
         };
     }
@@ -165,7 +165,9 @@ public final class GateEvaluator {
         return Optional.of(String.join("; ", c.problems().stream().map(LicenseProblem::message).toList()));
     }
 
+    /** Name obligations bind derivatives: a source model keeps its publisher's name. */
     private static Optional<String> nameObligations(ModelFacts m, Optional<LicenseCombination> license) {
+        if (m.inputs().isEmpty()) return Optional.empty();
         if (license.isEmpty() || license.get().expression().isEmpty()) {
             return Optional.of("licenses unknown, so the name obligations cannot be checked");
         }

@@ -167,7 +167,7 @@ public final class LicenseExpressionParser {
                 LicenseExpression inner = orExpr();
                 Token close = take();
                 if (close.kind != Kind.RPAREN) {
-                    throw error(close.kind == Kind.END ? "unbalanced '(': missing ')' for '(' at position " + t.position
+                    throw error(close.kind == Kind.END ? "unbalanced '(' opened at position " + t.position + ": missing ')'"
                             : "expected ')' but found " + close.describe(), close);
                 }
                 depth--;

@@ -27,6 +27,7 @@ public final class ReleasePolicy {
     private final Map<String, Environment> environments;
     private final List<Exemption> exemptions;
     private final String digest;
+    private final List<String> order;
 
     private ReleasePolicy(Map<String, Environment> environments, List<Exemption> exemptions, String digest) {
         this.environments = Map.copyOf(environments);
@@ -34,8 +35,6 @@ public final class ReleasePolicy {
         this.digest = digest;
         this.order = List.copyOf(environments.keySet());
     }
-
-    private final List<String> order;
 
     /** Reads and validates {@code file}; license ids in {@code deny:} lists are checked against {@code catalogue}. */
     public static ReleasePolicy load(Path file, LicenseCatalogue catalogue) {

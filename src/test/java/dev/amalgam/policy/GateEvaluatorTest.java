@@ -209,6 +209,14 @@ class GateEvaluatorTest {
     }
 
     @Test
+    void nameObligationsBindDerivativesNotTheSourceModel() {
+        ModelFacts source = with(good(), b -> b.name("Meta-Llama-3-8B").inputs(List.of()).license("llama3"));
+        Decision d = prod(source);
+        assertEquals(Result.PASS, rule(d, "name").result());
+        assertTrue(d.allowed(), d.reasons().toString());
+    }
+
+    @Test
     void sourceModelIsJudgedByItsOwnLicense() {
         ModelFacts source = with(good(), b -> b.name("Qwen2.5-7B").inputs(List.of()).license("other"));
         RuleResult r = failsOnly(prod(source), "license");

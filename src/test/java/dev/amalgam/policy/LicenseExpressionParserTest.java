@@ -85,7 +85,7 @@ class LicenseExpressionParserTest {
     void rejectsUnbalancedParentheses() {
         LicenseExpressionException open = fails("(MIT AND Apache-2.0");
         assertEquals(20, open.position());
-        assertTrue(open.getMessage().contains("missing ')' for '(' at position 1"), open.getMessage());
+        assertTrue(open.getMessage().startsWith("unbalanced '(' opened at position 1: missing ')' at position 20"), open.getMessage());
         LicenseExpressionException close = fails("MIT AND Apache-2.0)");
         assertEquals(19, close.position());
         assertTrue(close.getMessage().contains("unbalanced ')'"), close.getMessage());
