@@ -158,7 +158,7 @@ public final class LicenseCatalogue {
         if (info == null) info = byId.get(l.toLowerCase(Locale.ROOT));
         if (info != null) return info;
         return Optional.ofNullable(byHub.get("unknown"))
-                .orElseThrow(() -> new IllegalStateException("catalogue has no 'unknown' entry"));
+                .orElseGet(() -> LicenseInfo.unresolved("LicenseRef-unknown", "Unknown license"));
     }
 
     /** The expression with every known id spelt as in the catalogue. */

@@ -17,8 +17,8 @@ import static dev.amalgam.policy.LicenseProblem.Kind;
  *
  * <p>Problems of one input: unknown license, no-derivatives, non-commercial (for a commercial
  * target), excluded region, user cap, explicitly denied. Conflicts between two inputs with
- * different licenses: share-alike against a license with further terms, own-license-only against
- * a license with further terms, name prefixes neither of which starts the other, and Llama 2's
+ * different licenses: share-alike or own-license-only against a license whose terms the
+ * derivative could not honour ({@link LicenseInfo#fitsInside}), name prefixes neither of which starts the other, and Llama 2's
  * ban on improving other models.
  */
 public final class LicenseCombiner {
@@ -213,13 +213,13 @@ public final class LicenseCombiner {
     private static void pair(Term a, Term b, List<LicenseProblem> out) {
         LicenseInfo x = a.info(), y = b.info();
         if (!x.resolved() || !y.resolved()) return;
-        if (x.shareAlike().value() && y.hasExtraTerms() || y.shareAlike().value() && x.hasExtraTerms()) {
-            Term sa = x.shareAlike().value() ? a : b, other = sa == a ? b : a;
+        if (x.shareAlike().value() && !y.fitsInside(x) || y.shareAlike().value() && !x.fitsInside(y)) {
+            Term sa = x.shareAlike().value() && !y.fitsInside(x) ? a : b, other = sa == a ? b : a;
             out.add(new LicenseProblem(Kind.SHARE_ALIKE, sa.label(), other.label(),
                     "conflict: " + sa.label() + " is share-alike: the merge must be under " + sa.info().id()
                             + ", which cannot carry the further terms of " + other.label()));
-        } else if (x.ownLicenseOnly().value() && y.hasExtraTerms() || y.ownLicenseOnly().value() && x.hasExtraTerms()) {
-            Term own = x.ownLicenseOnly().value() ? a : b, other = own == a ? b : a;
+        } else if (x.ownLicenseOnly().value() && !y.fitsInside(x) || y.ownLicenseOnly().value() && !x.fitsInside(y)) {
+            Term own = x.ownLicenseOnly().value() && !y.fitsInside(x) ? a : b, other = own == a ? b : a;
             out.add(new LicenseProblem(Kind.OWN_LICENSE_ONLY, own.label(), other.label(),
                     "conflict: derivatives of " + own.label() + " must keep exactly " + own.info().id()
                             + ", which cannot carry the terms of " + other.label()));

@@ -32,6 +32,15 @@ public record LicenseInfo(
         aliases = List.copyOf(aliases);
     }
 
+    /** A placeholder about which nothing is known; every gate denies it. */
+    static LicenseInfo unresolved(String id, String name) {
+        Fact<Boolean> no = new Fact<>(false, "nothing is known: treated as all rights reserved");
+        Fact<Boolean> yes = new Fact<>(true, "nothing is known: treated as all rights reserved");
+        return new LicenseInfo(id, name, "https://spdx.org/licenses/", List.of(), List.of(), false,
+                no, no, yes, no, yes, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty(), Optional.empty());
+    }
+
     public boolean allowsCommercialUse() {
         return resolved && commercialUse.value() && !nonCommercial.value();
     }
@@ -48,11 +57,15 @@ public record LicenseInfo(
         return excludedRegions.map(Fact::value).orElse(List.of());
     }
 
-    /** Terms beyond attribution that a share-alike license cannot absorb. */
-    boolean hasExtraTerms() {
-        return !resolved || ownLicenseOnly.value() || shareAlike.value() || noDerivatives.value()
-                || nonCommercial.value() || !commercialUse.value() || !flowDownRestrictions().isEmpty()
-                || userCap.isPresent() || namePrefix.isPresent() || forbidsImprovingOtherModels()
-                || !excludedRegionList().isEmpty();
+    /**
+     * Whether a derivative licensed under {@code host} (a share-alike or own-license-only
+     * license) can still honour every term of this license: true only for terms no stronger
+     * than attribution, plus non-commercial when the host is non-commercial too.
+     */
+    boolean fitsInside(LicenseInfo host) {
+        return resolved && !ownLicenseOnly.value() && !shareAlike.value() && !noDerivatives.value()
+                && flowDownRestrictions().isEmpty() && userCap.isEmpty() && namePrefix.isEmpty()
+                && !forbidsImprovingOtherModels() && excludedRegionList().isEmpty()
+                && (allowsCommercialUse() || !host.allowsCommercialUse());
     }
 }

@@ -80,6 +80,56 @@ public record ModelFacts(String name, String digest, Set<String> formats, ScanVe
 
     public enum ReviewState { NONE, PENDING, APPROVED, REJECTED }
 
+    /**
+     * Starts facts for a model; everything not set fails closed (not scanned, not checked,
+     * unsigned, not reviewed, no license, no inputs).
+     */
+    public static Builder builder(String name, String digest) {
+        return new Builder(name, digest);
+    }
+
+    /** A builder holding these facts, to change some of them. */
+    public Builder toBuilder() {
+        return new Builder(name, digest).formats(formats).scan(scan).finiteWeights(finiteWeights)
+                .signature(signature).inputs(inputs).review(review).license(license).reproducible(reproducible);
+    }
+
+    /** Builds {@link ModelFacts}; see {@link #builder}. */
+    public static final class Builder {
+        private String name;
+        private String digest;
+        private Set<String> formats = Set.of();
+        private ScanVerdict scan = ScanVerdict.NOT_SCANNED;
+        private Check finiteWeights = Check.NOT_CHECKED;
+        private Signature signature = Signature.MISSING;
+        private List<Input> inputs = List.of();
+        private Review review = Review.NONE;
+        private String license;
+        private Check reproducible = Check.NOT_CHECKED;
+
+        private Builder(String name, String digest) {
+            this.name = name;
+            this.digest = digest;
+        }
+
+        public Builder name(String v) { name = v; return this; }
+        public Builder digest(String v) { digest = v; return this; }
+        public Builder formats(Set<String> v) { formats = v; return this; }
+        public Builder formats(String... v) { formats = Set.of(v); return this; }
+        public Builder scan(ScanVerdict v) { scan = v; return this; }
+        public Builder finiteWeights(Check v) { finiteWeights = v; return this; }
+        public Builder signature(Signature v) { signature = v; return this; }
+        public Builder inputs(List<Input> v) { inputs = v; return this; }
+        public Builder review(Review v) { review = v; return this; }
+        public Builder license(String v) { license = v; return this; }
+        public Builder reproducible(Check v) { reproducible = v; return this; }
+
+        public ModelFacts build() {
+            return new ModelFacts(name, digest, formats, scan, finiteWeights, signature, inputs, review, license,
+                    reproducible);
+        }
+    }
+
     /** True if {@code ref} is this model's digest, name, or the name part of a {@code name@version} name. */
     boolean isCalled(String ref) {
         if (ref.equals(digest) || ref.equals(name)) return true;

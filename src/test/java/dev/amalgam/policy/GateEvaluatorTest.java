@@ -69,40 +69,25 @@ class GateEvaluatorTest {
 
     /** A merge that passes every rule of {@code prod}. */
     static ModelFacts good() {
-        return new ModelFacts("Llama-merge@1", DIGEST, Set.of("safetensors"), ScanVerdict.CLEAN, Check.PASSED,
-                Signature.trusted("registry"),
-                List.of(new Input("llama-3.1-8b@1", "sha256:" + "01".repeat(32), "LicenseRef-Llama-3.1", Signature.trusted("meta")),
-                        new Input("mistral-7b@1", "sha256:" + "02".repeat(32), "Apache-2.0", Signature.trusted("mistral"))),
-                new Review(ReviewState.APPROVED, "sam", "rita"), null, Check.PASSED);
+        return ModelFacts.builder("Llama-merge@1", DIGEST).formats("safetensors").scan(ScanVerdict.CLEAN)
+                .finiteWeights(Check.PASSED).signature(Signature.trusted("registry"))
+                .inputs(List.of(
+                        new Input("llama-3.1-8b@1", "sha256:" + "01".repeat(32), "LicenseRef-Llama-3.1", Signature.trusted("meta")),
+                        new Input("mistral-7b@1", "sha256:" + "02".repeat(32), "Apache-2.0", Signature.trusted("mistral"))))
+                .review(new Review(ReviewState.APPROVED, "sam", "rita")).reproducible(Check.PASSED).build();
     }
 
-    static ModelFacts with(ModelFacts m, java.util.function.UnaryOperator<Builder> change) {
-        return change.apply(new Builder(m)).build();
+    @Test
+    void builderDefaultsFailClosed() {
+        ModelFacts bare = ModelFacts.builder("x", DIGEST).formats("safetensors").license("MIT").build();
+        Decision d = prod(bare);
+        assertFalse(d.allowed());
+        assertEquals(List.of("scan", "finite", "signatures", "review", "reproducible"), d.rules().stream()
+                .filter(r -> r.result() != Result.PASS).map(RuleResult::id).toList());
     }
 
-    /** Mutable copy of facts for tests. */
-    static final class Builder {
-        String name; Set<String> formats; ScanVerdict scan; Check finite; Signature signature; List<Input> inputs;
-        Review review; String license; Check reproducible;
-
-        Builder(ModelFacts m) {
-            name = m.name(); formats = m.formats(); scan = m.scan(); finite = m.finiteWeights(); signature = m.signature();
-            inputs = m.inputs(); review = m.review(); license = m.license(); reproducible = m.reproducible();
-        }
-
-        Builder name(String v) { name = v; return this; }
-        Builder formats(String... v) { formats = Set.of(v); return this; }
-        Builder scan(ScanVerdict v) { scan = v; return this; }
-        Builder finite(Check v) { finite = v; return this; }
-        Builder signature(Signature v) { signature = v; return this; }
-        Builder inputs(List<Input> v) { inputs = v; return this; }
-        Builder review(Review v) { review = v; return this; }
-        Builder license(String v) { license = v; return this; }
-        Builder reproducible(Check v) { reproducible = v; return this; }
-
-        ModelFacts build() {
-            return new ModelFacts(name, DIGEST, formats, scan, finite, signature, inputs, review, license, reproducible);
-        }
+    static ModelFacts with(ModelFacts m, java.util.function.UnaryOperator<ModelFacts.Builder> change) {
+        return change.apply(m.toBuilder()).build();
     }
 
     private static Decision prod(ModelFacts m) {
@@ -152,8 +137,8 @@ class GateEvaluatorTest {
 
     @Test
     void weightsMustBeCheckedFinite() {
-        assertTrue(failsOnly(prod(with(good(), b -> b.finite(Check.FAILED))), "finite").message().contains("NaN"));
-        failsOnly(prod(with(good(), b -> b.finite(Check.NOT_CHECKED))), "finite");
+        assertTrue(failsOnly(prod(with(good(), b -> b.finiteWeights(Check.FAILED))), "finite").message().contains("NaN"));
+        failsOnly(prod(with(good(), b -> b.finiteWeights(Check.NOT_CHECKED))), "finite");
     }
 
     @Test
@@ -245,9 +230,9 @@ class GateEvaluatorTest {
     @Test
     void exceptionMatchesByNameAndExpiredOnesDoNotApply() {
         // the 'finite' exception names the model by name but expired on 2026-05-01
-        RuleResult r = failsOnly(prod(with(good(), b -> b.finite(Check.FAILED))), "finite");
+        RuleResult r = failsOnly(prod(with(good(), b -> b.finiteWeights(Check.FAILED))), "finite");
         assertTrue(r.message().contains("exception by bob expired"), r.message());
-        Decision earlier = gate.evaluate(with(good(), b -> b.finite(Check.FAILED)), "prod",
+        Decision earlier = gate.evaluate(with(good(), b -> b.finiteWeights(Check.FAILED)), "prod",
                 Clock.fixed(Instant.parse("2026-04-30T23:59:59Z"), ZoneOffset.UTC));
         assertEquals(Result.EXCEPTED, rule(earlier, "finite").result());
         assertTrue(earlier.allowed());
@@ -275,7 +260,7 @@ class GateEvaluatorTest {
 
     @Test
     void severalFailuresAreAllReported() {
-        Decision d = prod(with(good(), b -> b.scan(ScanVerdict.FINDINGS).finite(Check.FAILED).name("x")));
+        Decision d = prod(with(good(), b -> b.scan(ScanVerdict.FINDINGS).finiteWeights(Check.FAILED).name("x")));
         assertFalse(d.allowed());
         assertEquals(List.of("scan", "finite", "name"), d.rules().stream()
                 .filter(r -> r.result() == Result.FAIL).map(RuleResult::id).toList());

@@ -137,6 +137,15 @@ class LicenseCatalogueTest {
     }
 
     @Test
+    void catalogueWithoutPlaceholdersStillMapsUnknownToUnresolved() {
+        LicenseCatalogue small = LicenseCatalogue.parse("licenses.yaml",
+                ("version: 1\nlicenses:\n" + LicenseCombinerTest.entry("LicenseRef-A", "A")).getBytes());
+        LicenseInfo info = small.fromHub("mystery", null);
+        assertEquals("LicenseRef-unknown", info.id());
+        assertFalse(info.resolved());
+    }
+
+    @Test
     void digestIsOfTheFileBytes() throws Exception {
         byte[] bytes = java.nio.file.Files.readAllBytes(POLICIES.resolve("licenses.yaml"));
         assertEquals(Digests.sha256(bytes), catalogue.digest());

@@ -136,6 +136,16 @@ class LicenseCombinerTest {
     }
 
     @Test
+    void nonCommercialShareAlikeAbsorbsNonCommercialButNotTheOtherWayRound() {
+        assertTrue(combine(LicenseTarget.ANY, "sa@1", "CC-BY-NC-SA-4.0", "nc@1", "CC-BY-NC-4.0").allowed());
+        LicenseProblem p = only(combine(LicenseTarget.ANY, "sa@1", "CC-BY-SA-4.0", "nc@1", "CC-BY-NC-4.0"));
+        assertEquals(Kind.SHARE_ALIKE, p.kind());
+        assertEquals("sa@1 (CC-BY-SA-4.0)", p.first());
+        LicenseProblem twoSa = only(combine(LicenseTarget.ANY, "a@1", "CC-BY-SA-4.0", "b@1", "CC-BY-NC-SA-4.0"));
+        assertEquals(Kind.SHARE_ALIKE, twoSa.kind());
+    }
+
+    @Test
     void incompatibleNamePrefixesConflict() {
         LicenseCatalogue custom = LicenseCatalogue.parse("licenses.yaml",
                 ("version: 1\nlicenses:\n" + entry("LicenseRef-A", "Alpha") + entry("LicenseRef-B", "Beta")).getBytes());
