@@ -57,10 +57,6 @@ final class PolicyYaml {
         return new PolicyFileException(file + ": " + (path.isEmpty() ? "" : path + ": ") + problem);
     }
 
-    String path() {
-        return path;
-    }
-
     private void requireObject() {
         if (!node.isObject()) throw error("expected a mapping but found " + kind(node));
     }
