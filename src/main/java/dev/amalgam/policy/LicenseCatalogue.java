@@ -60,6 +60,7 @@ public final class LicenseCatalogue {
     }
 
     private static LicenseInfo entry(PolicyYaml y) {
+        y.requireObject();
         String id = y.get("id").string();
         PolicyYaml e = y.labelled(id);
         e.keys(ENTRY_REQUIRED, ENTRY_OPTIONAL);

@@ -57,8 +57,10 @@ final class PolicyYaml {
         return new PolicyFileException(file + ": " + (path.isEmpty() ? "" : path + ": ") + problem);
     }
 
-    private void requireObject() {
+    /** Fails unless this node is a mapping. */
+    PolicyYaml requireObject() {
         if (!node.isObject()) throw error("expected a mapping but found " + kind(node));
+        return this;
     }
 
     /** Rejects keys outside {@code allowed} and checks that the {@code required} ones are present. */

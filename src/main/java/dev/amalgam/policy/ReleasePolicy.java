@@ -75,6 +75,7 @@ public final class ReleasePolicy {
     }
 
     private static ReleaseRule rule(PolicyYaml r, LicenseCatalogue catalogue) {
+        r.requireObject();
         if (!r.has("id")) throw r.error("missing required key 'id'");
         String id = r.get("id").string();
         PolicyYaml y = r.labelled(id);

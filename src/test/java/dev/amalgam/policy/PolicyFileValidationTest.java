@@ -110,6 +110,16 @@ class PolicyFileValidationTest {
     }
 
     @Test
+    void wrongShapes() {
+        assertEquals("release.yaml: environments.prod.rules[0]: expected a mapping but found text 'scan'",
+                releaseError(ENV + "      - scan\n"));
+        assertEquals("release.yaml: environments: expected a mapping but found a list",
+                releaseError("version: 1\nenvironments: [prod]\n"));
+        assertEquals("licenses.yaml: licenses[0]: expected a mapping but found text 'MIT'",
+                catalogueError(LICENSE_HEAD + "  - MIT\n"));
+    }
+
+    @Test
     void duplicateRuleIds() {
         String m = releaseError(ENV + "      - {id: s, type: scan-clean}\n      - {id: s, type: finite-weights}\n");
         assertEquals("release.yaml: environments.prod.rules[1] (s).id: duplicate rule id 's'", m);
