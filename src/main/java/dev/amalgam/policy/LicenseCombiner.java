@@ -35,84 +35,83 @@ public final class LicenseCombiner {
         String label() {
             return input + " (" + expression + ")";
         }
-
-        String licenseId() {
-            return info != null ? info.id() : expression.toString();
-        }
     }
 
     /** Combines {@code inputs} for {@code target}. */
     public LicenseCombination combine(List<LicenseInput> inputs, LicenseTarget target) {
-        if (inputs.isEmpty()) {
-            LicenseProblem p = new LicenseProblem(Kind.UNKNOWN_LICENSE, "(no inputs)", null,
-                    "no license given: nothing to combine");
-            return new LicenseCombination(false, Optional.empty(), List.of(), Obligations.NONE, List.of(p),
-                    List.of(p.message()));
-        }
+        if (inputs.isEmpty()) return refused(new LicenseProblem(Kind.UNKNOWN_LICENSE, "(no inputs)", null,
+                "no license given: nothing to combine"));
         List<List<List<Term>>> alternatives = new ArrayList<>();
         long assignments = 1;
         for (LicenseInput in : inputs) {
-            List<List<Term>> alts = new ArrayList<>();
-            List<List<LicenseExpression>> expanded;
-            try {
-                expanded = dnf(catalogue.canonicalize(in.expression()));
-            } catch (IllegalArgumentException tooMany) {
-                expanded = null;
+            List<List<Term>> alts = expand(in);
+            assignments *= Math.max(1, alts.size());
+            if (alts.isEmpty() || assignments > MAX_ASSIGNMENTS) {
+                return refused(new LicenseProblem(Kind.UNKNOWN_LICENSE, in.name(), null,
+                        "license expressions have more than " + MAX_ASSIGNMENTS + " OR combinations; simplify them"));
             }
-            if (expanded != null) {
-                for (List<LicenseExpression> conj : expanded) {
-                    alts.add(conj.stream().map(t -> new Term(in.name(), t, catalogue.find(t).orElse(null))).toList());
-                }
-                alternatives.add(alts);
-                assignments *= alts.size();
-            }
-            if (expanded == null || assignments > MAX_ASSIGNMENTS) {
-                LicenseProblem p = new LicenseProblem(Kind.UNKNOWN_LICENSE, in.name(), null,
-                        "license expressions have more than " + MAX_ASSIGNMENTS + " OR combinations; simplify them");
-                return new LicenseCombination(false, Optional.empty(), List.of(), Obligations.NONE, List.of(p),
-                        List.of(p.message()));
-            }
+            alternatives.add(alts);
         }
 
+        // try assignments in the order written; keep the first without problems, else the fewest
         int[] pick = new int[inputs.size()];
         int[] best = null;
         List<LicenseProblem> bestProblems = null;
         do {
-            List<Term> chosen = chosen(alternatives, pick);
-            List<LicenseProblem> problems = problems(chosen, target);
+            List<LicenseProblem> problems = problems(chosen(alternatives, pick), target);
             if (bestProblems == null || problems.size() < bestProblems.size()) {
                 best = pick.clone();
                 bestProblems = problems;
             }
-            if (problems.isEmpty()) break;
-        } while (advance(pick, alternatives));
+        } while (!bestProblems.isEmpty() && advance(pick, alternatives));
+        return result(inputs, alternatives, best, bestProblems);
+    }
 
-        List<Term> chosen = chosen(alternatives, best);
+    /** The input's OR alternatives as lists of catalogue-resolved terms; empty if there are too many. */
+    private List<List<Term>> expand(LicenseInput in) {
+        List<List<LicenseExpression>> expanded;
+        try {
+            expanded = dnf(catalogue.canonicalize(in.expression()));
+        } catch (IllegalArgumentException tooMany) {
+            return List.of();
+        }
+        return expanded.stream().map(conj -> conj.stream()
+                .map(t -> new Term(in.name(), t, catalogue.find(t).orElse(null))).toList()).toList();
+    }
+
+    private static LicenseCombination refused(LicenseProblem p) {
+        return new LicenseCombination(false, Optional.empty(), List.of(), Obligations.NONE, List.of(p),
+                List.of(p.message()));
+    }
+
+    private static LicenseCombination result(List<LicenseInput> inputs, List<List<List<Term>>> alternatives,
+                                             int[] best, List<LicenseProblem> problems) {
         List<OrChoice> choices = new ArrayList<>();
         List<String> reasons = new ArrayList<>();
         for (int i = 0; i < inputs.size(); i++) {
             LicenseInput in = inputs.get(i);
             List<Term> alt = alternatives.get(i).get(best[i]);
             String altText = LicenseExpression.and(alt.stream().map(Term::expression).toList()).toString();
-            if (alternatives.get(i).size() > 1) {
-                String why = bestProblems.isEmpty()
-                        ? (best[i] == 0 ? "first alternative satisfies the environment"
-                        : "earlier alternatives do not satisfy the environment")
-                        : "no alternative satisfies the environment; showing the one with the fewest problems";
-                choices.add(new OrChoice(in.name(), in.expression().toString(), altText, why));
-                reasons.add("input " + in.name() + ": chose " + altText + " from " + in.expression() + " (" + why + ")");
-            } else {
+            if (alternatives.get(i).size() == 1) {
                 reasons.add("input " + in.name() + ": " + altText);
+                continue;
             }
+            String why = !problems.isEmpty()
+                    ? "no alternative satisfies the environment; showing the one with the fewest problems"
+                    : best[i] == 0 ? "first alternative satisfies the environment"
+                    : "earlier alternatives do not satisfy the environment or conflict with other inputs";
+            choices.add(new OrChoice(in.name(), in.expression().toString(), altText, why));
+            reasons.add("input " + in.name() + ": chose " + altText + " from " + in.expression() + " (" + why + ")");
         }
-        for (LicenseProblem p : bestProblems) reasons.add(p.message());
+        for (LicenseProblem p : problems) reasons.add(p.message());
 
+        List<Term> chosen = chosen(alternatives, best);
         Set<LicenseExpression> distinct = new LinkedHashSet<>();
         for (Term t : chosen) distinct.add(t.expression());
         LicenseExpression expression = LicenseExpression.and(List.copyOf(distinct));
         reasons.add("combined license: " + expression);
-        return new LicenseCombination(bestProblems.isEmpty(), Optional.of(expression), choices,
-                obligations(chosen), bestProblems, reasons);
+        return new LicenseCombination(problems.isEmpty(), Optional.of(expression), choices, obligations(chosen),
+                problems, reasons);
     }
 
     private static List<Term> chosen(List<List<List<Term>>> alternatives, int[] pick) {
