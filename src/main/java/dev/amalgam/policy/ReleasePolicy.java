@@ -143,6 +143,11 @@ public final class ReleasePolicy {
         return exemptions;
     }
 
+    /** Exceptions that no longer apply at {@code now}: worth a warning at start so they get cleaned up. */
+    public List<Exemption> expiredAt(java.time.Instant now) {
+        return exemptions.stream().filter(x -> !x.isValidAt(now)).toList();
+    }
+
     /** SHA-256 of the policy file bytes, {@code sha256:<hex>}. */
     public String digest() {
         return digest;

@@ -267,6 +267,13 @@ class GateEvaluatorTest {
     }
 
     @Test
+    void expiredExceptionsCanBeListedForCleanUp() {
+        ReleasePolicy policy = ReleasePolicy.parse("release.yaml", POLICY.getBytes(StandardCharsets.UTF_8), catalogue);
+        assertEquals(List.of("bob"), policy.expiredAt(NOW.instant()).stream().map(Exemption::approver).toList());
+        assertEquals(2, policy.expiredAt(Instant.parse("2027-01-01T00:00:00Z")).size());
+    }
+
+    @Test
     void unknownEnvironmentIsDeniedByDefault() {
         Decision d = gate.evaluate(good(), "moon", NOW);
         assertFalse(d.allowed());
