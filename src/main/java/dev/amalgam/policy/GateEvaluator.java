@@ -1,0 +1,210 @@
+package dev.amalgam.policy;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+
+import dev.amalgam.policy.ModelFacts.Check;
+import dev.amalgam.policy.ModelFacts.ReviewState;
+import dev.amalgam.policy.ModelFacts.ScanVerdict;
+import dev.amalgam.policy.ModelFacts.Signature;
+import dev.amalgam.policy.RuleResult.Result;
+
+/**
+ * Evaluates the release policy of one environment for one model: every rule is evaluated and
+ * reported; enforced failures not covered by a valid exception deny (deny-overrides); an
+ * unknown environment denies (default deny).
+ */
+public final class GateEvaluator {
+    private final ReleasePolicy policy;
+    private final LicenseCatalogue catalogue;
+    private final LicenseCombiner combiner;
+
+    public GateEvaluator(ReleasePolicy policy, LicenseCatalogue catalogue) {
+        this.policy = policy;
+        this.catalogue = catalogue;
+        this.combiner = new LicenseCombiner(catalogue);
+    }
+
+    /** The decision for {@code model} in {@code environment} at {@code clock.instant()}. */
+    public Decision evaluate(ModelFacts model, String environment, Clock clock) {
+        Instant now = clock.instant();
+        Optional<Environment> env = policy.environment(environment);
+        if (env.isEmpty()) {
+            String msg = "no environment '" + environment + "' in " + ReleasePolicy.FILE_NAME + " (known: "
+                    + String.join(", ", policy.environmentNames()) + "): default deny";
+            return new Decision(environment, model.name(), model.digest(), Decision.Outcome.DENY, List.of(),
+                    policy.digest(), catalogue.digest(), now, Optional.empty(), List.of(msg));
+        }
+        Environment e = env.get();
+        Optional<LicenseCombination> license = licenses(model, e.licenseTarget());
+        List<RuleResult> results = new ArrayList<>();
+        for (ReleaseRule rule : e.rules()) {
+            Optional<String> failure = check(rule, model, license);
+            results.add(result(rule, failure, e.name(), model, now));
+        }
+        List<String> reasons = new ArrayList<>();
+        for (RuleResult r : results) {
+            if (r.result() == Result.FAIL) reasons.add(r.id() + ": " + r.message());
+        }
+        Decision.Outcome outcome;
+        if (results.isEmpty()) {
+            outcome = Decision.Outcome.DENY;
+            reasons.add("environment '" + e.name() + "' has no rules: default deny");
+        } else if (!reasons.isEmpty()) {
+            outcome = Decision.Outcome.DENY;
+        } else {
+            outcome = Decision.Outcome.ALLOW;
+            long warned = results.stream().filter(r -> r.result() == Result.WARN).count();
+            long excepted = results.stream().filter(r -> r.result() == Result.EXCEPTED).count();
+            reasons.add("all " + results.size() + " rules of '" + e.name() + "' passed or are not enforced ("
+                    + warned + " warnings, " + excepted + " excepted)");
+        }
+        return new Decision(e.name(), model.name(), model.digest(), outcome, results, policy.digest(),
+                catalogue.digest(), now, license, reasons);
+    }
+
+    private RuleResult result(ReleaseRule rule, Optional<String> failure, String env, ModelFacts model, Instant now) {
+        if (failure.isEmpty()) {
+            return new RuleResult(rule.id(), rule.type(), rule.mode(), Result.PASS, passMessage(rule), Optional.empty());
+        }
+        String message = failure.get();
+        List<Exemption> covering = policy.exemptions().stream().filter(x -> x.covers(rule.id(), env, model)).toList();
+        Optional<Exemption> valid = covering.stream().filter(x -> x.isValidAt(now)).findFirst();
+        if (valid.isPresent()) {
+            Exemption x = valid.get();
+            return new RuleResult(rule.id(), rule.type(), rule.mode(), Result.EXCEPTED,
+                    message + "; excepted until " + x.expires() + " (approved by " + x.approver() + ": " + x.reason() + ")",
+                    valid);
+        }
+        if (!covering.isEmpty()) {
+            Exemption x = covering.getFirst();
+            message += "; exception by " + x.approver() + " expired at " + x.expires();
+        }
+        Result r = rule.mode() == ReleaseRule.Mode.WARN ? Result.WARN : Result.FAIL;
+        return new RuleResult(rule.id(), rule.type(), rule.mode(), r, message, Optional.empty());
+    }
+
+    private static String passMessage(ReleaseRule rule) {
+        return switch (rule.type()) {
+            case FORMATS_ALLOWED -> "all weight files are in allowed formats " + rule.formats();
+            case SCAN_CLEAN -> "scan is clean";
+            case FINITE_WEIGHTS -> "all weights are finite";
+            case SIGNED -> "signatures verified by trusted keys";
+            case REVIEW_APPROVED -> "approved by a reviewer other than the submitter";
+            case LICENSE_ALLOWED -> "licenses allow this environment";
+            case NAME_OBLIGATIONS -> "name meets the license obligations of the inputs (none for a source model)";
+            case REPRODUCIBLE -> "re-run gave the identical output digest";
+        };
+    }
+
+    /** The license combination of the model's inputs (or of the model itself, for a source model). */
+    private Optional<LicenseCombination> licenses(ModelFacts model, LicenseTarget target) {
+        List<LicenseInput> inputs = new ArrayList<>();
+        List<String> parseErrors = new ArrayList<>();
+        if (model.inputs().isEmpty()) {
+            if (model.license() != null) add(inputs, parseErrors, model.name(), model.license());
+        } else {
+            for (ModelFacts.Input in : model.inputs()) add(inputs, parseErrors, in.name(), in.license());
+        }
+        if (!parseErrors.isEmpty()) {
+            List<LicenseProblem> problems = parseErrors.stream()
+                    .map(m -> new LicenseProblem(LicenseProblem.Kind.UNKNOWN_LICENSE, m, null, m)).toList();
+            return Optional.of(new LicenseCombination(false, Optional.empty(), List.of(), Obligations.NONE,
+                    problems, parseErrors));
+        }
+        return Optional.of(combiner.combine(inputs, target));
+    }
+
+    private static void add(List<LicenseInput> inputs, List<String> errors, String name, String expression) {
+        if (expression == null || expression.isBlank()) {
+            errors.add("input " + name + ": no license declared");
+            return;
+        }
+        try {
+            inputs.add(LicenseInput.of(name, expression));
+        } catch (LicenseExpressionException e) {
+            errors.add("input " + name + ": license expression does not parse: " + e.getMessage());
+        }
+    }
+
+    /** Empty when the rule holds, else why not. */
+    private static Optional<String> check(ReleaseRule rule, ModelFacts m, Optional<LicenseCombination> license) {
+        return switch (rule.type()) {
+            case FORMATS_ALLOWED -> {
+                if (m.formats().isEmpty()) yield Optional.of("no weight files recorded");
+                TreeSet<String> bad = new TreeSet<>(m.formats());
+                bad.removeAll(rule.formats());
+                yield bad.isEmpty() ? Optional.empty()
+                        : Optional.of("formats " + bad + " are not allowed here (allowed: " + rule.formats() + ")");
+            }
+            case SCAN_CLEAN -> m.scan() == ScanVerdict.CLEAN ? Optional.empty() : Optional.of(switch (m.scan()) {
+                case FINDINGS -> "the scan reported findings";
+                case NOT_SCANNED -> "the model was not scanned";
+                default -> "the scan could not complete (fail closed)";
+            });
+            case FINITE_WEIGHTS -> m.finiteWeights() == Check.PASSED ? Optional.empty()
+                    : Optional.of(m.finiteWeights() == Check.FAILED ? "some weights are NaN or infinite"
+                    : "weights were not checked for NaN/infinity");
+            case SIGNED -> signed(rule, m);
+            case REVIEW_APPROVED -> review(m.review());
+            case LICENSE_ALLOWED -> license.map(GateEvaluator::licenseFailure)
+                    .orElse(Optional.of("no license declared"));
+            case NAME_OBLIGATIONS -> nameObligations(m, license);
+            case REPRODUCIBLE -> m.reproducible() == Check.PASSED ? Optional.empty()
+                    : Optional.of(m.reproducible() == Check.FAILED ? "re-running the merge gave a different output digest"
+                    : "reproducibility was not checked");
+        };
+    }
+
+    private static Optional<String> licenseFailure(LicenseCombination c) {
+        if (c.allowed()) return Optional.empty();
+        return Optional.of(String.join("; ", c.problems().stream().map(LicenseProblem::message).toList()));
+    }
+
+    /** Name obligations bind derivatives: a source model keeps its publisher's name. */
+    private static Optional<String> nameObligations(ModelFacts m, Optional<LicenseCombination> license) {
+        if (m.inputs().isEmpty()) return Optional.empty();
+        if (license.isEmpty() || license.get().expression().isEmpty()) {
+            return Optional.of("licenses unknown, so the name obligations cannot be checked");
+        }
+        Optional<String> prefix = license.get().obligations().namePrefix();
+        if (prefix.isEmpty()) return Optional.empty();
+        return m.bareName().startsWith(prefix.get()) ? Optional.empty()
+                : Optional.of("name '" + m.bareName() + "' must begin with '" + prefix.get()
+                + "' (required by " + license.get().expressionText() + "; case-sensitive)");
+    }
+
+    private static Optional<String> review(ModelFacts.Review r) {
+        if (r.state() != ReviewState.APPROVED) {
+            return Optional.of("review state is " + r.state().name().toLowerCase(java.util.Locale.ROOT) + ", not approved");
+        }
+        if (r.reviewer() == null || r.reviewer().isBlank()) return Optional.of("approved, but the reviewer is not recorded");
+        if (r.reviewer().equals(r.submitter())) {
+            return Optional.of("approved by its own submitter '" + r.reviewer() + "' (four eyes required)");
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<String> signed(ReleaseRule rule, ModelFacts m) {
+        List<String> bad = new ArrayList<>();
+        if (rule.output()) describe("model " + m.name(), m.signature()).ifPresent(bad::add);
+        if (rule.inputs()) {
+            for (ModelFacts.Input in : m.inputs()) describe("input " + in.name(), in.signature()).ifPresent(bad::add);
+        }
+        return bad.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", bad));
+    }
+
+    private static Optional<String> describe(String what, Signature s) {
+        return switch (s.state()) {
+            case TRUSTED -> Optional.empty();
+            case MISSING -> Optional.of(what + " is not signed");
+            case INVALID -> Optional.of(what + " has a signature that does not verify");
+            case UNTRUSTED -> Optional.of(what + " is signed by key " + (s.keyId() == null ? "(unnamed)" : s.keyId())
+                    + ", which is not in policies/keys/");
+        };
+    }
+}

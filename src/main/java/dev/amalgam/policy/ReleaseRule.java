@@ -1,0 +1,33 @@
+package dev.amalgam.policy;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One named rule of an environment.
+ *
+ * @param formats for {@code formats-allowed}: the allowed formats, lower case
+ * @param inputs for {@code signed}: inputs must be signed by trusted keys
+ * @param output for {@code signed}: the model itself must be signed by a trusted key
+ * @param license for {@code license-allowed}: what the environment needs from licenses
+ */
+public record ReleaseRule(String id, RuleType type, Mode mode, String description,
+                          List<String> formats, boolean inputs, boolean output, LicenseTarget license) {
+
+    /** {@code enforce}: a failure denies. {@code warn}: a failure is reported but does not deny. */
+    public enum Mode {
+        ENFORCE, WARN;
+
+        public String id() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    public ReleaseRule {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(mode, "mode");
+        formats = List.copyOf(formats);
+        license = license == null ? LicenseTarget.ANY : license;
+    }
+}
