@@ -44,10 +44,24 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new CliException(e.getMessage());
         }
+        checkPolicies(settings);
         checkPort(effectivePort());
         checkDatabase(settings);
         Quarkus.run();
         return 0;
+    }
+
+    /** A bad policy file stops the registry before it starts, with the loader's one-line message. */
+    private static void checkPolicies(ServerSettings s) {
+        if (!java.nio.file.Files.isDirectory(s.policiesDir())) {
+            throw new CliException("no policy folder at " + s.policiesDir()
+                    + " (set AMALGAM_POLICIES to the folder holding licenses.yaml and release.yaml)");
+        }
+        try {
+            dev.amalgam.policy.Policies.load(s.policiesDir());
+        } catch (dev.amalgam.policy.PolicyFileException e) {
+            throw new CliException("invalid policy: " + e.getMessage());
+        }
     }
 
     private int effectivePort() {

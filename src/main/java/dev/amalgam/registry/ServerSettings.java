@@ -11,9 +11,10 @@ import java.util.function.UnaryOperator;
  * configuration and the {@code serve} command's pre-flight checks, so they never disagree.
  */
 public record ServerSettings(Path dataDir, DatabaseKind dbKind, String jdbcUrl, String dbUser,
-                             String dbPassword) {
+                             String dbPassword, Path policiesDir) {
 
     public static final String DEFAULT_DATA_DIR = "amalgam-data";
+    public static final String DEFAULT_POLICIES_DIR = "policies";
 
     /** The two database kinds the one packaged application can run on. */
     public enum DatabaseKind {
@@ -48,12 +49,14 @@ public record ServerSettings(Path dataDir, DatabaseKind dbKind, String jdbcUrl, 
         String url = blankToNull(lookup.apply(urlKey));
         String user = blankToNull(lookup.apply(urlKey.replace(".url", ".user")));
         String password = blankToNull(lookup.apply(urlKey.replace(".url", ".password")));
+        Path policies = Path.of(orDefault(lookup.apply("amalgam.policies"), DEFAULT_POLICIES_DIR))
+                .toAbsolutePath().normalize();
         if (url == null) {
             // H2 wants an absolute path (or one starting with ./); the data dir is absolute here
             String file = dataDir.resolve("db").resolve("amalgam").toString();
             return new ServerSettings(dataDir, DatabaseKind.H2,
                     "jdbc:h2:file:" + file + ";DB_CLOSE_ON_EXIT=FALSE", user == null ? "sa" : user,
-                    password == null ? "" : password);
+                    password == null ? "" : password, policies);
         }
         String lower = url.toLowerCase(Locale.ROOT);
         DatabaseKind kind;
@@ -65,7 +68,7 @@ public record ServerSettings(Path dataDir, DatabaseKind dbKind, String jdbcUrl, 
             throw new IllegalArgumentException("unsupported database URL '" + url
                     + "': expected jdbc:postgresql://HOST:PORT/DB (or jdbc:h2:...)");
         }
-        return new ServerSettings(dataDir, kind, url, user, password);
+        return new ServerSettings(dataDir, kind, url, user, password, policies);
     }
 
     /**

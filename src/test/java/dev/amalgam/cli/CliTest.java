@@ -85,6 +85,32 @@ class CliTest {
     }
 
     @Test
+    void serveRefusesABadPolicyFileInOneLine(@TempDir Path tmp) throws Exception {
+        Path policies = Files.createDirectories(tmp.resolve("policies"));
+        Files.copy(Path.of("policies/licenses.yaml"), policies.resolve("licenses.yaml"));
+        Files.writeString(policies.resolve("release.yaml"), "environments:\n  production:\n    rules: [{id: x, type: nonsense}]\n");
+        System.setProperty("amalgam.policies", policies.toString());
+        try {
+            assertEquals(1, run("serve", "--data", tmp.resolve("data").toString()));
+            assertOneLine("invalid policy: ");
+            assertTrue(err.toString().contains("release.yaml"), err.toString());
+        } finally {
+            System.clearProperty("amalgam.policies");
+        }
+    }
+
+    @Test
+    void serveRefusesAMissingPolicyFolder(@TempDir Path tmp) {
+        System.setProperty("amalgam.policies", tmp.resolve("nowhere").toString());
+        try {
+            assertEquals(1, run("serve", "--data", tmp.resolve("data").toString()));
+            assertOneLine("no policy folder at");
+        } finally {
+            System.clearProperty("amalgam.policies");
+        }
+    }
+
+    @Test
     void tokenCommandWithoutServerSaysSoInOneLine() {
         // nothing listens on port 1
         int code = run("token", "list", "--server", "http://127.0.0.1:1");
