@@ -6,7 +6,29 @@ import dev.amalgam.registry.ModelRef;
 import dev.amalgam.registry.ModelService;
 import dev.amalgam.registry.RegistryException;
 import dev.amalgam.registry.entity.Model;
+import dev.amalgam.api.auth.CurrentCaller;
+import dev.amalgam.api.auth.RequiresRole;
+import dev.amalgam.registry.ImportRoots;
+import dev.amalgam.registry.ModelPath;
+import dev.amalgam.registry.RegistrationService;
+import dev.amalgam.registry.RegistryConfig;
+import dev.amalgam.registry.Role;
+import dev.amalgam.registry.TarExtractor;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.core.UriBuilder;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.resteasy.reactive.RestForm;
+import org.jboss.resteasy.reactive.multipart.FileUpload;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.UUID;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -31,6 +53,25 @@ public class ModelResource {
     @Inject
     LineageService lineage;
 
+    @Inject
+    RegistrationService registration;
+
+    @Inject
+    RegistryConfig config;
+
+    @Inject
+    CurrentCaller caller;
+
+    @ConfigProperty(name = "amalgam.import-roots", defaultValue = " ")
+    String importRoots;
+
+    @ConfigProperty(name = "amalgam.max-upload-bytes", defaultValue = "107374182400")
+    long maxUploadBytes;
+
+    /** Body of {@code POST /api/v1/models/import}. */
+    public record ImportRequest(String path, String name, String version, String license) {
+    }
+
     /** A model as the API shows it. */
     public record ModelView(long id, String name, String version, String rootDigest, String license,
                             String origin, String status, long sizeBytes, int fileCount, String scanVerdict,
@@ -49,6 +90,84 @@ public class ModelResource {
             throw new RegistryException(RegistryException.Kind.INVALID, "offset >= 0 and 1 <= limit <= 1000");
         }
         return models.list(offset, limit).stream().map(ModelView::of).toList();
+    }
+
+    @POST
+    @Consumes(MediaType.MULTIPART_FORM_DATA)
+    @RequiresRole(Role.SUBMITTER)
+    @Operation(summary = "Register a model uploaded as multipart/form-data: fields name, version, license; "
+            + "one file part per file, named by its relative path (model.sig: the publisher's signature). "
+            + "201 when new, 200 when identical content is already registered")
+    public Response upload(@RestForm("name") String name, @RestForm("version") String version,
+                           @RestForm("license") String license,
+                           @RestForm(FileUpload.ALL) List<FileUpload> files) throws IOException {
+        java.nio.file.Path stage = stagingFolder();
+        try {
+            Set<String> seen = new HashSet<>();
+            for (FileUpload f : files) {
+                ModelPath path = new ModelPath(f.name());
+                if (!seen.add(path.value())) {
+                    throw new RegistryException(RegistryException.Kind.INVALID, "file " + path.value() + " sent twice");
+                }
+                java.nio.file.Path target = path.resolveIn(stage);
+                Files.createDirectories(target.getParent());
+                Files.move(f.uploadedFile(), target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            return registered(registration.register(stage, meta(name, version, license), caller.get().name()));
+        } finally {
+            deleteTree(stage);
+        }
+    }
+
+    @POST
+    @Consumes("application/x-tar")
+    @RequiresRole(Role.SUBMITTER)
+    @Operation(summary = "Register a model sent as a tar stream of its folder; name, version, license as query parameters")
+    public Response uploadTar(@QueryParam("name") String name, @QueryParam("version") String version,
+                              @QueryParam("license") String license, InputStream body) throws IOException {
+        RegistrationService.validate(meta(name, version, license));
+        java.nio.file.Path stage = stagingFolder();
+        try {
+            new TarExtractor(maxUploadBytes).extract(body, stage);
+            return registered(registration.register(stage, meta(name, version, license), caller.get().name()));
+        } finally {
+            deleteTree(stage);
+        }
+    }
+
+    @POST
+    @Path("/import")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @RequiresRole(Role.SUBMITTER)
+    @Operation(summary = "Register a folder the server reads itself; only under AMALGAM_IMPORT_ROOTS")
+    public Response importFolder(ImportRequest req) throws IOException {
+        if (req == null) throw new RegistryException(RegistryException.Kind.INVALID, "body must be {path, name, version, license}");
+        java.nio.file.Path dir = ImportRoots.parse(importRoots).admit(req.path());
+        return registered(registration.register(dir, meta(req.name(), req.version(), req.license()), caller.get().name()));
+    }
+
+    private static RegistrationService.Metadata meta(String name, String version, String license) {
+        return new RegistrationService.Metadata(name, version, license, "source", "registered");
+    }
+
+    private Response registered(RegistrationService.Registered r) {
+        ModelView v = ModelView.of(r.model());
+        if (!r.created()) return Response.ok(v).build();
+        return Response.created(UriBuilder.fromPath("/api/v1/models/{id}").build(v.id())).entity(v).build();
+    }
+
+    private java.nio.file.Path stagingFolder() throws IOException {
+        java.nio.file.Path dir = config.settings().dataDir().resolve("staging").resolve(UUID.randomUUID().toString());
+        return Files.createDirectories(dir);
+    }
+
+    private static void deleteTree(java.nio.file.Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (var s = Files.walk(p)) {
+            for (java.nio.file.Path x : (Iterable<java.nio.file.Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(x);
+            }
+        }
     }
 
     @GET

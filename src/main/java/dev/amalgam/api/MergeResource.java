@@ -1,0 +1,87 @@
+package dev.amalgam.api;
+
+import dev.amalgam.api.auth.CurrentCaller;
+import dev.amalgam.api.auth.RequiresRole;
+import dev.amalgam.registry.MergeJobService;
+import dev.amalgam.registry.RegistryException;
+import dev.amalgam.registry.Role;
+import dev.amalgam.registry.entity.MergeJob;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriBuilder;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+
+import java.time.OffsetDateTime;
+import java.util.List;
+
+/** Merge jobs: submit a mergekit recipe naming registered models, follow it, cancel it. */
+@Path("/api/v1/merges")
+@Produces(MediaType.APPLICATION_JSON)
+public class MergeResource {
+    @Inject
+    MergeJobService jobs;
+
+    @Inject
+    MergeJobService.JobStateWriter states;
+
+    @Inject
+    CurrentCaller caller;
+
+    /** A merge job as the API shows it. */
+    public record JobView(long id, String state, Double progress, String method, Long seed, String submittedBy,
+                          OffsetDateTime submittedAt, OffsetDateTime startedAt, OffsetDateTime finishedAt,
+                          String failureReason, Long outputModelId, String recipe) {
+        static JobView of(MergeJob j) {
+            return new JobView(j.id, j.state, j.progress, j.method, j.seed, j.submittedBy, j.submittedAt,
+                    j.startedAt, j.finishedAt, j.failureReason, j.outputModelId, j.recipe);
+        }
+    }
+
+    @POST
+    @Consumes({"application/yaml", "application/x-yaml", "text/yaml", MediaType.TEXT_PLAIN})
+    @RequiresRole(Role.SUBMITTER)
+    @Operation(summary = "Submit a mergekit recipe whose models are registered (NAME@VERSION or sha256:DIGEST); 202 + Location")
+    public Response submit(String yaml) {
+        if (yaml != null && yaml.length() > 1_000_000) {
+            throw new RegistryException(RegistryException.Kind.TOO_LARGE, "a recipe is limited to 1,000,000 characters");
+        }
+        MergeJob job = jobs.submit(yaml, caller.get());
+        return Response.accepted(JobView.of(job))
+                .location(UriBuilder.fromPath("/api/v1/merges/{id}").build(job.id)).build();
+    }
+
+    @GET
+    @Operation(summary = "Recent merge jobs, newest first")
+    public List<JobView> list(@QueryParam("offset") @DefaultValue("0") int offset,
+                              @QueryParam("limit") @DefaultValue("100") int limit) {
+        if (offset < 0 || limit < 1 || limit > 1000) {
+            throw new RegistryException(RegistryException.Kind.INVALID, "offset >= 0 and 1 <= limit <= 1000");
+        }
+        return states.list(offset, limit).stream().map(JobView::of).toList();
+    }
+
+    @GET
+    @Path("/{id}")
+    @Operation(summary = "State of a merge job: queued, running (with progress), succeeded, failed (with reason), cancelled")
+    public JobView get(@PathParam("id") long id) {
+        return JobView.of(states.get(id));
+    }
+
+    @DELETE
+    @Path("/{id}")
+    @RequiresRole(Role.SUBMITTER)
+    @Operation(summary = "Cancel a queued or running merge job")
+    public JobView cancel(@PathParam("id") long id) {
+        return JobView.of(jobs.cancel(id));
+    }
+}

@@ -1,0 +1,295 @@
+package dev.amalgam.registry;
+
+import dev.amalgam.merge.MergeEngine;
+import dev.amalgam.merge.MergeOptions;
+import dev.amalgam.merge.MergeResult;
+import dev.amalgam.merge.ProgressListener;
+import dev.amalgam.merge.Recipe;
+import dev.amalgam.merge.RecipeChecker;
+import dev.amalgam.merge.RecipeException;
+import dev.amalgam.merge.RecipeParser;
+import dev.amalgam.registry.entity.MergeJob;
+import dev.amalgam.registry.entity.Model;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import jakarta.transaction.Transactional;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.hibernate.Session;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Merge jobs: persisted in the database, run on a bounded worker pool. A job is queued, running
+ * (with progress), then succeeded, failed (with the reason) or cancelled. Merges are
+ * deterministic and write into a staged folder, so a job interrupted by a restart is simply run
+ * again from the start: no half output is ever registered.
+ */
+@ApplicationScoped
+public class MergeJobService {
+    private static final Logger LOG = Logger.getLogger(MergeJobService.class);
+
+    @Inject
+    Session session;
+
+    @Inject
+    RegistryConfig config;
+
+    @Inject
+    ModelService models;
+
+    @Inject
+    ModelMaterializer materializer;
+
+    @Inject
+    MergeOutputRegistrar outputs;
+
+    @Inject
+    JobStateWriter states;
+
+    @ConfigProperty(name = "amalgam.merge.workers", defaultValue = "1")
+    int workers;
+
+    @ConfigProperty(name = "amalgam.merge.threads", defaultValue = "0")
+    int threads;
+
+    private ExecutorService pool;
+    private final Map<Long, AtomicBoolean> cancelFlags = new ConcurrentHashMap<>();
+
+    /** Starts the pool and takes up every job a previous run left queued or running. */
+    void onStart(@Observes @Priority(2000) StartupEvent ev) {
+        pool = Executors.newFixedThreadPool(Math.max(1, workers), r -> {
+            Thread t = new Thread(r, "amalgam-merge-job");
+            t.setDaemon(true);
+            return t;
+        });
+        for (long id : states.resumable()) {
+            LOG.infof("Resuming merge job %d after a restart", id);
+            enqueue(id);
+        }
+    }
+
+    void onStop(@Observes ShutdownEvent ev) {
+        if (pool != null) pool.shutdownNow();
+    }
+
+    /**
+     * Checks a recipe against the registry and queues it.
+     *
+     * @throws RegistryException (unprocessable) listing every problem at once
+     */
+    public MergeJob submit(String yaml, Caller caller) {
+        Recipe recipe = parse(yaml);
+        List<String> problems = new ArrayList<>(RecipeChecker.check(recipe).problems());
+        for (String ref : recipe.referencedModels()) {
+            try {
+                Model m = models.find(ModelRef.parse(ref));
+                problems.addAll(inputProblems(ref, m));
+            } catch (RegistryException e) {
+                problems.add("model '" + ref + "': " + e.getMessage());
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new RegistryException(RegistryException.Kind.UNPROCESSABLE,
+                    "the merge was refused (" + problems.size() + " problem" + (problems.size() == 1 ? "" : "s") + ")",
+                    problems);
+        }
+        MergeJob job = states.create(yaml, recipe, caller.name());
+        enqueue(job.id);
+        return job;
+    }
+
+    /** Why a registered model may not be merged: scanned with findings, not signed, .... */
+    static List<String> inputProblems(String ref, Model m) {
+        List<String> p = new ArrayList<>();
+        if (m.scanVerdict != null && !m.scanVerdict.equals("clean")) {
+            p.add("model '" + ref + "': security scan verdict is '" + m.scanVerdict + "', not clean");
+        }
+        if (m.status.equals("revoked") || m.status.equals("rejected")) {
+            p.add("model '" + ref + "' is " + m.status);
+        }
+        return p;
+    }
+
+    static Recipe parse(String yaml) {
+        if (yaml == null || yaml.isBlank()) {
+            throw new RegistryException(RegistryException.Kind.INVALID, "the request body must be a mergekit recipe (YAML)");
+        }
+        try {
+            return RecipeParser.parse(yaml, null, "recipe");
+        } catch (RecipeException e) {
+            throw new RegistryException(RegistryException.Kind.UNPROCESSABLE, "invalid recipe: " + e.getMessage());
+        }
+    }
+
+    /** Cancels a queued or running job; a finished job stays as it is. */
+    public MergeJob cancel(long id) {
+        MergeJob job = states.get(id);
+        AtomicBoolean flag = cancelFlags.get(id);
+        if (flag != null) flag.set(true);
+        if (job.state.equals("queued")) return states.finish(id, "cancelled", "cancelled before it started", null);
+        return states.get(id);
+    }
+
+    private void enqueue(long id) {
+        cancelFlags.put(id, new AtomicBoolean());
+        pool.submit(() -> run(id));
+    }
+
+    void run(long id) {
+        AtomicBoolean cancelled = cancelFlags.get(id);
+        Path work = config.settings().dataDir().resolve("work").resolve("merges").resolve(Long.toString(id));
+        try {
+            MergeJob job = states.get(id);
+            if (!job.state.equals("queued") && !job.state.equals("running")) return;
+            if (cancelled.get()) {
+                states.finish(id, "cancelled", "cancelled before it started", null);
+                return;
+            }
+            states.start(id);
+            deleteTree(work);
+            Recipe recipe = RecipeParser.parse(job.recipe, null, "merge job " + id);
+            MergeOptions options = MergeOptions.defaults();
+            if (threads > 0) options = options.withThreads(threads);
+            MergeResult result = MergeEngine.run(recipe, materializer, work.resolve("out"), options,
+                    new Progress(id, cancelled));
+            Model out = outputs.register(id, recipe, result);
+            states.finish(id, "succeeded", null, out.id);
+        } catch (CancellationException e) {
+            states.finish(id, "cancelled", "cancelled while running", null);
+        } catch (RegistryException | IOException | IllegalArgumentException e) {
+            states.finish(id, "failed", e.getMessage(), null);
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "Merge job %d failed", id);
+            states.finish(id, "failed", "internal error: " + e, null);
+        } finally {
+            cancelFlags.remove(id);
+            deleteTree(work);
+        }
+    }
+
+    /** Writes progress at most every half second and turns a cancel request into an exception. */
+    private final class Progress implements ProgressListener {
+        private final long id;
+        private final AtomicBoolean cancelled;
+        private volatile long total = 1;
+        private long done;
+        private long lastWrite;
+
+        Progress(long id, AtomicBoolean cancelled) {
+            this.id = id;
+            this.cancelled = cancelled;
+        }
+
+        @Override
+        public void started(int tensors, long bytes) {
+            total = Math.max(1, bytes);
+        }
+
+        @Override
+        public synchronized void tensorDone(String name, long bytes) {
+            if (cancelled.get()) throw new CancellationException("cancelled");
+            done += bytes;
+            long now = System.nanoTime();
+            if (now - lastWrite > 500_000_000L) {
+                lastWrite = now;
+                states.progress(id, Math.min(0.99, done / (double) total));
+            }
+        }
+    }
+
+    static void deleteTree(Path p) {
+        if (!Files.exists(p)) return;
+        try (var s = Files.walk(p)) {
+            for (Path x : (Iterable<Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(x);
+            }
+        } catch (IOException e) {
+            LOG.warnf("could not delete %s: %s", p, e.getMessage());
+        }
+    }
+
+    /** Job state changes, each in its own short transaction. */
+    @ApplicationScoped
+    public static class JobStateWriter {
+        @Inject
+        Session session;
+
+        @Transactional
+        public MergeJob create(String yaml, Recipe recipe, String submitter) {
+            MergeJob j = new MergeJob();
+            j.recipe = yaml;
+            j.method = recipe.mergeMethod();
+            j.state = "queued";
+            j.seed = recipe.randomSeed();
+            j.submittedBy = submitter;
+            j.submittedAt = now();
+            session.persist(j);
+            return j;
+        }
+
+        @Transactional
+        public MergeJob get(long id) {
+            MergeJob j = session.find(MergeJob.class, id);
+            if (j == null) throw new RegistryException(RegistryException.Kind.NOT_FOUND, "no merge job " + id);
+            return j;
+        }
+
+        @Transactional
+        public List<MergeJob> list(int offset, int limit) {
+            return session.createSelectionQuery("from MergeJob order by id desc", MergeJob.class)
+                    .setFirstResult(offset).setMaxResults(limit).getResultList();
+        }
+
+        @Transactional
+        public List<Long> resumable() {
+            return session.createSelectionQuery(
+                    "select id from MergeJob where state in ('queued', 'running') order by id", Long.class).getResultList();
+        }
+
+        @Transactional
+        public void start(long id) {
+            MergeJob j = get(id);
+            j.state = "running";
+            j.startedAt = now();
+            j.progress = 0.0;
+        }
+
+        @Transactional
+        public void progress(long id, double p) {
+            MergeJob j = session.find(MergeJob.class, id);
+            if (j != null && j.state.equals("running")) j.progress = p;
+        }
+
+        @Transactional
+        public MergeJob finish(long id, String state, String reason, Long outputModelId) {
+            MergeJob j = get(id);
+            j.state = state;
+            j.failureReason = reason == null ? null : reason.length() > 4000 ? reason.substring(0, 4000) : reason;
+            j.finishedAt = now();
+            j.outputModelId = outputModelId;
+            if (state.equals("succeeded")) j.progress = 1.0;
+            return j;
+        }
+
+        private static OffsetDateTime now() {
+            return OffsetDateTime.now(ZoneOffset.UTC);
+        }
+    }
+}

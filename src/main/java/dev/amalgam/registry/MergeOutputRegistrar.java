@@ -1,0 +1,57 @@
+package dev.amalgam.registry;
+
+import dev.amalgam.merge.MergeResult;
+import dev.amalgam.merge.Recipe;
+import dev.amalgam.registry.entity.LineageEdge;
+import dev.amalgam.registry.entity.MergeJob;
+import dev.amalgam.registry.entity.Model;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.transaction.Transactional;
+import org.hibernate.Session;
+
+import java.io.IOException;
+
+/**
+ * Registers what a merge job produced: the output model (status {@code pending-review}, license
+ * the AND of its inputs'), and a lineage edge to every input with its role.
+ */
+@ApplicationScoped
+public class MergeOutputRegistrar {
+    @Inject
+    Session session;
+
+    @Inject
+    RegistrationService registration;
+
+    @Inject
+    ModelService models;
+
+    @Transactional
+    public Model register(long jobId, Recipe recipe, MergeResult result) throws IOException {
+        MergeJob job = session.find(MergeJob.class, jobId);
+        StringBuilder license = new StringBuilder();
+        for (String ref : result.inputs()) {
+            Model in = models.find(ModelRef.parse(ref));
+            if (!license.isEmpty()) license.append(" AND ");
+            license.append(in.license.contains(" ") ? "(" + in.license + ")" : in.license);
+        }
+        String name = "merge-" + jobId;
+        RegistrationService.Registered reg = registration.register(result.output(),
+                new RegistrationService.Metadata(name, "1", license.toString(), "merge", "pending-review"),
+                job.submittedBy);
+        Model out = reg.model();
+        for (String ref : result.inputs()) {
+            Model in = models.find(ModelRef.parse(ref));
+            LineageEdge e = new LineageEdge();
+            e.childId = out.id;
+            e.parentId = in.id;
+            e.role = ref.equals(recipe.baseModel()) ? "base" : "input";
+            e.method = recipe.mergeMethod();
+            e.mergeJobId = jobId;
+            session.persist(e);
+        }
+        job.seed = result.seed();
+        return out;
+    }
+}

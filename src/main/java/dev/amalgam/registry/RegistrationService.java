@@ -1,0 +1,132 @@
+package dev.amalgam.registry;
+
+import dev.amalgam.registry.entity.Model;
+import dev.amalgam.registry.entity.ModelFile;
+import dev.amalgam.storage.BlobStore;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.transaction.Transactional;
+import org.hibernate.Session;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Registers a model folder: validates names and paths, computes the model's identity (its OMS
+ * root digest), stores every file once in the blob store, and records model and files. The same
+ * content registered again returns the existing model.
+ */
+@ApplicationScoped
+public class RegistrationService {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]{0,199}");
+    private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,99}");
+    /** The publisher's OMS signature travels with the model but is not part of its content. */
+    public static final String SIGNATURE_FILE = "model.sig";
+
+    @Inject
+    Session session;
+
+    @Inject
+    RegistryConfig config;
+
+    /** What the caller says about the model. */
+    public record Metadata(String name, String version, String license, String origin, String status) {
+    }
+
+    /** The registered model, and whether this call created it (false: identical content existed). */
+    public record Registered(Model model, boolean created) {
+    }
+
+    /** One file of a folder, hashed. */
+    record Entry(String path, Path file, String digest, long size) {
+    }
+
+    @Transactional
+    public Registered register(Path folder, Metadata meta, String actor) throws IOException {
+        validate(meta);
+        List<Entry> entries = hash(folder);
+        if (entries.isEmpty()) throw new RegistryException(RegistryException.Kind.INVALID, "the model has no files");
+        String root = ModelIdentity.rootDigest(entries.stream().map(Entry::digest).toList());
+        Model existing = session.createSelectionQuery("from Model where rootDigest = :d", Model.class)
+                .setParameter("d", root).uniqueResult();
+        if (existing != null) return new Registered(existing, false);
+        if (session.createSelectionQuery("select count(*) from Model where name = :n and version = :v", Long.class)
+                .setParameter("n", meta.name()).setParameter("v", meta.version()).getSingleResult() > 0) {
+            throw new RegistryException(RegistryException.Kind.CONFLICT, meta.name() + "@" + meta.version()
+                    + " is already registered with different content; register it under a new version");
+        }
+        BlobStore blobs = new BlobStore(config.settings().blobsDir());
+        Model m = new Model();
+        m.name = meta.name();
+        m.version = meta.version();
+        m.rootDigest = root;
+        m.license = meta.license().trim();
+        m.origin = meta.origin();
+        m.status = meta.status();
+        m.registeredAt = OffsetDateTime.now(ZoneOffset.UTC);
+        m.registeredBy = actor;
+        long size = 0;
+        session.persist(m);
+        for (Entry e : entries) {
+            BlobStore.Blob b = blobs.putFile(e.file(), false);
+            if (!b.digest().equals(e.digest())) {
+                throw new RegistryException(RegistryException.Kind.CONFLICT,
+                        "file " + e.path() + " changed while it was being registered");
+            }
+            ModelFile f = new ModelFile();
+            f.modelId = m.id;
+            f.path = e.path();
+            f.blobDigest = e.digest();
+            f.sizeBytes = e.size();
+            session.persist(f);
+            size += e.size();
+        }
+        m.sizeBytes = size;
+        m.fileCount = entries.size();
+        return new Registered(m, true);
+    }
+
+    public static void validate(Metadata meta) {
+        List<String> problems = new ArrayList<>();
+        if (meta.name() == null || !NAME.matcher(meta.name()).matches()) {
+            problems.add("name: 1-200 characters of letters, digits, '.', '_', '-', '/' (got '" + meta.name() + "')");
+        }
+        if (meta.version() == null || !VERSION.matcher(meta.version()).matches()) {
+            problems.add("version: 1-100 characters of letters, digits, '.', '_', '+', '-' (got '" + meta.version() + "')");
+        }
+        if (meta.license() == null || meta.license().isBlank()) {
+            problems.add("license: required (a Hugging Face license id or an SPDX expression)");
+        }
+        if (!problems.isEmpty()) {
+            throw new RegistryException(RegistryException.Kind.INVALID, "invalid model metadata", problems);
+        }
+    }
+
+    /** Regular files of the folder in OMS order (by path), hashed; symlinks refused; model.sig left out. */
+    static List<Entry> hash(Path folder) throws IOException {
+        List<Entry> out = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(folder)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                if (p.equals(folder)) continue;
+                String rel = folder.relativize(p).toString().replace('\\', '/');
+                if (Files.isSymbolicLink(p)) {
+                    throw new RegistryException(RegistryException.Kind.INVALID, "symbolic links are not allowed: " + rel);
+                }
+                if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) continue;
+                if (rel.equals(SIGNATURE_FILE) || ModelIdentity.ignoredAtTop(rel)) continue;
+                new ModelPath(rel);
+                out.add(new Entry(rel, p, BlobStore.digest(p), Files.size(p)));
+            }
+        }
+        out.sort(java.util.Comparator.comparing(Entry::path, ModelIdentity.PATH_ORDER));
+        return out;
+    }
+}

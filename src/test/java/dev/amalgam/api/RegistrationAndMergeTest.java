@@ -1,0 +1,197 @@
+package dev.amalgam.api;
+
+import dev.amalgam.merge.SampleModel;
+import dev.amalgam.registry.RegistryConfig;
+import dev.amalgam.safetensors.DType;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.specification.RequestSpecification;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsInAnyOrder;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The registry over HTTP with real tiny models: upload (multipart and tar), server-side import,
+ * identical content returning the existing model, then a merge job over registered models that
+ * registers its output with lineage.
+ */
+@QuarkusTest
+class RegistrationAndMergeTest {
+    static Path base;
+    static Path tuned;
+    static Path work;
+
+    @jakarta.inject.Inject
+    RegistryConfig config;
+
+    @BeforeAll
+    static void models() throws IOException {
+        work = Files.createDirectories(Path.of("target/test-import").toAbsolutePath().resolve(UUID.randomUUID().toString()));
+        base = work.resolve("base");
+        tuned = work.resolve("tuned");
+        var spec = new SampleModel.Spec("llama", 2, 32, 64, 128, 1, DType.BF16);
+        SampleModel.write(base, spec, null, 0);
+        SampleModel.write(tuned, spec, base, 0.01);
+    }
+
+    private String admin() {
+        return ApiTestSupport.adminToken(config.settings().dataDir());
+    }
+
+    private RequestSpecification multipart(Path dir, String name, String version, String license) throws IOException {
+        RequestSpecification r = given().auth().oauth2(admin())
+                .multiPart("name", name).multiPart("version", version).multiPart("license", license);
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path f : s.filter(Files::isRegularFile).toList()) {
+                r = r.multiPart(dir.relativize(f).toString(), f.toFile(), "application/octet-stream");
+            }
+        }
+        return r;
+    }
+
+    @Test
+    void uploadRegistersOnceAndIdenticalContentReturnsTheExistingModel() throws Exception {
+        String name = "base-" + UUID.randomUUID().toString().substring(0, 6);
+        Path copy = work.resolve(name);
+        SampleModel.write(copy, new SampleModel.Spec("llama", 1, 16, 32, 64, 99, DType.BF16), null, 0);
+        int id = multipart(copy, name, "1", "apache-2.0").when().post("/api/v1/models")
+                .then().statusCode(201)
+                .header("Location", containsString("/api/v1/models/"))
+                .body("rootDigest", startsWith("sha256:"))
+                .body("status", equalTo("registered"))
+                .extract().path("id");
+        multipart(copy, name + "-again", "1", "apache-2.0").when().post("/api/v1/models")
+                .then().statusCode(200).body("id", equalTo(id));
+        given().auth().oauth2(admin()).get("/api/v1/models/" + name + "@1").then().statusCode(200)
+                .body("fileCount", notNullValue());
+    }
+
+    @Test
+    void sameNameAndVersionWithOtherContentIsAConflict() throws Exception {
+        String name = "dup-" + UUID.randomUUID().toString().substring(0, 6);
+        Path a = work.resolve(name + "-a");
+        Path b = work.resolve(name + "-b");
+        SampleModel.write(a, new SampleModel.Spec("llama", 1, 16, 32, 64, 5, DType.BF16), null, 0);
+        SampleModel.write(b, new SampleModel.Spec("llama", 1, 16, 32, 64, 6, DType.BF16), null, 0);
+        multipart(a, name, "1", "mit").post("/api/v1/models").then().statusCode(201);
+        multipart(b, name, "1", "mit").post("/api/v1/models").then().statusCode(409)
+                .contentType("application/problem+json").body("detail", containsString(name + "@1"));
+    }
+
+    @Test
+    void badPathsAndMetadataAreRefusedWithEveryReason() {
+        given().auth().oauth2(admin()).multiPart("name", "x").multiPart("version", "1").multiPart("license", "mit")
+                .multiPart("../escape.bin", "escape.bin", "x".getBytes())
+                .post("/api/v1/models").then().statusCode(400).body("detail", containsString("'..'"));
+        given().auth().oauth2(admin()).multiPart("name", "bad name!").multiPart("version", "").multiPart("license", "")
+                .multiPart("a.bin", "a.bin", "x".getBytes())
+                .post("/api/v1/models").then().statusCode(400)
+                .body("errors.size()", equalTo(3));
+    }
+
+    @Test
+    void readersCannotRegister() {
+        String reader = given().auth().oauth2(admin()).contentType("application/json")
+                .body("{\"name\":\"reader-" + UUID.randomUUID().toString().substring(0, 6) + "\",\"roles\":[\"reader\"]}")
+                .post("/api/v1/tokens").then().statusCode(201).extract().path("token");
+        given().auth().oauth2(reader).multiPart("name", "x").multiPart("version", "1").multiPart("license", "mit")
+                .multiPart("a.bin", "a.bin", "x".getBytes()).post("/api/v1/models").then().statusCode(403);
+    }
+
+    @Test
+    void tarStreamRegisters() throws Exception {
+        String name = "tar-" + UUID.randomUUID().toString().substring(0, 6);
+        Path dir = work.resolve(name);
+        SampleModel.write(dir, new SampleModel.Spec("llama", 1, 16, 32, 64, 7, DType.BF16), null, 0);
+        Path tar = work.resolve(name + ".tar");
+        Process p = new ProcessBuilder("tar", "-cf", tar.toString(), "-C", dir.toString(), ".").start();
+        assertEquals(0, p.waitFor());
+        given().auth().oauth2(admin()).contentType("application/x-tar").body(Files.readAllBytes(tar))
+                .queryParam("name", name).queryParam("version", "1").queryParam("license", "apache-2.0")
+                .post("/api/v1/models").then().statusCode(201).body("name", equalTo(name));
+    }
+
+    @Test
+    void importIsConfinedToTheImportRoots() throws Exception {
+        String name = "imp-" + UUID.randomUUID().toString().substring(0, 6);
+        Path dir = work.resolve(name);
+        SampleModel.write(dir, new SampleModel.Spec("llama", 1, 16, 32, 64, 8, DType.BF16), null, 0);
+        given().auth().oauth2(admin()).contentType("application/json")
+                .body("{\"path\":\"" + dir + "\",\"name\":\"" + name + "\",\"version\":\"1\",\"license\":\"mit\"}")
+                .post("/api/v1/models/import").then().statusCode(201).body("name", equalTo(name));
+        given().auth().oauth2(admin()).contentType("application/json")
+                .body("{\"path\":\"/etc\",\"name\":\"etc\",\"version\":\"1\",\"license\":\"mit\"}")
+                .post("/api/v1/models/import").then().statusCode(403)
+                .body("detail", containsString("outside the configured import roots"));
+    }
+
+    @Test
+    void mergeJobOverRegisteredModelsRegistersItsOutputWithLineage() throws Exception {
+        String tag = UUID.randomUUID().toString().substring(0, 6);
+        multipart(base, "llama-base-" + tag, "1", "apache-2.0").post("/api/v1/models").then().statusCode(201);
+        multipart(tuned, "llama-tuned-" + tag, "1", "mit").post("/api/v1/models").then().statusCode(201);
+        String recipe = """
+                merge_method: linear
+                models:
+                  - model: llama-base-%1$s@1
+                    parameters: {weight: 0.5}
+                  - model: llama-tuned-%1$s@1
+                    parameters: {weight: 0.5}
+                dtype: bfloat16
+                """.formatted(tag);
+        String location = given().auth().oauth2(admin()).contentType("application/yaml").body(recipe.getBytes())
+                .post("/api/v1/merges").then().statusCode(202)
+                .body("state", equalTo("queued")).extract().header("Location");
+        String state = "queued";
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!List.of("succeeded", "failed", "cancelled").contains(state) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            state = given().auth().oauth2(admin()).get(location).then().statusCode(200).extract().path("state");
+        }
+        var job = given().auth().oauth2(admin()).get(location).then().statusCode(200)
+                .body("state", equalTo("succeeded")).body("progress", equalTo(1.0f)).extract();
+        int out = job.path("outputModelId");
+        given().auth().oauth2(admin()).get("/api/v1/models/" + out).then().statusCode(200)
+                .body("status", equalTo("pending-review"))
+                .body("origin", equalTo("merge"))
+                .body("license", equalTo("apache-2.0 AND mit"));
+        given().auth().oauth2(admin()).get("/api/v1/models/" + out + "/lineage").then().statusCode(200)
+                .body("nodes.name", containsInAnyOrder("llama-base-" + tag, "llama-tuned-" + tag))
+                .body("edges.role", hasItem("input"));
+    }
+
+    @Test
+    void mergeOfUnknownModelsIsRefusedWithEveryReason() {
+        String recipe = """
+                merge_method: linear
+                models:
+                  - model: nobody@1
+                    parameters: {weight: 0.5}
+                  - model: nothing@2
+                    parameters: {weight: 0.5}
+                """;
+        given().auth().oauth2(admin()).contentType("application/yaml").body(recipe.getBytes())
+                .post("/api/v1/merges").then().statusCode(422)
+                .contentType("application/problem+json")
+                .body("errors.size()", equalTo(2))
+                .body("errors[0]", containsString("nobody@1"));
+        given().auth().oauth2(admin()).contentType("application/yaml").body("merge_method: [".getBytes())
+                .post("/api/v1/merges").then().statusCode(422).body("detail", containsString("invalid recipe"));
+    }
+}
