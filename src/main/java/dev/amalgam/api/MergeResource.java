@@ -37,12 +37,20 @@ public class MergeResource {
     @Inject
     CurrentCaller caller;
 
+    @Inject
+    dev.amalgam.registry.ReviewService reviews;
+
+    /** Body of {@code POST /api/v1/merges/{id}/review}. */
+    public record ReviewRequest(String decision, String comment) {
+    }
+
     /** A merge job as the API shows it. */
-    public record JobView(long id, String state, Double progress, String method, Long seed, String submittedBy,
+    public record JobView(long id, String state, Double progress, String method, String outputName,
+                          String outputVersion, Long seed, String submittedBy,
                           OffsetDateTime submittedAt, OffsetDateTime startedAt, OffsetDateTime finishedAt,
                           String failureReason, Long outputModelId, String recipe) {
         static JobView of(MergeJob j) {
-            return new JobView(j.id, j.state, j.progress, j.method, j.seed, j.submittedBy, j.submittedAt,
+            return new JobView(j.id, j.state, j.progress, j.method, j.outputName, j.outputVersion, j.seed, j.submittedBy, j.submittedAt,
                     j.startedAt, j.finishedAt, j.failureReason, j.outputModelId, j.recipe);
         }
     }
@@ -51,11 +59,11 @@ public class MergeResource {
     @Consumes({"application/yaml", "application/x-yaml", "text/yaml", MediaType.TEXT_PLAIN})
     @RequiresRole(Role.SUBMITTER)
     @Operation(summary = "Submit a mergekit recipe whose models are registered (NAME@VERSION or sha256:DIGEST); 202 + Location")
-    public Response submit(String yaml) {
+    public Response submit(@QueryParam("name") String name, @QueryParam("version") String version, String yaml) {
         if (yaml != null && yaml.length() > 1_000_000) {
             throw new RegistryException(RegistryException.Kind.TOO_LARGE, "a recipe is limited to 1,000,000 characters");
         }
-        MergeJob job = jobs.submit(yaml, caller.get());
+        MergeJob job = jobs.submit(yaml, name, version, caller.get());
         return Response.accepted(JobView.of(job))
                 .location(UriBuilder.fromPath("/api/v1/merges/{id}").build(job.id)).build();
     }
@@ -75,6 +83,23 @@ public class MergeResource {
     @Operation(summary = "State of a merge job: queued, running (with progress), succeeded, failed (with reason), cancelled")
     public JobView get(@PathParam("id") long id) {
         return JobView.of(states.get(id));
+    }
+
+    @POST
+    @Path("/{id}/review")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @RequiresRole(Role.REVIEWER)
+    @Operation(summary = "Approve or reject a merge's output; the submitter can never review their own merge")
+    public dev.amalgam.registry.ReviewService.Review review(@PathParam("id") long id, ReviewRequest req) {
+        if (req == null) throw new RegistryException(RegistryException.Kind.INVALID, "body must be {decision, comment}");
+        return reviews.review(id, req.decision(), req.comment(), caller.get());
+    }
+
+    @GET
+    @Path("/{id}/review")
+    @Operation(summary = "Review page data: recipe, inputs with licenses and scans, diff against the previous version, reviews")
+    public dev.amalgam.registry.ReviewService.ReviewPage reviewPage(@PathParam("id") long id) {
+        return reviews.page(id);
     }
 
     @DELETE

@@ -62,6 +62,9 @@ public class ModelResource {
     @Inject
     CurrentCaller caller;
 
+    @Inject
+    dev.amalgam.registry.GateService gates;
+
     @ConfigProperty(name = "amalgam.import-roots", defaultValue = " ")
     String importRoots;
 
@@ -199,6 +202,22 @@ public class ModelResource {
             default -> throw new RegistryException(RegistryException.Kind.INVALID,
                     "format must be json, dot or mermaid, not '" + format + "'");
         };
+    }
+
+    @POST
+    @Path("/{ref}/gate")
+    @RequiresRole(Role.DEPLOYER)
+    @Operation(summary = "May this model go to environment env? allow/deny with every rule's result, the policy digest and a decision id")
+    public dev.amalgam.registry.GateService.GateDecision gate(@PathParam("ref") String ref, @QueryParam("env") String env) {
+        return gates.gate(ModelRef.parse(ref), env, caller.get());
+    }
+
+    @POST
+    @Path("/{ref}/releases")
+    @RequiresRole(Role.DEPLOYER)
+    @Operation(summary = "Release the model to environment env; only when the gate allows (422 with the reasons otherwise)")
+    public dev.amalgam.registry.GateService.GateDecision release(@PathParam("ref") String ref, @QueryParam("env") String env) {
+        return gates.release(ModelRef.parse(ref), env, caller.get());
     }
 
     @GET

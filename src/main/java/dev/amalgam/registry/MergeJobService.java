@@ -94,9 +94,22 @@ public class MergeJobService {
      *
      * @throws RegistryException (unprocessable) listing every problem at once
      */
-    public MergeJob submit(String yaml, Caller caller) {
+    public MergeJob submit(String yaml, String outputName, String outputVersion, Caller caller) {
         Recipe recipe = parse(yaml);
         List<String> problems = new ArrayList<>(RecipeChecker.check(recipe).problems());
+        if (outputName != null || outputVersion != null) {
+            try {
+                RegistrationService.validate(new RegistrationService.Metadata(
+                        outputName == null ? "merge" : outputName, outputVersion == null ? "1" : outputVersion,
+                        "-", "merge", "pending-review"));
+            } catch (RegistryException e) {
+                problems.addAll(e.reasons());
+            }
+            if (outputName != null && models.exists(outputName, outputVersion == null ? "1" : outputVersion)) {
+                problems.add("output " + outputName + "@" + (outputVersion == null ? "1" : outputVersion)
+                        + " is already registered; choose another version");
+            }
+        }
         for (String ref : recipe.referencedModels()) {
             try {
                 Model m = models.find(ModelRef.parse(ref));
@@ -110,7 +123,7 @@ public class MergeJobService {
                     "the merge was refused (" + problems.size() + " problem" + (problems.size() == 1 ? "" : "s") + ")",
                     problems);
         }
-        MergeJob job = states.create(yaml, recipe, caller.name());
+        MergeJob job = states.create(yaml, recipe, outputName, outputVersion, caller.name());
         enqueue(job.id);
         return job;
     }
@@ -176,8 +189,9 @@ public class MergeJobService {
         } catch (RegistryException | IOException | IllegalArgumentException e) {
             states.finish(id, "failed", e.getMessage(), null);
         } catch (RuntimeException e) {
-            LOG.errorf(e, "Merge job %d failed", id);
-            states.finish(id, "failed", "internal error: " + e, null);
+            String errorId = java.util.UUID.randomUUID().toString();
+            LOG.errorf(e, "Merge job %d failed with internal error %s", id, errorId);
+            states.finish(id, "failed", "internal error; error id " + errorId + " is in the server log", null);
         } finally {
             cancelFlags.remove(id);
             deleteTree(work);
@@ -232,9 +246,11 @@ public class MergeJobService {
         Session session;
 
         @Transactional
-        public MergeJob create(String yaml, Recipe recipe, String submitter) {
+        public MergeJob create(String yaml, Recipe recipe, String outputName, String outputVersion, String submitter) {
             MergeJob j = new MergeJob();
             j.recipe = yaml;
+            j.outputName = outputName != null ? outputName : "merge-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+            j.outputVersion = outputVersion != null ? outputVersion : "1";
             j.method = recipe.mergeMethod();
             j.state = "queued";
             j.seed = recipe.randomSeed();

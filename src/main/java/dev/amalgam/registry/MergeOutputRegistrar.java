@@ -36,17 +36,23 @@ public class MergeOutputRegistrar {
             if (!license.isEmpty()) license.append(" AND ");
             license.append(in.license.contains(" ") ? "(" + in.license + ")" : in.license);
         }
-        String name = "merge-" + jobId;
         RegistrationService.Registered reg = registration.register(result.output(),
-                new RegistrationService.Metadata(name, "1", license.toString(), "merge", "pending-review"),
+                new RegistrationService.Metadata(job.outputName, job.outputVersion, license.toString(), "merge",
+                        "pending-review"),
                 job.submittedBy);
         Model out = reg.model();
         for (String ref : result.inputs()) {
             Model in = models.find(ModelRef.parse(ref));
+            String role = ref.equals(recipe.baseModel()) ? "base" : "input";
+            // identical output content may already be registered (same recipe run before): edges once
+            boolean known = session.createSelectionQuery(
+                            "select count(*) from LineageEdge where childId = :c and parentId = :p and role = :r", Long.class)
+                    .setParameter("c", out.id).setParameter("p", in.id).setParameter("r", role).getSingleResult() > 0;
+            if (known) continue;
             LineageEdge e = new LineageEdge();
             e.childId = out.id;
             e.parentId = in.id;
-            e.role = ref.equals(recipe.baseModel()) ? "base" : "input";
+            e.role = role;
             e.method = recipe.mergeMethod();
             e.mergeJobId = jobId;
             session.persist(e);

@@ -32,6 +32,12 @@ public class ModelService {
     }
 
     @Transactional
+    public boolean exists(String name, String version) {
+        return session.createSelectionQuery("select count(*) from Model where name = :n and version = :v", Long.class)
+                .setParameter("n", name).setParameter("v", version).getSingleResult() > 0;
+    }
+
+    @Transactional
     public List<Model> list(int offset, int limit) {
         return session.createSelectionQuery("from Model order by id", Model.class)
                 .setFirstResult(offset).setMaxResults(limit).getResultList();

@@ -30,6 +30,25 @@ public class PolicyService {
         LOG.infof("Policies loaded from %s", config.settings().policiesDir());
     }
 
+    /**
+     * A declared license as the registry stores it: a Hub id or alias becomes its catalogue id
+     * ({@code llama3.1} to the Llama 3.1 LicenseRef), an SPDX expression is parsed and printed
+     * canonically. Unknown ids stay as written (the gate denies them); bad syntax is refused.
+     */
+    public String normalizeLicense(String declared) {
+        if (declared == null || declared.isBlank()) {
+            throw new RegistryException(RegistryException.Kind.INVALID, "license: required");
+        }
+        var catalogue = policies().licenses();
+        var single = catalogue.find(declared.strip());
+        if (single.isPresent()) return single.get().id();
+        try {
+            return catalogue.canonicalize(dev.amalgam.policy.LicenseExpressionParser.parse(declared.strip())).toString();
+        } catch (dev.amalgam.policy.LicenseExpressionException e) {
+            throw new RegistryException(RegistryException.Kind.INVALID, "license: " + e.getMessage());
+        }
+    }
+
     public Policies policies() {
         Policies p = policies;
         if (p == null) throw new IllegalStateException("policies are not loaded yet");

@@ -37,6 +37,9 @@ public class RegistrationService {
     @Inject
     RegistryConfig config;
 
+    @Inject
+    PolicyService policies;
+
     /** What the caller says about the model. */
     public record Metadata(String name, String version, String license, String origin, String status) {
     }
@@ -52,6 +55,7 @@ public class RegistrationService {
     @Transactional
     public Registered register(Path folder, Metadata meta, String actor) throws IOException {
         validate(meta);
+        String license = policies.normalizeLicense(meta.license());
         List<Entry> entries = hash(folder);
         if (entries.isEmpty()) throw new RegistryException(RegistryException.Kind.INVALID, "the model has no files");
         String root = ModelIdentity.rootDigest(entries.stream().map(Entry::digest).toList());
@@ -68,7 +72,7 @@ public class RegistrationService {
         m.name = meta.name();
         m.version = meta.version();
         m.rootDigest = root;
-        m.license = meta.license().trim();
+        m.license = license;
         m.origin = meta.origin();
         m.status = meta.status();
         m.registeredAt = OffsetDateTime.now(ZoneOffset.UTC);

@@ -170,7 +170,7 @@ class RegistrationAndMergeTest {
         given().auth().oauth2(admin()).get("/api/v1/models/" + out).then().statusCode(200)
                 .body("status", equalTo("pending-review"))
                 .body("origin", equalTo("merge"))
-                .body("license", equalTo("apache-2.0 AND mit"));
+                .body("license", equalTo("Apache-2.0 AND MIT"));
         given().auth().oauth2(admin()).get("/api/v1/models/" + out + "/lineage").then().statusCode(200)
                 .body("nodes.name", containsInAnyOrder("llama-base-" + tag, "llama-tuned-" + tag))
                 .body("edges.role", hasItem("input"));

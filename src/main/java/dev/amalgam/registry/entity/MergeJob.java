@@ -23,6 +23,13 @@ public class MergeJob {
     @Column(nullable = false)
     public String method;
 
+    /** Name and version the output model is registered under. */
+    @Column(name = "output_name", nullable = false)
+    public String outputName;
+
+    @Column(name = "output_version", nullable = false)
+    public String outputVersion;
+
     /** queued | running | succeeded | failed | cancelled */
     @Column(nullable = false)
     public String state;

@@ -1,0 +1,171 @@
+package dev.amalgam.registry;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.policy.Decision;
+import dev.amalgam.policy.ModelFacts;
+import dev.amalgam.registry.entity.Model;
+import dev.amalgam.registry.entity.ModelFile;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.transaction.Transactional;
+import org.hibernate.Session;
+
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The release gate: gathers the facts about a model from the registry, evaluates the release
+ * policy of an environment, and records the decision. A release happens only when the gate allows.
+ */
+@ApplicationScoped
+public class GateService {
+    private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules();
+
+    @Inject
+    Session session;
+
+    @Inject
+    ModelService models;
+
+    @Inject
+    PolicyService policies;
+
+    /** A rule's result as recorded and returned. */
+    public record RuleView(String id, String type, String mode, String result, String message, String exception) {
+    }
+
+    /** A recorded gate decision. */
+    public record GateDecision(long decisionId, long modelId, String model, String rootDigest, String environment,
+                               String outcome, List<RuleView> rules, List<String> reasons, String policyDigest,
+                               String catalogueDigest, String license, OffsetDateTime decidedAt, String actor) {
+        public boolean allowed() {
+            return outcome.equals("allow");
+        }
+    }
+
+    @Transactional
+    public GateDecision gate(ModelRef ref, String environment, Caller caller) {
+        return decide(models.find(ref), environment, caller.name(), "gate");
+    }
+
+    /** Releases a model to an environment: the gate must allow; the model's status becomes released. */
+    @Transactional
+    public GateDecision release(ModelRef ref, String environment, Caller caller) {
+        Model m = models.find(ref);
+        GateDecision d = decide(m, environment, caller.name(), "gate");
+        if (!d.allowed()) {
+            throw new RegistryException(RegistryException.Kind.UNPROCESSABLE, "the release gate of '" + environment
+                    + "' denies " + m.name + "@" + m.version + " (decision " + d.decisionId() + ")", d.reasons());
+        }
+        m.status = "released";
+        return record(m, environment, caller.name(), "release", "released", d.rules(), d.reasons(),
+                d.policyDigest(), d.catalogueDigest(), d.license());
+    }
+
+    private GateDecision decide(Model m, String environment, String actor, String kind) {
+        if (environment == null || environment.isBlank()) {
+            throw new RegistryException(RegistryException.Kind.INVALID, "env is required, e.g. ?env=production");
+        }
+        Decision d = policies.policies().evaluate(facts(m), environment, Clock.systemUTC());
+        List<RuleView> rules = d.rules().stream().map(r -> new RuleView(r.id(), r.type().toString(),
+                r.mode().toString().toLowerCase(Locale.ROOT), r.result().id(), r.message(),
+                r.exception().map(Object::toString).orElse(null))).toList();
+        String license = d.license().map(c -> c.expressionText()).orElse(m.license);
+        return record(m, environment, actor, kind, d.outcome().id(), rules, d.reasons(), d.policyDigest(),
+                d.catalogueDigest(), license);
+    }
+
+    private GateDecision record(Model m, String environment, String actor, String kind, String outcome,
+                                List<RuleView> rules, List<String> reasons, String policyDigest,
+                                String catalogueDigest, String license) {
+        dev.amalgam.registry.entity.Decision row = new dev.amalgam.registry.entity.Decision();
+        row.kind = kind;
+        row.modelId = m.id;
+        row.environment = environment;
+        row.outcome = outcome;
+        row.actor = actor;
+        row.policyDigest = "sha256:" + policyDigest;
+        row.decidedAt = OffsetDateTime.now(ZoneOffset.UTC);
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("rules", rules);
+        detail.put("reasons", reasons);
+        detail.put("catalogueDigest", catalogueDigest);
+        detail.put("license", license);
+        try {
+            row.reason = JSON.writeValueAsString(detail);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        session.persist(row);
+        return new GateDecision(row.id, m.id, m.name + "@" + m.version, m.rootDigest, environment, outcome, rules,
+                reasons, policyDigest, catalogueDigest, license, row.decidedAt, actor);
+    }
+
+    /** What the registry knows about a model, as the policy engine's facts (unknown facts fail closed). */
+    ModelFacts facts(Model m) {
+        List<ModelFile> files = session.createSelectionQuery("from ModelFile where modelId = :id", ModelFile.class)
+                .setParameter("id", m.id).getResultList();
+        ModelFacts.Builder b = ModelFacts.builder(m.name + "@" + m.version, m.rootDigest)
+                .formats(formats(files))
+                .scan(scanVerdict(m.scanVerdict))
+                .license(m.license);
+        List<ModelFacts.Input> inputs = new ArrayList<>();
+        for (Model in : session.createSelectionQuery(
+                "select m from LineageEdge e, Model m where e.parentId = m.id and e.childId = :c order by m.id", Model.class)
+                .setParameter("c", m.id).getResultList()) {
+            inputs.add(new ModelFacts.Input(in.name + "@" + in.version, in.rootDigest, in.license, ModelFacts.Signature.MISSING));
+        }
+        b.inputs(inputs);
+        if (m.origin.equals("merge")) b.review(review(m));
+        return b.build();
+    }
+
+    private ModelFacts.Review review(Model m) {
+        var last = session.createSelectionQuery(
+                        "from Decision where kind = 'review' and modelId = :id order by id desc",
+                        dev.amalgam.registry.entity.Decision.class)
+                .setParameter("id", m.id).setMaxResults(1).uniqueResult();
+        String submitter = session.createSelectionQuery(
+                        "select j.submittedBy from MergeJob j where j.outputModelId = :id", String.class)
+                .setParameter("id", m.id).setMaxResults(1).uniqueResult();
+        if (last == null) return new ModelFacts.Review(ModelFacts.ReviewState.PENDING, submitter, null);
+        return new ModelFacts.Review(last.outcome.equals("approve") ? ModelFacts.ReviewState.APPROVED
+                : ModelFacts.ReviewState.REJECTED, submitter, last.actor);
+    }
+
+    static ModelFacts.ScanVerdict scanVerdict(String v) {
+        if (v == null) return ModelFacts.ScanVerdict.NOT_SCANNED;
+        return switch (v) {
+            case "clean" -> ModelFacts.ScanVerdict.CLEAN;
+            case "findings" -> ModelFacts.ScanVerdict.FINDINGS;
+            default -> ModelFacts.ScanVerdict.ERROR;
+        };
+    }
+
+    /** Weight formats among a model's files (by name for now; the scanner decides by content when present). */
+    static Set<String> formats(List<ModelFile> files) {
+        Set<String> out = new TreeSet<>();
+        for (ModelFile f : files) {
+            if (f.format != null) {
+                out.add(f.format);
+                continue;
+            }
+            String p = f.path.toLowerCase(Locale.ROOT);
+            if (p.endsWith(".safetensors")) out.add("safetensors");
+            else if (p.endsWith(".gguf")) out.add("gguf");
+            else if (p.endsWith(".bin") || p.endsWith(".pt") || p.endsWith(".pth") || p.endsWith(".ckpt")
+                    || p.endsWith(".pkl") || p.endsWith(".pickle")) out.add("pickle");
+            else if (p.endsWith(".npy") || p.endsWith(".npz")) out.add("numpy");
+            else if (p.endsWith(".onnx")) out.add("onnx");
+        }
+        return out;
+    }
+}

@@ -1,0 +1,225 @@
+package dev.amalgam.api;
+
+import dev.amalgam.merge.SampleModel;
+import dev.amalgam.registry.PrincipalService;
+import dev.amalgam.registry.RegistryConfig;
+import dev.amalgam.registry.Role;
+import dev.amalgam.safetensors.DType;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.ValidatableResponse;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.notNullValue;
+
+/**
+ * The compliance loop over HTTP with separate principals: a submitter merges, a reviewer (never the
+ * submitter) approves, a deployer asks the gate, and license facts decide.
+ */
+@QuarkusTest
+class ComplianceWorkflowTest {
+    static Path models;
+
+    @Inject
+    PrincipalService principals;
+
+    @Inject
+    RegistryConfig config;
+
+    String submitter;
+    String reviewer;
+    String deployer;
+    String tag;
+
+    static final SampleModel.Spec SPEC = new SampleModel.Spec("llama", 1, 16, 32, 64, 11, DType.BF16);
+    static int seed = 100;
+
+    @BeforeAll
+    static void sampleModels() throws IOException {
+        models = Files.createDirectories(Path.of("target/test-models").toAbsolutePath().resolve(UUID.randomUUID().toString()));
+        SampleModel.write(models.resolve("base"), SPEC, null, 0);
+    }
+
+    @BeforeEach
+    void principals() {
+        submitter = ApiTestSupport.tokenWithRole(principals, Role.SUBMITTER);
+        reviewer = ApiTestSupport.tokenWithRole(principals, Role.REVIEWER);
+        deployer = ApiTestSupport.tokenWithRole(principals, Role.DEPLOYER);
+        tag = UUID.randomUUID().toString().substring(0, 6);
+    }
+
+    /** Registers a fresh fine-tune-like variant of the base (distinct content) under name@1. */
+    private String register(String folder, String name, String license) throws IOException {
+        Path dir = models.resolve(name);
+        var spec = new SampleModel.Spec(SPEC.arch(), SPEC.layers(), SPEC.hidden(), SPEC.intermediate(), SPEC.vocab(),
+                seed++, SPEC.dtype());
+        SampleModel.write(dir, spec, models.resolve("base"), 0.01);
+        var r = given().auth().oauth2(submitter)
+                .multiPart("name", name).multiPart("version", "1").multiPart("license", license);
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path f : s.filter(Files::isRegularFile).toList()) {
+                r = r.multiPart(dir.relativize(f).toString(), f.getFileName().toString(), Files.readAllBytes(f));
+            }
+        }
+        r.post("/api/v1/models").then().statusCode(201);
+        return name + "@1";
+    }
+
+    /** Submits a linear merge of two registered models and waits for it; returns the job id. */
+    private int merge(String a, String b, String outputName) throws InterruptedException {
+        return merge(a, b, outputName, "1", 0.5);
+    }
+
+    private int merge(String a, String b, String outputName, String version, double weightA) throws InterruptedException {
+        String recipe = "merge_method: linear\nmodels:\n  - model: " + a + "\n    parameters: {weight: " + weightA + "}\n"
+                + "  - model: " + b + "\n    parameters: {weight: " + (1 - weightA) + "}\ndtype: bfloat16\n";
+        int id = given().auth().oauth2(submitter).contentType("application/yaml").body(recipe.getBytes())
+                .queryParam("name", outputName).queryParam("version", version)
+                .post("/api/v1/merges").then().statusCode(202).extract().path("id");
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        String state;
+        do {
+            Thread.sleep(100);
+            state = given().auth().oauth2(submitter).get("/api/v1/merges/" + id).then().extract().path("state");
+        } while (!List.of("succeeded", "failed", "cancelled").contains(state) && System.nanoTime() < deadline);
+        var job = given().auth().oauth2(submitter).get("/api/v1/merges/" + id).then();
+        job.body("failureReason", equalTo(null)).body("state", equalTo("succeeded"));
+        return id;
+    }
+
+    private void approve(int mergeId) {
+        given().auth().oauth2(reviewer).contentType("application/json")
+                .body("{\"decision\":\"approve\",\"comment\":\"inputs and licenses checked\"}")
+                .post("/api/v1/merges/" + mergeId + "/review").then().statusCode(200)
+                .body("outcome", equalTo("approve"));
+    }
+
+    private ValidatableResponse gate(String model, String env) {
+        return given().auth().oauth2(deployer).queryParam("env", env)
+                .post("/api/v1/models/" + model + "/gate").then().statusCode(200)
+                .body("decisionId", notNullValue())
+                .body("policyDigest", notNullValue());
+    }
+
+    @Test
+    void fourEyesReviewAndReviewPage() throws Exception {
+        String a = register("a", "alpha-" + tag, "apache-2.0");
+        String b = register("b", "beta-" + tag, "mit");
+        int id = merge(a, b, "acme-" + tag);
+        given().auth().oauth2(submitter).contentType("application/json").body("{\"decision\":\"approve\"}")
+                .post("/api/v1/merges/" + id + "/review").then().statusCode(403);
+        String both = ApiTestSupport.tokenWithRole(principals, Role.ADMIN);
+        given().auth().oauth2(reviewer).contentType("application/json").body("{\"decision\":\"reject\"}")
+                .post("/api/v1/merges/" + id + "/review").then().statusCode(400)
+                .body("detail", containsString("comment"));
+        approve(id);
+        given().auth().oauth2(both).contentType("application/json").body("{\"decision\":\"approve\"}")
+                .post("/api/v1/merges/" + id + "/review").then().statusCode(409);
+        given().auth().oauth2(reviewer).get("/api/v1/merges/" + id + "/review").then().statusCode(200)
+                .body("inputs", hasSize(2))
+                .body("inputs.license", hasItem("Apache-2.0"))
+                .body("reviews", hasSize(1))
+                .body("outputStatus", equalTo("approved"));
+
+        // a second version of the same output: the page diffs the recipes
+        given().auth().oauth2(submitter).contentType("application/yaml")
+                .body(("merge_method: linear\nmodels:\n  - model: " + a + "\n    parameters: {weight: 1}\n").getBytes())
+                .queryParam("name", "acme-" + tag).queryParam("version", "1")
+                .post("/api/v1/merges").then().statusCode(422)
+                .body("errors", hasItem(containsString("already registered")));
+        int second = merge(a, b, "acme-" + tag, "2", 0.7);
+        given().auth().oauth2(reviewer).get("/api/v1/merges/" + second + "/review").then().statusCode(200)
+                .body("previousMergeId", equalTo(id))
+                .body("recipeDiff", hasItem(containsString("- ")));
+    }
+
+    @Test
+    void apacheAndMitPassTheLicenseRuleForProduction() throws Exception {
+        int id = merge(register("a", "ap-" + tag, "apache-2.0"), register("b", "mi-" + tag, "mit"), "ok-" + tag);
+        approve(id);
+        gate("ok-" + tag + "@1", "production")
+                .body("rules.find { it.id == 'license' }.result", equalTo("pass"))
+                .body("rules.find { it.id == 'review' }.result", equalTo("pass"))
+                .body("license", equalTo("Apache-2.0 AND MIT"));
+    }
+
+    @Test
+    void nonCommercialInputIsDeniedForProductionWithTheRuleNamed() throws Exception {
+        int id = merge(register("a", "ap2-" + tag, "apache-2.0"), register("c", "nc-" + tag, "cc-by-nc-4.0"), "nc-out-" + tag);
+        approve(id);
+        gate("nc-out-" + tag + "@1", "production")
+                .body("outcome", equalTo("deny"))
+                .body("rules.find { it.id == 'license' }.result", equalTo("fail"))
+                .body("rules.find { it.id == 'license' }.message", containsString("CC-BY-NC-4.0"));
+    }
+
+    @Test
+    void noDerivativesInputIsDenied() throws Exception {
+        int id = merge(register("a", "ap3-" + tag, "apache-2.0"), register("d", "nd-" + tag, "cc-by-nd-4.0"), "nd-out-" + tag);
+        approve(id);
+        gate("nd-out-" + tag + "@1", "production")
+                .body("outcome", equalTo("deny"))
+                .body("rules.find { it.id == 'license' }.result", equalTo("fail"));
+    }
+
+    @Test
+    void llama31InputRequiresTheLlamaNamePrefix() throws Exception {
+        String llama = register("b", "l31-" + tag, "llama3.1");
+        String other = register("c", "ap4-" + tag, "apache-2.0");
+        int bad = merge(llama, other, "acme-" + tag);
+        approve(bad);
+        gate("acme-" + tag + "@1", "production")
+                .body("rules.find { it.id == 'name' }.result", equalTo("fail"))
+                .body("rules.find { it.id == 'name' }.message", containsString("Llama"));
+        int good = merge(llama, other, "Llama-acme-" + tag, "1", 0.7);
+        approve(good);
+        gate("Llama-acme-" + tag + "@1", "production")
+                .body("rules.find { it.id == 'name' }.result", equalTo("pass"));
+    }
+
+    @Test
+    void unknownLicenseIsDenied() throws Exception {
+        String m = register("d", "mystery-" + tag, "other");
+        gate(m, "production")
+                .body("outcome", equalTo("deny"))
+                .body("rules.find { it.id == 'license' }.result", equalTo("fail"));
+    }
+
+    @Test
+    void releaseOnlyWhenTheGateAllowsAndGateByDigest() throws Exception {
+        String m = register("a", "rel-" + tag, "apache-2.0");
+        // not scanned (fail closed) and unsigned: production must deny, and so must the release
+        given().auth().oauth2(deployer).queryParam("env", "production")
+                .post("/api/v1/models/" + m + "/releases").then().statusCode(422)
+                .contentType("application/problem+json")
+                .body("errors", notNullValue());
+        String digest = given().auth().oauth2(deployer).get("/api/v1/models/" + m).then().extract().path("rootDigest");
+        given().auth().oauth2(deployer).contentType("application/json")
+                .body("{\"digest\":\"" + digest + "\",\"env\":\"production\"}")
+                .post("/api/v1/gate").then().statusCode(200)
+                .body("outcome", equalTo("deny"))
+                .body("rootDigest", equalTo(digest));
+        given().auth().oauth2(deployer).contentType("application/json")
+                .body("{\"digest\":\"sha256:" + "0".repeat(64) + "\",\"env\":\"production\"}")
+                .post("/api/v1/gate").then().statusCode(404);
+        given().auth().oauth2(submitter).queryParam("env", "production")
+                .post("/api/v1/models/" + m + "/gate").then().statusCode(403);
+        given().auth().oauth2(deployer).queryParam("env", "moon")
+                .post("/api/v1/models/" + m + "/gate").then().statusCode(200).body("outcome", equalTo("deny"));
+    }
+}
