@@ -35,6 +35,8 @@ import java.util.List;
  * (both PKCS#8 and OpenSSL-style), public keys as SubjectPublicKeyInfo, certificate bundles.
  */
 public final class PemKeys {
+    /** BouncyCastle's provider for decrypting keys (PBES2 variants the JDK lacks); never installed globally. */
+    private static final java.security.Provider BC = new org.bouncycastle.jce.provider.BouncyCastleProvider();
     private PemKeys() {
     }
 
@@ -44,11 +46,11 @@ public final class PemKeys {
         try {
             if (o instanceof PEMEncryptedKeyPair enc) {
                 if (password == null) throw new ProvenanceException(file + " is encrypted: a password is required");
-                o = enc.decryptKeyPair(new JcePEMDecryptorProviderBuilder().build(password));
+                o = enc.decryptKeyPair(new JcePEMDecryptorProviderBuilder().setProvider(BC).build(password));
             }
             if (o instanceof PKCS8EncryptedPrivateKeyInfo enc) {
                 if (password == null) throw new ProvenanceException(file + " is encrypted: a password is required");
-                o = enc.decryptPrivateKeyInfo(new JceOpenSSLPKCS8DecryptorProviderBuilder().build(password));
+                o = enc.decryptPrivateKeyInfo(new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(BC).build(password));
             }
             PrivateKey key;
             if (o instanceof PEMKeyPair kp) key = conv.getPrivateKey(kp.getPrivateKeyInfo());
