@@ -1,0 +1,50 @@
+package dev.amalgam.cli;
+
+import dev.amalgam.provenance.Manifest;
+import dev.amalgam.provenance.ModelHasher;
+import dev.amalgam.provenance.ProvenanceException;
+import dev.amalgam.provenance.Serialization;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code amalgam digest PATH}: the OMS root digest, the model's identity in the registry. */
+@Command(name = "digest", mixinStandardHelpOptions = true,
+        description = "Print a model's OpenSSF Model Signing root digest (sha256:...), as the registry and the gate know it.")
+final class DigestCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "PATH", description = "Model folder or single file.")
+    Path path;
+
+    @Option(names = "--ignore-path", paramLabel = "P", description = "Leave this path (relative to the model) out; repeatable.")
+    List<String> ignore = List.of();
+
+    @Option(names = "--shards", paramLabel = "BYTES", description = "Use shards serialization with this shard size.")
+    Long shardSize;
+
+    @Option(names = "--threads", description = "Hashing threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--manifest", description = "Also print every resource and its digest.")
+    boolean manifest;
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> ignores = ModelHasher.ignores("model.sig", ignore);
+        Serialization s = shardSize == null ? Serialization.files(ignores) : Serialization.shards(shardSize, ignores);
+        Manifest m;
+        try {
+            m = (threads == null ? ModelHasher.parallel() : new ModelHasher(threads)).hash(path, s);
+        } catch (ProvenanceException e) {
+            throw new CliException(CliException.UNUSABLE, e.getMessage());
+        }
+        if (manifest) {
+            for (Manifest.Resource r : m.resources()) System.out.println(r.digest() + "  " + r.name());
+        }
+        System.out.println("sha256:" + m.rootDigest());
+        return 0;
+    }
+}
