@@ -26,6 +26,9 @@ CREATE TABLE model (
     size_bytes    BIGINT        NOT NULL,
     file_count    INTEGER       NOT NULL,
     scan_verdict  VARCHAR(20),
+    signature_digest    VARCHAR(64),  -- blob of the registry's OMS bundle over the model
+    publisher_signature VARCHAR(20)  NOT NULL, -- missing | trusted | untrusted | invalid
+    publisher_key       VARCHAR(200),          -- which trusted key verified it
     registered_at TIMESTAMP WITH TIME ZONE NOT NULL,
     registered_by VARCHAR(100)  NOT NULL,
     ledger_seq    BIGINT,

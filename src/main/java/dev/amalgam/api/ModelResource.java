@@ -78,10 +78,12 @@ public class ModelResource {
     /** A model as the API shows it. */
     public record ModelView(long id, String name, String version, String rootDigest, String license,
                             String origin, String status, long sizeBytes, int fileCount, String scanVerdict,
+                            String publisherSignature, String publisherKey,
                             OffsetDateTime registeredAt, String registeredBy, Long ledgerSeq) {
         static ModelView of(Model m) {
             return new ModelView(m.id, m.name, m.version, m.rootDigest, m.license, m.origin, m.status,
-                    m.sizeBytes, m.fileCount, m.scanVerdict, m.registeredAt, m.registeredBy, m.ledgerSeq);
+                    m.sizeBytes, m.fileCount, m.scanVerdict, m.publisherSignature, m.publisherKey,
+                    m.registeredAt, m.registeredBy, m.ledgerSeq);
         }
     }
 

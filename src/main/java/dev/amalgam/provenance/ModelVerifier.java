@@ -53,6 +53,21 @@ public final class ModelVerifier {
      */
     public static Manifest verify(Path model, byte[] bundleBytes, String signatureName, Trust trust, Options options)
             throws VerificationException, IOException {
+        Manifest signed = verifyBundle(bundleBytes, trust);
+        List<String> ignores = new ArrayList<>(ModelHasher.ignores(signatureName, options.ignorePaths()));
+        ignores.addAll(signed.serialization().ignorePaths());
+        Serialization s = signed.serialization();
+        Manifest local = options.hasher().hash(model, new Serialization(s.method(), s.hashType(), s.shardSize(),
+                s.allowSymlinks(), new ArrayList<>(new java.util.LinkedHashSet<>(ignores))));
+        compare(signed.asMap(), local.asMap(), options.ignoreUnsignedFiles());
+        return signed;
+    }
+
+    /**
+     * Checks a bundle on its own (shape, signer, DSSE signature, root digest) and returns the
+     * manifest it signs, for callers that compare it with files they know otherwise.
+     */
+    public static Manifest verifyBundle(byte[] bundleBytes, Trust trust) throws VerificationException {
         JsonNode bundle = Bundles.parse(bundleBytes);
         String mediaType = bundle.path("mediaType").asText("");
         if (!mediaType.startsWith("application/vnd.dev.sigstore.bundle")) {
@@ -87,14 +102,7 @@ public final class ModelVerifier {
         } catch (IOException e) {
             throw new VerificationException("the signed payload is not JSON");
         }
-        Manifest signed = Statements.read(statement);
-        List<String> ignores = new ArrayList<>(ModelHasher.ignores(signatureName, options.ignorePaths()));
-        ignores.addAll(signed.serialization().ignorePaths());
-        Serialization s = signed.serialization();
-        Manifest local = options.hasher().hash(model, new Serialization(s.method(), s.hashType(), s.shardSize(),
-                s.allowSymlinks(), new ArrayList<>(new java.util.LinkedHashSet<>(ignores))));
-        compare(signed.asMap(), local.asMap(), options.ignoreUnsignedFiles());
-        return signed;
+        return Statements.read(statement);
     }
 
     /** Names an unexpected predicate type of a payload whose signature failed, as a second reason. */
@@ -110,7 +118,8 @@ public final class ModelVerifier {
         return "";
     }
 
-    private static void compare(Map<String, String> signed, Map<String, String> local, boolean ignoreUnsigned)
+    /** Compares a signed manifest with what is there (name to digest); problems are named. */
+    public static void compare(Map<String, String> signed, Map<String, String> local, boolean ignoreUnsigned)
             throws VerificationException {
         List<String> problems = new ArrayList<>();
         for (var e : signed.entrySet()) {

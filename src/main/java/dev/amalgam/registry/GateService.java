@@ -38,6 +38,9 @@ public class GateService {
     @Inject
     PolicyService policies;
 
+    @Inject
+    SigningService signing;
+
     /** A rule's result as recorded and returned. */
     public record RuleView(String id, String type, String mode, String result, String message, String exception) {
     }
@@ -111,21 +114,51 @@ public class GateService {
 
     /** What the registry knows about a model, as the policy engine's facts (unknown facts fail closed). */
     ModelFacts facts(Model m) {
-        List<ModelFile> files = session.createSelectionQuery("from ModelFile where modelId = :id", ModelFile.class)
-                .setParameter("id", m.id).getResultList();
+        List<ModelFile> files = files(m);
         ModelFacts.Builder b = ModelFacts.builder(m.name + "@" + m.version, m.rootDigest)
                 .formats(formats(files))
                 .scan(scanVerdict(m.scanVerdict))
+                .signature(signature(m, files))
                 .license(m.license);
         List<ModelFacts.Input> inputs = new ArrayList<>();
         for (Model in : session.createSelectionQuery(
                 "select m from LineageEdge e, Model m where e.parentId = m.id and e.childId = :c order by m.id", Model.class)
                 .setParameter("c", m.id).getResultList()) {
-            inputs.add(new ModelFacts.Input(in.name + "@" + in.version, in.rootDigest, in.license, ModelFacts.Signature.MISSING));
+            inputs.add(new ModelFacts.Input(in.name + "@" + in.version, in.rootDigest, in.license, signature(in, files(in))));
         }
         b.inputs(inputs);
         if (m.origin.equals("merge")) b.review(review(m));
         return b.build();
+    }
+
+    private List<ModelFile> files(Model m) {
+        return session.createSelectionQuery("from ModelFile where modelId = :id", ModelFile.class)
+                .setParameter("id", m.id).getResultList();
+    }
+
+    /**
+     * A model's signature fact. Its stored bytes must still match the registry's own signature
+     * (a tampered blob makes it INVALID). Then a merge output counts as signed by the registry
+     * that produced it; a source model by its publisher's signature, trusted only if a key in
+     * {@code policies/keys/} verified it.
+     */
+    private ModelFacts.Signature signature(Model m, List<ModelFile> files) {
+        java.util.Map<String, String> byPath = new java.util.LinkedHashMap<>();
+        files.forEach(f -> byPath.put(f.path, f.blobDigest));
+        SigningService.Integrity integrity;
+        try {
+            integrity = signing.integrity(m.signatureDigest, byPath);
+        } catch (java.io.IOException e) {
+            integrity = new SigningService.Integrity(false, e.getMessage());
+        }
+        if (!integrity.intact()) return new ModelFacts.Signature(ModelFacts.SignatureState.INVALID, "registry: " + integrity.problem());
+        if (m.origin.equals("merge")) return ModelFacts.Signature.trusted("amalgam-registry");
+        return switch (m.publisherSignature) {
+            case "trusted" -> ModelFacts.Signature.trusted(m.publisherKey);
+            case "untrusted" -> new ModelFacts.Signature(ModelFacts.SignatureState.UNTRUSTED, null);
+            case "invalid" -> new ModelFacts.Signature(ModelFacts.SignatureState.INVALID, m.publisherKey);
+            default -> ModelFacts.Signature.MISSING;
+        };
     }
 
     private ModelFacts.Review review(Model m) {

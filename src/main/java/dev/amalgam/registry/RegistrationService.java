@@ -1,5 +1,9 @@
 package dev.amalgam.registry;
 
+import dev.amalgam.provenance.Manifest;
+import dev.amalgam.provenance.ModelHasher;
+import dev.amalgam.provenance.ProvenanceException;
+import dev.amalgam.provenance.Serialization;
 import dev.amalgam.registry.entity.Model;
 import dev.amalgam.registry.entity.ModelFile;
 import dev.amalgam.storage.BlobStore;
@@ -40,6 +44,9 @@ public class RegistrationService {
     @Inject
     PolicyService policies;
 
+    @Inject
+    SigningService signing;
+
     /** What the caller says about the model. */
     public record Metadata(String name, String version, String license, String origin, String status) {
     }
@@ -48,17 +55,19 @@ public class RegistrationService {
     public record Registered(Model model, boolean created) {
     }
 
-    /** One file of a folder, hashed. */
-    record Entry(String path, Path file, String digest, long size) {
-    }
-
     @Transactional
     public Registered register(Path folder, Metadata meta, String actor) throws IOException {
         validate(meta);
         String license = policies.normalizeLicense(meta.license());
-        List<Entry> entries = hash(folder);
-        if (entries.isEmpty()) throw new RegistryException(RegistryException.Kind.INVALID, "the model has no files");
-        String root = ModelIdentity.rootDigest(entries.stream().map(Entry::digest).toList());
+        checkPaths(folder);
+        Manifest manifest;
+        try {
+            manifest = ModelHasher.parallel().hash(folder, Serialization.files(ModelHasher.ignores(SIGNATURE_FILE, List.of())));
+        } catch (ProvenanceException e) {
+            throw new RegistryException(RegistryException.Kind.INVALID, e.getMessage());
+        }
+        if (manifest.resources().isEmpty()) throw new RegistryException(RegistryException.Kind.INVALID, "the model has no files");
+        String root = "sha256:" + manifest.rootDigest();
         Model existing = session.createSelectionQuery("from Model where rootDigest = :d", Model.class)
                 .setParameter("d", root).uniqueResult();
         if (existing != null) return new Registered(existing, false);
@@ -68,6 +77,10 @@ public class RegistrationService {
                     + " is already registered with different content; register it under a new version");
         }
         BlobStore blobs = new BlobStore(config.settings().blobsDir());
+        Path publisherSig = folder.resolve(SIGNATURE_FILE);
+        SigningService.PublisherCheck publisher = Files.isRegularFile(publisherSig)
+                ? signing.checkPublisher(folder, Files.readAllBytes(publisherSig))
+                : new SigningService.PublisherCheck("missing", null, null);
         Model m = new Model();
         m.name = meta.name();
         m.version = meta.version();
@@ -77,24 +90,28 @@ public class RegistrationService {
         m.status = meta.status();
         m.registeredAt = OffsetDateTime.now(ZoneOffset.UTC);
         m.registeredBy = actor;
+        m.publisherSignature = publisher.state();
+        m.publisherKey = publisher.keyId();
         long size = 0;
         session.persist(m);
-        for (Entry e : entries) {
-            BlobStore.Blob b = blobs.putFile(e.file(), false);
-            if (!b.digest().equals(e.digest())) {
+        for (Manifest.Resource r : manifest.resources()) {
+            Path file = folder.resolve(r.name());
+            BlobStore.Blob b = blobs.putFile(file, false);
+            if (!b.digest().equals(r.digest())) {
                 throw new RegistryException(RegistryException.Kind.CONFLICT,
-                        "file " + e.path() + " changed while it was being registered");
+                        "file " + r.name() + " changed while it was being registered");
             }
             ModelFile f = new ModelFile();
             f.modelId = m.id;
-            f.path = e.path();
-            f.blobDigest = e.digest();
-            f.sizeBytes = e.size();
+            f.path = r.name();
+            f.blobDigest = r.digest();
+            f.sizeBytes = b.size();
             session.persist(f);
-            size += e.size();
+            size += b.size();
         }
+        m.signatureDigest = blobs.put(new java.io.ByteArrayInputStream(signing.sign(manifest)), Long.MAX_VALUE).digest();
         m.sizeBytes = size;
-        m.fileCount = entries.size();
+        m.fileCount = manifest.resources().size();
         return new Registered(m, true);
     }
 
@@ -114,9 +131,8 @@ public class RegistrationService {
         }
     }
 
-    /** Regular files of the folder in OMS order (by path), hashed; symlinks refused; model.sig left out. */
-    static List<Entry> hash(Path folder) throws IOException {
-        List<Entry> out = new ArrayList<>();
+    /** Every path must be one a client may name (and no symlinks): checked before hashing. */
+    static void checkPaths(Path folder) throws IOException {
         try (Stream<Path> s = Files.walk(folder)) {
             for (Path p : (Iterable<Path>) s::iterator) {
                 if (p.equals(folder)) continue;
@@ -124,13 +140,8 @@ public class RegistrationService {
                 if (Files.isSymbolicLink(p)) {
                     throw new RegistryException(RegistryException.Kind.INVALID, "symbolic links are not allowed: " + rel);
                 }
-                if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) continue;
-                if (rel.equals(SIGNATURE_FILE) || ModelIdentity.ignoredAtTop(rel)) continue;
-                new ModelPath(rel);
-                out.add(new Entry(rel, p, BlobStore.digest(p), Files.size(p)));
+                if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) new ModelPath(rel);
             }
         }
-        out.sort(java.util.Comparator.comparing(Entry::path, ModelIdentity.PATH_ORDER));
-        return out;
     }
 }

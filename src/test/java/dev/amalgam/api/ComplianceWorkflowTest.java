@@ -193,6 +193,59 @@ class ComplianceWorkflowTest {
     }
 
     @Test
+    void publisherSignaturesAreCheckedAgainstTrustedKeysAndTamperingIsCaught() throws Exception {
+        var gen = java.security.KeyPairGenerator.getInstance("EC");
+        gen.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        var publisher = gen.generateKeyPair();
+        Path trusted = Files.createDirectories(Path.of("target/test-trusted-keys"));
+        Files.writeString(trusted.resolve("acme-" + tag + ".pem"), dev.amalgam.provenance.PemKeys.publicKeyPem(publisher.getPublic()));
+
+        Path signedDir = models.resolve("signed-" + tag);
+        SampleModel.write(signedDir, new SampleModel.Spec("llama", 1, 16, 32, 64, seed++, DType.BF16), models.resolve("base"), 0.01);
+        dev.amalgam.provenance.ModelSigner.sign(signedDir, signedDir.resolve("model.sig"), publisher.getPrivate(), List.of(),
+                List.of(), new dev.amalgam.provenance.ModelHasher(1));
+        String signedRef = registerFolder(signedDir, "signed-" + tag, "apache-2.0");
+        gate(signedRef, "production")
+                .body("rules.find { it.id == 'signatures' }.message", org.hamcrest.Matchers.not(containsString("source model")));
+
+        var untrustedKey = gen.generateKeyPair();
+        Path otherDir = models.resolve("untrusted-" + tag);
+        SampleModel.write(otherDir, new SampleModel.Spec("llama", 1, 16, 32, 64, seed++, DType.BF16), models.resolve("base"), 0.01);
+        dev.amalgam.provenance.ModelSigner.sign(otherDir, otherDir.resolve("model.sig"), untrustedKey.getPrivate(), List.of(),
+                List.of(), new dev.amalgam.provenance.ModelHasher(1));
+        String otherRef = registerFolder(otherDir, "untrusted-" + tag, "apache-2.0");
+        given().auth().oauth2(deployer).get("/api/v1/models/" + signedRef).then()
+                .body("publisherSignature", equalTo("trusted"));
+        given().auth().oauth2(deployer).get("/api/v1/models/" + otherRef).then()
+                .body("publisherSignature", equalTo("untrusted"));
+
+        // tamper with a stored blob of the trusted model: its signature fact becomes invalid
+        String digest = given().auth().oauth2(deployer).get("/api/v1/models/" + signedRef).then().extract().path("rootDigest");
+        Path blobs = config.settings().blobsDir().resolve("sha256");
+        String weights = dev.amalgam.provenance.ModelHasher.digest(signedDir.resolve("model-00001-of-00001.safetensors"), 0,
+                Files.size(signedDir.resolve("model-00001-of-00001.safetensors")));
+        Path blob = blobs.resolve(weights.substring(0, 2)).resolve(weights.substring(2, 4)).resolve(weights);
+        byte[] bytes = Files.readAllBytes(blob);
+        bytes[bytes.length - 1] ^= 1;
+        Files.write(blob, bytes);
+        gate(digest, "production")
+                .body("outcome", equalTo("deny"))
+                .body("rules.find { it.id == 'signatures' }.result", equalTo("fail"))
+                .body("rules.find { it.id == 'signatures' }.message", containsString("does not verify"));
+    }
+
+    private String registerFolder(Path dir, String name, String license) throws IOException {
+        var r = given().auth().oauth2(submitter).multiPart("name", name).multiPart("version", "1").multiPart("license", license);
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path f : s.filter(Files::isRegularFile).toList()) {
+                r = r.multiPart(dir.relativize(f).toString(), f.getFileName().toString(), Files.readAllBytes(f));
+            }
+        }
+        r.post("/api/v1/models").then().statusCode(201);
+        return name + "@1";
+    }
+
+    @Test
     void unknownLicenseIsDenied() throws Exception {
         String m = register("d", "mystery-" + tag, "other");
         gate(m, "production")

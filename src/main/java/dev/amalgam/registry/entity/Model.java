@@ -47,6 +47,17 @@ public class Model {
     @Column(name = "scan_verdict")
     public String scanVerdict;
 
+    /** Blob holding the registry's OMS signature bundle over this model ({@code model.sig}). */
+    @Column(name = "signature_digest", length = 64)
+    public String signatureDigest;
+
+    /** The publisher's signature that came with the model: missing | trusted | untrusted | invalid. */
+    @Column(name = "publisher_signature", nullable = false)
+    public String publisherSignature = "missing";
+
+    @Column(name = "publisher_key")
+    public String publisherKey;
+
     @Column(name = "registered_at", nullable = false)
     public OffsetDateTime registeredAt;
 

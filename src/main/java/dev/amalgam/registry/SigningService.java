@@ -1,0 +1,138 @@
+package dev.amalgam.registry;
+
+import dev.amalgam.provenance.Bundles;
+import dev.amalgam.provenance.Manifest;
+import dev.amalgam.provenance.ModelHasher;
+import dev.amalgam.provenance.ModelVerifier;
+import dev.amalgam.provenance.PemKeys;
+import dev.amalgam.provenance.ProvenanceException;
+import dev.amalgam.provenance.Statements;
+import dev.amalgam.provenance.VerificationException;
+import dev.amalgam.storage.BlobStore;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The registry's OMS signatures (every stored model gets one, made with the registry key) and
+ * checks of publisher signatures against the trusted keys in {@code policies/keys/*.pem}.
+ */
+@ApplicationScoped
+public class SigningService {
+    private static final Logger LOG = Logger.getLogger(SigningService.class);
+
+    @Inject
+    RegistryConfig config;
+
+    /** Overrides the trusted key folder (default: the policy folder's keys/); tests use their own. */
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "amalgam.trusted-keys")
+    java.util.Optional<String> trustedKeysDir;
+
+    private volatile PrivateKey key;
+    private volatile PublicKey publicKey;
+
+    /** Outcome of checking a publisher's signature. */
+    public record PublisherCheck(String state, String keyId, String reason) {
+    }
+
+    public byte[] sign(Manifest m) {
+        return Bundles.sign(Statements.of(m), privateKey(), List.of());
+    }
+
+    public PublicKey registryPublicKey() {
+        privateKey();
+        return publicKey;
+    }
+
+    private PrivateKey privateKey() {
+        if (key == null) {
+            synchronized (this) {
+                if (key == null) {
+                    PrivateKey k = PemKeys.readPrivateKey(config.settings().keysDir().resolve(RegistryKeys.SIGNING_KEY), null);
+                    publicKey = PemKeys.publicKeyOf(k);
+                    key = k;
+                }
+            }
+        }
+        return key;
+    }
+
+    /** Trusted publisher keys: every PEM public key in the policy folder's {@code keys/}, by file name. */
+    public Map<String, PublicKey> trustedKeys() {
+        Map<String, PublicKey> out = new LinkedHashMap<>();
+        Path dir = trustedKeysDir.filter(d -> !d.isBlank()).map(Path::of)
+                .orElse(config.settings().policiesDir().resolve("keys"));
+        if (!Files.isDirectory(dir)) return out;
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "*.pem")) {
+            for (Path p : s) {
+                try {
+                    out.put(p.getFileName().toString(), PemKeys.readPublicKey(p));
+                } catch (ProvenanceException e) {
+                    LOG.warnf("Ignoring %s as a trusted key: %s", p, e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            LOG.warnf("Cannot read trusted keys in %s: %s", dir, e.getMessage());
+        }
+        return out;
+    }
+
+    /** Checks a publisher bundle over a model folder against the trusted keys. */
+    public PublisherCheck checkPublisher(Path folder, byte[] bundle) throws IOException {
+        String lastReason = "no trusted key in policies/keys verifies it";
+        for (var e : trustedKeys().entrySet()) {
+            try {
+                ModelVerifier.verify(folder, bundle, RegistrationService.SIGNATURE_FILE, new ModelVerifier.Trust.Key(e.getValue()),
+                        new ModelVerifier.Options(List.of(), false, ModelHasher.parallel()));
+                return new PublisherCheck("trusted", e.getKey(), null);
+            } catch (VerificationException ex) {
+                if (!ex.getMessage().startsWith("wrong key")) {
+                    // the bundle names this trusted key but does not hold: that is a bad signature, not an unknown one
+                    return new PublisherCheck("invalid", e.getKey(), ex.getMessage());
+                }
+            } catch (ProvenanceException ex) {
+                return new PublisherCheck("invalid", null, ex.getMessage());
+            }
+        }
+        return new PublisherCheck("untrusted", null, lastReason);
+    }
+
+    /**
+     * Whether a stored model is intact: the registry's bundle verifies with the registry key, it
+     * lists exactly the model's files, and every blob still hashes to its name.
+     */
+    public Integrity integrity(String bundleDigest, Map<String, String> files) throws IOException {
+        BlobStore blobs = new BlobStore(config.settings().blobsDir());
+        if (bundleDigest == null || !blobs.exists(bundleDigest)) return new Integrity(false, "the registry signature is missing");
+        try {
+            byte[] bundle;
+            try (var in = blobs.open(bundleDigest)) {
+                bundle = in.readAllBytes();
+            }
+            Manifest signed = ModelVerifier.verifyBundle(bundle, new ModelVerifier.Trust.Key(registryPublicKey()));
+            ModelVerifier.compare(signed.asMap(), files, false);
+            for (var f : files.entrySet()) {
+                if (!blobs.verify(f.getValue())) {
+                    return new Integrity(false, "stored file " + f.getKey() + " no longer matches its digest (blob " + f.getValue() + ")");
+                }
+            }
+            return new Integrity(true, null);
+        } catch (VerificationException | ProvenanceException e) {
+            return new Integrity(false, e.getMessage());
+        }
+    }
+
+    /** Result of {@link #integrity}. */
+    public record Integrity(boolean intact, String problem) {
+    }
+}
