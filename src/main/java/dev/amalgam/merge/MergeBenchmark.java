@@ -50,7 +50,8 @@ public final class MergeBenchmark {
 
     /** Memory copy: bytes counted as read + written, as STREAM does. */
     public Measurement copy(int threads) throws Exception {
-        long bytes = elements * 2 * 4; // the same traffic as a 3->1 BF16 merge
+        // at least 512 MiB each way, so caches cannot hold the buffers
+        long bytes = Math.max(elements * 2 * 4, 1L << 30);
         try (Arena arena = Arena.ofShared()) {
             List<MemorySegment[]> parts = new ArrayList<>();
             for (int t = 0; t < threads; t++) {

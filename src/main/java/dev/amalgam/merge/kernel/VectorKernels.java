@@ -97,17 +97,39 @@ final class VectorKernels implements MergeKernels {
         }
         int bound = F.loopBound(n);
         long base = fromElem * 2;
-        int i = 0;
-        FloatVector zero = FloatVector.zero(F);
-        for (; i < bound; i += F.length()) {
-            FloatVector acc = zero;
+        if (m == 2 || m == 3) {
+            // all inputs in one loop: several memory streams at once, the common 2- and 3-model case
+            fused(src, w, m, base, out, bound);
+        } else {
+            // input by input through the L1-resident out array: a vector carried across an
+            // inner loop over inputs would not stay in registers (C2 boxes such loop phis)
+            FloatVector zero = FloatVector.zero(F);
             for (int j = 0; j < m; j++) {
-                FloatVector x = bf16ToF32(ShortVector.fromMemorySegment(S, src[j], base + 2L * i, LE));
-                acc = acc.add(x.mul(w[j]));
+                MemorySegment seg = src[j];
+                float wj = w[j];
+                for (int i = 0; i < bound; i += F.length()) {
+                    FloatVector x = bf16ToF32(ShortVector.fromMemorySegment(S, seg, base + 2L * i, LE));
+                    FloatVector acc = j == 0 ? zero : FloatVector.fromArray(F, out, i);
+                    acc.add(x.mul(wj)).intoArray(out, i);
+                }
             }
+        }
+        int i = bound;
+        ScalarKernels.weightedSumTail(src, dtype, fromElem, w, m, out, i, n);
+    }
+
+    /** Two or three BF16 inputs, unrolled; same operation order as the scalar twin. */
+    private static void fused(MemorySegment[] src, float[] w, int m, long base, float[] out, int bound) {
+        MemorySegment s0 = src[0], s1 = src[1], s2 = m == 3 ? src[2] : src[1];
+        float w0 = w[0], w1 = w[1], w2 = m == 3 ? w[2] : 0f;
+        FloatVector zero = FloatVector.zero(F);
+        for (int i = 0; i < bound; i += F.length()) {
+            long off = base + 2L * i;
+            FloatVector acc = zero.add(bf16ToF32(ShortVector.fromMemorySegment(S, s0, off, LE)).mul(w0));
+            acc = acc.add(bf16ToF32(ShortVector.fromMemorySegment(S, s1, off, LE)).mul(w1));
+            if (m == 3) acc = acc.add(bf16ToF32(ShortVector.fromMemorySegment(S, s2, off, LE)).mul(w2));
             acc.intoArray(out, i);
         }
-        ScalarKernels.weightedSumTail(src, dtype, fromElem, w, m, out, i, n);
     }
 
     @Override
@@ -125,12 +147,23 @@ final class VectorKernels implements MergeKernels {
         for (; i < bound; i += F.length()) {
             FloatVector v = FloatVector.fromArray(F, x, i);
             IntVector key = v.reinterpretAsInts().and(0x7fffffff);
-            if (key.compare(VectorOperators.EQ, thresholdKey).anyTrue()) {
-                // ties need index order and a running count: this block goes the scalar way
-                tiesLeft = ScalarKernels.keepTopTail(x, i, i + F.length(), thresholdKey, tiesLeft);
-                continue;
+            VectorMask<Integer> eq = key.compare(VectorOperators.EQ, thresholdKey);
+            int ties = eq.trueCount();
+            boolean tiesGo = false;
+            if (ties > 0) {
+                if (tiesLeft == 0) {
+                    tiesGo = true; // quota used up: ties are dropped too
+                } else if (ties > tiesLeft) {
+                    // the quota runs out inside this block: index order decides, the scalar way
+                    tiesLeft = ScalarKernels.keepTopTail(x, i, i + F.length(), thresholdKey, tiesLeft);
+                    continue;
+                } else {
+                    tiesLeft -= ties; // every tie in this block is kept
+                }
             }
-            VectorMask<Float> drop = key.compare(VectorOperators.LT, thresholdKey).cast(F);
+            // constant comparison operators only: a variable one is not intrinsified
+            VectorMask<Float> drop = (tiesGo ? key.compare(VectorOperators.LE, thresholdKey)
+                    : key.compare(VectorOperators.LT, thresholdKey)).cast(F);
             v.blend(v.mul(0f), drop).intoArray(x, i);
         }
         return ScalarKernels.keepTopTail(x, i, n, thresholdKey, tiesLeft);
@@ -143,8 +176,11 @@ final class VectorKernels implements MergeKernels {
         for (; i < bound; i += F.length()) {
             IntVector hb = FloatVector.fromArray(F, x, i).reinterpretAsInts().and(0x7fffffff)
                     .lanewise(VectorOperators.LSHR, 16);
-            if (hb.compare(VectorOperators.EQ, bucket).anyTrue()) {
-                ScalarKernels.countInBucketTail(x, i, i + F.length(), bucket, low);
+            long lanes = hb.compare(VectorOperators.EQ, bucket).toLong();
+            while (lanes != 0) { // only the matching lanes: the bucket can hold many elements
+                int l = Long.numberOfTrailingZeros(lanes);
+                low[Float.floatToRawIntBits(x[i + l]) & 0xffff]++;
+                lanes &= lanes - 1;
             }
         }
         ScalarKernels.countInBucketTail(x, i, n, bucket, low);
@@ -192,22 +228,39 @@ final class VectorKernels implements MergeKernels {
 
     @Override
     public void tiesMix(float[][] weighted, float[] weights, int m, float[] mixed, float[] divisor, int n) {
+        if (m > 3) {
+            // a vector carried across an inner loop over inputs gets boxed by C2: unrolled up to 3
+            ScalarKernels.tiesMixTail(weighted, weights, m, mixed, divisor, 0, n);
+            return;
+        }
         int bound = F.loopBound(n);
-        int i = 0;
+        float[] d0 = weighted[0], d1 = m > 1 ? weighted[1] : d0, d2 = m > 2 ? weighted[2] : d0;
         FloatVector zero = FloatVector.zero(F);
         FloatVector one = FloatVector.broadcast(F, 1f);
+        FloatVector w0 = FloatVector.broadcast(F, weights[0]);
+        FloatVector w1 = FloatVector.broadcast(F, m > 1 ? weights[1] : 0f);
+        FloatVector w2 = FloatVector.broadcast(F, m > 2 ? weights[2] : 0f);
+        int i = 0;
         for (; i < bound; i += F.length()) {
-            FloatVector sum = zero;
-            for (int j = 0; j < m; j++) sum = sum.add(FloatVector.fromArray(F, weighted[j], i));
-            VectorMask<Float> positive = sum.compare(VectorOperators.GE, 0f);
-            FloatVector mix = zero;
-            FloatVector div = zero;
-            for (int j = 0; j < m; j++) {
-                FloatVector d = FloatVector.fromArray(F, weighted[j], i);
-                VectorMask<Float> agree = d.compare(VectorOperators.GT, 0f).and(positive)
-                        .or(d.compare(VectorOperators.LT, 0f).andNot(positive));
-                mix = mix.add(d, agree);
-                div = div.add(FloatVector.broadcast(F, weights[j]), agree);
+            FloatVector a = FloatVector.fromArray(F, d0, i);
+            FloatVector b = FloatVector.fromArray(F, d1, i);
+            FloatVector c = FloatVector.fromArray(F, d2, i);
+            FloatVector sum = zero.add(a);
+            if (m > 1) sum = sum.add(b);
+            if (m > 2) sum = sum.add(c);
+            VectorMask<Float> pos = sum.compare(VectorOperators.GE, 0f);
+            VectorMask<Float> agreeA = a.compare(VectorOperators.GT, 0f).and(pos).or(a.compare(VectorOperators.LT, 0f).andNot(pos));
+            FloatVector mix = zero.add(a, agreeA);
+            FloatVector div = zero.add(w0, agreeA);
+            if (m > 1) {
+                VectorMask<Float> agreeB = b.compare(VectorOperators.GT, 0f).and(pos).or(b.compare(VectorOperators.LT, 0f).andNot(pos));
+                mix = mix.add(b, agreeB);
+                div = div.add(w1, agreeB);
+            }
+            if (m > 2) {
+                VectorMask<Float> agreeC = c.compare(VectorOperators.GT, 0f).and(pos).or(c.compare(VectorOperators.LT, 0f).andNot(pos));
+                mix = mix.add(c, agreeC);
+                div = div.add(w2, agreeC);
             }
             mix.intoArray(mixed, i);
             div.blend(one, div.compare(VectorOperators.EQ, 0f)).intoArray(divisor, i);
