@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 
 /** {@code amalgam recipe ...}: work with recipes without merging. */
 @Command(name = "recipe", mixinStandardHelpOptions = true, description = "Validate merge recipes.",
-        subcommands = {RecipeCommand.Check.class})
+        subcommands = {RecipeCommand.Check.class, RecipeCommand.Methods.class})
 final class RecipeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -67,6 +67,20 @@ final class RecipeCommand implements Callable<Integer> {
                     throw new CliException(e.getMessage());
                 }
             }
+            return 0;
+        }
+    }
+
+    /** {@code amalgam recipe methods}: the methods table, from the methods' own declarations. */
+    @Command(name = "methods", mixinStandardHelpOptions = true,
+            description = "List the merge methods with their parameters and defaults (Markdown).")
+    static final class Methods implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            spec.commandLine().getOut().print(dev.amalgam.merge.MethodTable.markdown());
             return 0;
         }
     }

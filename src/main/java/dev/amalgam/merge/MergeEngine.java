@@ -40,6 +40,8 @@ public final class MergeEngine {
             "special_tokens_map.json", "tokenizer.model", "vocab.json", "merges.txt", "added_tokens.json",
             "generation_config.json");
 
+    private static final long OUTPUT_BUFFER = 4L << 20;
+
     private MergeEngine() {
     }
 
@@ -153,13 +155,30 @@ public final class MergeEngine {
             return;
         }
         DType dt = p.outDtype();
+        long tensorBytes = writer.spec(p.name()).byteSize();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = arena.allocate((long) TensorContext.CHUNK * dt.byteSize(), 64);
+            // contiguous chunks collect in a buffer of up to 4 MiB per write: one system call
+            // per chunk of 8192 elements would cost more than the arithmetic
+            long cap = Math.max((long) TensorContext.CHUNK * dt.byteSize(), Math.min(OUTPUT_BUFFER, tensorBytes));
+            MemorySegment buf = arena.allocate(cap, 64);
+            long[] run = {0, 0}; // byte offset in the tensor where the buffer starts, bytes filled
             TensorContext.Sink sink = (from, values, n) -> {
-                kernels.store(values, n, buf, dt, 0);
-                writer.write(p.name(), from * dt.byteSize(), buf.asSlice(0, (long) n * dt.byteSize()));
+                long at = from * dt.byteSize(), len = (long) n * dt.byteSize();
+                if (at != run[0] + run[1] || run[1] + len > cap) {
+                    if (run[1] > 0) writer.write(p.name(), run[0], buf.asSlice(0, run[1]));
+                    run[0] = at;
+                    run[1] = 0;
+                }
+                kernels.store(values, n, buf.asSlice(run[1], len), dt, 0);
+                run[1] += len;
             };
             method.merge(new TensorContext(p.name(), inputs, p.globals(), kernels, seed, sink));
+            if (run[1] > 0) writer.write(p.name(), run[0], buf.asSlice(0, run[1]));
+        }
+        // drop the inputs' pages from this process (the page cache keeps them): resident memory
+        // stays bounded by the tensors in flight, not by the size of the models
+        for (TensorContext.Input in : inputs) {
+            if (in.tensor().data().isMapped()) in.tensor().data().unload();
         }
     }
 
