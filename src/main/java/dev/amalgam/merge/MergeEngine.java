@@ -165,7 +165,10 @@ public final class MergeEngine {
             TensorContext.Sink sink = (from, values, n) -> {
                 long at = from * dt.byteSize(), len = (long) n * dt.byteSize();
                 if (at != run[0] + run[1] || run[1] + len > cap) {
-                    if (run[1] > 0) writer.write(p.name(), run[0], buf.asSlice(0, run[1]));
+                    if (run[1] > 0) {
+                        writer.write(p.name(), run[0], buf.asSlice(0, run[1]));
+                        unload(inputs, run[0] / dt.byteSize(), run[1] / dt.byteSize());
+                    }
                     run[0] = at;
                     run[1] = 0;
                 }
@@ -179,6 +182,19 @@ public final class MergeEngine {
         // stays bounded by the tensors in flight, not by the size of the models
         for (TensorContext.Input in : inputs) {
             if (in.tensor().data().isMapped()) in.tensor().data().unload();
+        }
+    }
+
+    /**
+     * Drops the input pages behind elements already written from this process's resident set
+     * (the page cache keeps them, so a later pass re-reads them cheaply): resident memory stays
+     * at a few output buffers' worth of input per thread, not whole tensors.
+     */
+    private static void unload(List<TensorContext.Input> inputs, long fromElem, long elems) {
+        for (TensorContext.Input in : inputs) {
+            MemorySegment d = in.tensor().data();
+            long size = in.tensor().dtype().byteSize();
+            if (d.isMapped() && elems > 0) d.asSlice(fromElem * size, elems * size).unload();
         }
     }
 
