@@ -72,7 +72,8 @@ public final class MergeEngine {
                 execute(plan, models, writer, kernels, seed, options.threads(), progress);
                 for (Path f : writer.finish()) files.add(f.getFileName().toString());
             }
-            files.addAll(writeMetadata(recipe, plan, models, stage.path(), seed));
+            Path tokenizerDir = tokenizerSource(recipe, resolver, plan);
+            files.addAll(writeMetadata(recipe, plan, tokenizerDir, stage.path(), seed));
             progress.finished();
             stage.commit();
             return new MergeResult(stage.target(), List.copyOf(files), recipe.mergeMethod(), seed,
@@ -198,7 +199,14 @@ public final class MergeEngine {
         }
     }
 
-    private static List<String> writeMetadata(Recipe recipe, MergePlan plan, Map<String, SourceModel> models,
+    /** The folder tokenizer files come from: {@code tokenizer_source} (any folder, weights or not) or the base. */
+    private static Path tokenizerSource(Recipe recipe, ModelResolver resolver, MergePlan plan) throws IOException {
+        String ref = recipe.tokenizerSource();
+        if (ref == null || ref.equals("base")) return plan.reference().dir();
+        return resolver.resolve(ref, recipe.folder());
+    }
+
+    private static List<String> writeMetadata(Recipe recipe, MergePlan plan, Path tokenizerDir,
                                               Path dir, long seed) throws IOException {
         List<String> files = new ArrayList<>();
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -213,11 +221,8 @@ public final class MergeEngine {
             json.writeValue(dir.resolve("config.json").toFile(), c);
             files.add("config.json");
         }
-        String tokRef = recipe.tokenizerSource() == null || recipe.tokenizerSource().equals("base")
-                ? null : recipe.tokenizerSource();
-        SourceModel tokSource = tokRef != null ? models.get(tokRef) : plan.reference();
         for (String f : TOKENIZER_FILES) {
-            Path src = tokSource.dir().resolve(f);
+            Path src = tokenizerDir.resolve(f);
             if (Files.isRegularFile(src)) {
                 Files.copy(src, dir.resolve(f), StandardCopyOption.COPY_ATTRIBUTES);
                 files.add(f);

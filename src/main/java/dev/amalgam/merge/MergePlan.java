@@ -42,6 +42,13 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
         return new Planner(recipe, method, models).plan();
     }
 
+    /** A layer tensor's name around its index: {@code model.layers.} + i + {@code .mlp.up_proj.weight}. */
+    private record LayerName(String prefix, String suffix) {
+        String at(int layer) {
+            return prefix + layer + "." + suffix;
+        }
+    }
+
     private static final class Planner {
         final Recipe recipe;
         final MergeMethod method;
@@ -135,18 +142,17 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
                 return;
             }
             for (String suffix : suffixes) {
-                tensor(prefix + outLayer + "." + suffix, s, t, prefix + "%d." + suffix, offset);
+                tensor(prefix + outLayer + "." + suffix, s, t, new LayerName(prefix, suffix), offset);
             }
         }
 
-        /** Plans one output tensor; {@code pattern} maps a source's layer index to its input name. */
-        void tensor(String outName, Recipe.OutputSlice slice, double t, String pattern, int offset) {
+        /** Plans one output tensor; {@code layer} (null for non-layer tensors) names a source's input. */
+        void tensor(String outName, Recipe.OutputSlice slice, double t, LayerName layer, int offset) {
             String base = slice.baseModel() != null ? slice.baseModel() : recipe.baseModel();
             List<PlannedInput> inputs = new ArrayList<>();
             boolean optional = arch.optional().contains(outName);
-            boolean anyPresent = false;
             for (Recipe.InputSlice src : slice.sources()) {
-                String name = pattern == null ? outName : String.format(pattern, src.start() + offset);
+                String name = layer == null ? outName : layer.at(src.start() + offset);
                 SourceModel m = models.get(src.model());
                 if (!m.weights().has(name) && optional && !arch.embeddings().isEmpty()) {
                     // a tied head: the embedding matrix stands in, as mergekit's tied_names
@@ -156,7 +162,6 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
                         continue;
                     }
                 }
-                if (m.weights().has(name)) anyPresent = true;
                 inputs.add(input(src, name, name, base, slice, t));
             }
             if (optional) {

@@ -100,7 +100,7 @@ abstract class TaskVectorMethod implements MergeMethod {
         int baseIdx = ctx.baseIndex();
         if (baseIdx < 0) throw ctx.fail(name + " needs a base_model");
         int m = ctx.size() - 1;
-        if (m == 0) {
+        if (m == 0 || ctx.elements() == 0) {
             new Passthrough().merge(ctx);
             return;
         }

@@ -191,4 +191,31 @@ class MergeCliTest {
             }
         }
     }
+
+    @Test
+    void tokenizerComesFromTokenizerSourceEvenWithoutWeights() throws IOException {
+        Path tok = dir.resolve("tok");
+        Files.createDirectories(tok);
+        Files.writeString(tok.resolve("tokenizer.json"), "{\"version\":\"1.0\"}");
+        Path r = recipe("tok", """
+                models: [{model: base, parameters: {weight: 1}}, {model: ft1, parameters: {weight: 1}}]
+                merge_method: linear
+                tokenizer_source: tok
+                """);
+        Run run = amalgam("merge", r.toString(), "--out", dir.resolve("tokout").toString());
+        assertEquals(0, run.code(), run.err());
+        assertEquals("{\"version\":\"1.0\"}", Files.readString(dir.resolve("tokout/tokenizer.json")));
+        assertFalse(Files.readString(dir.resolve("tokout/README.md")).contains("- tok\n"), "not a weight input");
+    }
+
+    @Test
+    void notYetImplementedMethodIsRefusedByMerge() throws IOException {
+        Run run = amalgam("merge", recipe("fusion", """
+                models: [{model: base}, {model: ft1}]
+                merge_method: arcee_fusion
+                base_model: base
+                """).toString(), "--out", dir.resolve("fusion").toString());
+        assertEquals(1, run.code());
+        assertTrue(run.err().contains("arcee_fusion is not implemented"), run.err());
+    }
 }
