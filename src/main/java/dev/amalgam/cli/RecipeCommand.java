@@ -58,6 +58,8 @@ final class RecipeCommand implements Callable<Integer> {
             for (String note : result.notes()) out.println("note: " + note);
             if (!result.ok()) throw new CliException(new RecipeException(r.source(), result.problems()).getMessage());
             out.printf("ok: %s, %s, %d model(s)%n", recipe, r.mergeMethod(), r.referencedModels().size());
+            out.print(dev.amalgam.merge.RecipeYaml.write(r, r.randomSeed())); // the recipe as it was understood
+            out.flush();
             if (resolve) {
                 try {
                     MergePlan plan = MergeEngine.resolve(r, ModelResolver.local());
@@ -81,6 +83,7 @@ final class RecipeCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             spec.commandLine().getOut().print(dev.amalgam.merge.MethodTable.markdown());
+            spec.commandLine().getOut().flush();
             return 0;
         }
     }
