@@ -82,6 +82,12 @@ public final class ScalarKernels implements MergeKernels {
     }
 
     @Override
+    public void weightedMean(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float divisor, float[] out, int n) {
+        weightedSumTail(src, dtype, fromElem, w, m, out, 0, n);
+        divide(out, divisor, n);
+    }
+
+    @Override
     public void divide(float[] x, float d, int n) {
         for (int i = 0; i < n; i++) x[i] = x[i] / d;
     }

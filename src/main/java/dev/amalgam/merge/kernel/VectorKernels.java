@@ -99,7 +99,7 @@ final class VectorKernels implements MergeKernels {
         long base = fromElem * 2;
         if (m == 2 || m == 3) {
             // all inputs in one loop: several memory streams at once, the common 2- and 3-model case
-            fused(src, w, m, base, out, bound);
+            fused(src, w, m, base, out, bound, false, 1f);
         } else {
             // input by input through the L1-resident out array: a vector carried across an
             // inner loop over inputs would not stay in registers (C2 boxes such loop phis)
@@ -119,7 +119,8 @@ final class VectorKernels implements MergeKernels {
     }
 
     /** Two or three BF16 inputs, unrolled; same operation order as the scalar twin. */
-    private static void fused(MemorySegment[] src, float[] w, int m, long base, float[] out, int bound) {
+    private static void fused(MemorySegment[] src, float[] w, int m, long base, float[] out, int bound,
+                              boolean divide, float divisor) {
         MemorySegment s0 = src[0], s1 = src[1], s2 = m == 3 ? src[2] : src[1];
         float w0 = w[0], w1 = w[1], w2 = m == 3 ? w[2] : 0f;
         FloatVector zero = FloatVector.zero(F);
@@ -128,8 +129,22 @@ final class VectorKernels implements MergeKernels {
             FloatVector acc = zero.add(bf16ToF32(ShortVector.fromMemorySegment(S, s0, off, LE)).mul(w0));
             acc = acc.add(bf16ToF32(ShortVector.fromMemorySegment(S, s1, off, LE)).mul(w1));
             if (m == 3) acc = acc.add(bf16ToF32(ShortVector.fromMemorySegment(S, s2, off, LE)).mul(w2));
+            if (divide) acc = acc.div(divisor);
             acc.intoArray(out, i);
         }
+    }
+
+    @Override
+    public void weightedMean(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float divisor, float[] out, int n) {
+        if (dtype != DType.BF16 || (m != 2 && m != 3)) {
+            weightedSum(src, dtype, fromElem, w, m, out, n);
+            divide(out, divisor, n);
+            return;
+        }
+        int bound = F.loopBound(n);
+        fused(src, w, m, fromElem * 2, out, bound, true, divisor);
+        ScalarKernels.weightedSumTail(src, dtype, fromElem, w, m, out, bound, n);
+        for (int i = bound; i < n; i++) out[i] = out[i] / divisor;
     }
 
     @Override

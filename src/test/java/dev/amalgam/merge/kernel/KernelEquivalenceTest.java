@@ -154,9 +154,14 @@ class KernelEquivalenceTest {
                     assertBits(viaAxpy, s, n, "scalar weightedSum vs axpy " + dt);
                     assertBits(s, v, n, "weightedSum " + dt);
                     float d = (float) r.nextGaussian();
+                    float[] sm = new float[n], vm = new float[n];
+                    S.weightedMean(src, dt, offset, w, m, d, sm, n);
+                    V.weightedMean(src, dt, offset, w, m, d, vm, n);
                     S.divide(s, d, n);
                     V.divide(v, d, n);
                     assertBits(s, v, n, "divide by scalar");
+                    assertBits(s, sm, n, "scalar weightedMean is sum then divide");
+                    assertBits(sm, vm, n, "weightedMean " + dt);
                 }
             }
         }
