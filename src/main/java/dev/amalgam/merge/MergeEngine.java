@@ -61,8 +61,7 @@ public final class MergeEngine {
             List<TensorSpec> specs = new ArrayList<>();
             long bytes = 0;
             for (MergePlan.Planned p : plan.tensors()) {
-                long[] shape = models.get(p.inputs().getFirst().model()).weights().info(p.inputs().getFirst().tensor()).shape();
-                TensorSpec spec = new TensorSpec(p.name(), p.outDtype(), shape);
+                TensorSpec spec = new TensorSpec(p.name(), p.outDtype(), p.shape());
                 specs.add(spec);
                 bytes += spec.byteSize();
             }
@@ -148,7 +147,7 @@ public final class MergeEngine {
                         SafetensorsWriter writer, MergeKernels kernels, long seed) throws IOException {
         List<TensorContext.Input> inputs = new ArrayList<>();
         for (MergePlan.PlannedInput in : p.inputs()) {
-            Tensor t = models.get(in.model()).weights().tensor(in.tensor());
+            Tensor t = leadingRows(models.get(in.model()).weights().tensor(in.tensor()), p.shape());
             inputs.add(new TensorContext.Input(in.model(), t, in.isBase(), in.params()));
         }
         if (p.copyRaw()) {
@@ -186,6 +185,16 @@ public final class MergeEngine {
         }
     }
 
+    /** The tensor cut to the output's leading rows (an embedding of a larger vocabulary), or itself. */
+    static Tensor leadingRows(Tensor t, long[] shape) {
+        if (t.info().sameShape(new dev.amalgam.safetensors.TensorInfo(t.name(), t.dtype(), shape, 0, 0))) return t;
+        long elements = 1;
+        for (long d : shape) elements *= d;
+        long bytes = elements * t.dtype().byteSize();
+        var info = new dev.amalgam.safetensors.TensorInfo(t.name(), t.dtype(), shape, t.info().begin(), t.info().begin() + bytes);
+        return new Tensor(info, t.data().asSlice(0, bytes), t.file());
+    }
+
     /**
      * Drops the input pages behind elements already written from this process's resident set
      * (the page cache keeps them, so a later pass re-reads them cheaply): resident memory stays
@@ -214,6 +223,13 @@ public final class MergeEngine {
         if (config != null) {
             ObjectNode c = config.deepCopy();
             c.put(plan.architecture().numLayersKey(), plan.outputLayers());
+            for (MergePlan.Planned p : plan.tensors()) {
+                // a vocabulary cut to the common rows must show in the config too
+                if (p.name().equals(plan.architecture().preWeights().isEmpty() ? null : plan.architecture().preWeights().getFirst())
+                        && c.has("vocab_size") && p.shape().length == 2 && c.get("vocab_size").asLong() != p.shape()[0]) {
+                    c.put("vocab_size", p.shape()[0]);
+                }
+            }
             String d = recipe.outDtype() != null ? recipe.outDtype() : recipe.dtype();
             if (d != null) {
                 c.put("torch_dtype", DType.fromTorchName(d).orElseThrow().torchName());
