@@ -199,6 +199,11 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
             for (ParameterDef p : method.tensorParameters()) {
                 Object v = lookup(p.name(), src.model(), inputName, t, slice);
                 if (v == null) v = p.defaultValue();
+                if (v == null && p.required() && !src.model().equals(base)) {
+                    // as mergekit: required for every model but the base
+                    problems.add("tensor " + inputName + " of model " + src.model() + ": missing required parameter '"
+                            + p.name() + "'");
+                }
                 if (v != null && p.check(v) != null) {
                     problems.add("tensor " + inputName + " of model " + src.model() + ": parameter '" + p.name() + "' " + p.check(v));
                 }
