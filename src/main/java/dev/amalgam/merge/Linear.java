@@ -29,6 +29,11 @@ final class Linear implements MergeMethod {
     }
 
     @Override
+    public boolean elementwise(java.util.Map<String, Object> globals) {
+        return true;
+    }
+
+    @Override
     public void merge(TensorContext ctx) {
         int m = ctx.size();
         float[] w = new float[m];

@@ -63,6 +63,12 @@ abstract class TaskVectorMethod implements MergeMethod {
         };
     }
 
+    /** Plain task arithmetic is elementwise; selection, dropout and rescaling are not. */
+    @Override
+    public boolean elementwise(java.util.Map<String, Object> globals) {
+        return sparsify == Sparsify.NONE;
+    }
+
     @Override
     public List<ParameterDef> parameters() {
         return List.of(
