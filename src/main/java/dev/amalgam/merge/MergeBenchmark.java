@@ -12,7 +12,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -142,12 +141,5 @@ public final class MergeBenchmark {
         } finally {
             pool.shutdownNow();
         }
-    }
-
-    /** Median helper for reports. */
-    static double median(double[] xs) {
-        double[] c = xs.clone();
-        Arrays.sort(c);
-        return c[c.length / 2];
     }
 }
