@@ -27,10 +27,17 @@ public final class MagnitudeSelect {
     public record Threshold(int key, long above) {
     }
 
-    /** Magnitude key: the float bits without the sign; ordered like |x|, NaN largest. */
+    /**
+     * Magnitude key: the float bits without the sign, ordered like |x|; every NaN maps to one
+     * key above infinity (NaN payloads are not reproducible, so they must not order anything).
+     */
     public static int key(float x) {
-        return Float.floatToRawIntBits(x) & 0x7fffffff;
+        int k = Float.floatToRawIntBits(x) & 0x7fffffff;
+        return k > 0x7f800000 ? NAN_KEY : k;
     }
+
+    /** The key of every NaN. */
+    public static final int NAN_KEY = 0x7fc00000;
 
     /** Starts a selection of up to two ranks (0 = largest magnitude), each below the element count. */
     public void begin(long... wanted) {
