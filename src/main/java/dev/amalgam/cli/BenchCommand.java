@@ -37,6 +37,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--python", defaultValue = "python3")
     String python;
 
+    /** The one-thread results, the ones the NumPy baseline is compared with. */
+    private MergeBenchmark.Measurement single;
+    private MergeBenchmark.Measurement singleTies;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -61,9 +65,6 @@ final class BenchCommand implements Callable<Integer> {
         if (!noNumpy) numpy(out);
         return 0;
     }
-
-    private MergeBenchmark.Measurement single;
-    private MergeBenchmark.Measurement singleTies;
 
     private static void print(PrintWriter out, MergeBenchmark.Measurement m, String ratio) {
         out.printf("%-22s %7d %9.4f %9.2f %s%n", m.name(), m.threads(), m.seconds(), m.gbPerSecond(), ratio);

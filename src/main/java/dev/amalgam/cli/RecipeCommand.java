@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 
 /** {@code amalgam recipe ...}: work with recipes without merging. */
 @Command(name = "recipe", mixinStandardHelpOptions = true, description = "Validate merge recipes.",
-        subcommands = {RecipeCommand.Check.class})
+        subcommands = {RecipeCommand.Check.class, RecipeCommand.Methods.class})
 final class RecipeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -58,6 +58,8 @@ final class RecipeCommand implements Callable<Integer> {
             for (String note : result.notes()) out.println("note: " + note);
             if (!result.ok()) throw new CliException(new RecipeException(r.source(), result.problems()).getMessage());
             out.printf("ok: %s, %s, %d model(s)%n", recipe, r.mergeMethod(), r.referencedModels().size());
+            out.print(dev.amalgam.merge.RecipeYaml.write(r, r.randomSeed())); // the recipe as it was understood
+            out.flush();
             if (resolve) {
                 try {
                     MergePlan plan = MergeEngine.resolve(r, ModelResolver.local());
@@ -67,6 +69,21 @@ final class RecipeCommand implements Callable<Integer> {
                     throw new CliException(e.getMessage());
                 }
             }
+            return 0;
+        }
+    }
+
+    /** {@code amalgam recipe methods}: the methods table, from the methods' own declarations. */
+    @Command(name = "methods", mixinStandardHelpOptions = true,
+            description = "List the merge methods with their parameters and defaults (Markdown).")
+    static final class Methods implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            spec.commandLine().getOut().print(dev.amalgam.merge.MethodTable.markdown());
+            spec.commandLine().getOut().flush();
             return 0;
         }
     }

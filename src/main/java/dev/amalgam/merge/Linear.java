@@ -29,6 +29,11 @@ final class Linear implements MergeMethod {
     }
 
     @Override
+    public boolean elementwise(java.util.Map<String, Object> globals) {
+        return true;
+    }
+
+    @Override
     public void merge(TensorContext ctx) {
         int m = ctx.size();
         float[] w = new float[m];
@@ -54,7 +59,9 @@ final class Linear implements MergeMethod {
         long n = ctx.elements();
         for (long c = 0; c < n; c += TensorContext.CHUNK) {
             int len = (int) Math.min(TensorContext.CHUNK, n - c);
-            if (fused) {
+            if (fused && normalize) {
+                k.weightedMean(src, dtype, c, w, m, total, acc, len);
+            } else if (fused) {
                 k.weightedSum(src, dtype, c, w, m, acc, len);
             } else {
                 Arrays.fill(acc, 0, len, 0f);
@@ -62,8 +69,8 @@ final class Linear implements MergeMethod {
                     ctx.load(j, c, x, len);
                     k.axpy(acc, x, w[j], len);
                 }
+                if (normalize) k.divide(acc, total, len);
             }
-            if (normalize) k.divide(acc, total, len);
             ctx.emit(c, acc, len);
         }
     }

@@ -12,7 +12,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -50,7 +49,8 @@ public final class MergeBenchmark {
 
     /** Memory copy: bytes counted as read + written, as STREAM does. */
     public Measurement copy(int threads) throws Exception {
-        long bytes = elements * 2 * 4; // the same traffic as a 3->1 BF16 merge
+        // at least 512 MiB each way, so caches cannot hold the buffers
+        long bytes = Math.max(elements * 2 * 4, 1L << 30);
         try (Arena arena = Arena.ofShared()) {
             List<MemorySegment[]> parts = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
@@ -141,12 +141,5 @@ public final class MergeBenchmark {
         } finally {
             pool.shutdownNow();
         }
-    }
-
-    /** Median helper for reports. */
-    static double median(double[] xs) {
-        double[] c = xs.clone();
-        Arrays.sort(c);
-        return c[c.length / 2];
     }
 }

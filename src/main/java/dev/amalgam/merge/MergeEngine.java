@@ -40,11 +40,21 @@ public final class MergeEngine {
             "special_tokens_map.json", "tokenizer.model", "vocab.json", "merges.txt", "added_tokens.json",
             "generation_config.json");
 
+    private static final long OUTPUT_BUFFER = 4L << 20;
+    /** Elements per part when an elementwise method splits a big tensor (a multiple of the chunk). */
+    static final long PART = 1024L * TensorContext.CHUNK;
+
     private MergeEngine() {
     }
 
     public static MergeResult run(Recipe recipe, ModelResolver resolver, Path out, MergeOptions options,
                                   ProgressListener progress) throws IOException {
+        return run(recipe, resolver, out, options, progress, PART);
+    }
+
+    /** As {@link #run}, with the part size of split tensors given (tests prove it changes nothing). */
+    static MergeResult run(Recipe recipe, ModelResolver resolver, Path out, MergeOptions options,
+                           ProgressListener progress, long partElements) throws IOException {
         var check = RecipeChecker.check(recipe);
         if (!check.ok()) throw new RecipeException(recipe.source(), check.problems());
         if (MergeMethods.find(recipe.mergeMethod()).isEmpty()) {
@@ -59,18 +69,18 @@ public final class MergeEngine {
             List<TensorSpec> specs = new ArrayList<>();
             long bytes = 0;
             for (MergePlan.Planned p : plan.tensors()) {
-                long[] shape = models.get(p.inputs().getFirst().model()).weights().info(p.inputs().getFirst().tensor()).shape();
-                TensorSpec spec = new TensorSpec(p.name(), p.outDtype(), shape);
+                TensorSpec spec = new TensorSpec(p.name(), p.outDtype(), p.shape());
                 specs.add(spec);
                 bytes += spec.byteSize();
             }
             List<String> files = new ArrayList<>();
             try (SafetensorsWriter writer = SafetensorsWriter.create(stage.path(), specs, options.shardSize())) {
                 progress.started(specs.size(), bytes);
-                execute(plan, models, writer, kernels, seed, options.threads(), progress);
+                execute(plan, models, writer, kernels, seed, options.threads(), progress, partElements);
                 for (Path f : writer.finish()) files.add(f.getFileName().toString());
             }
-            files.addAll(writeMetadata(recipe, plan, models, stage.path(), seed));
+            Path tokenizerDir = tokenizerSource(recipe, resolver, plan);
+            files.addAll(writeMetadata(recipe, plan, tokenizerDir, stage.path(), seed));
             progress.finished();
             stage.commit();
             return new MergeResult(stage.target(), List.copyOf(files), recipe.mergeMethod(), seed,
@@ -106,7 +116,8 @@ public final class MergeEngine {
     }
 
     private static void execute(MergePlan plan, Map<String, SourceModel> models, SafetensorsWriter writer,
-                                MergeKernels kernels, long seed, int threads, ProgressListener progress) throws IOException {
+                                MergeKernels kernels, long seed, int threads, ProgressListener progress,
+                                long partElements) throws IOException {
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "amalgam-merge");
             t.setDaemon(true);
@@ -115,11 +126,21 @@ public final class MergeEngine {
         try {
             List<Future<?>> futures = new ArrayList<>();
             for (MergePlan.Planned p : plan.tensors()) {
-                futures.add(pool.submit(() -> {
-                    compute(plan.method(), p, models, writer, kernels, seed);
-                    progress.tensorDone(p.name(), writer.spec(p.name()).byteSize());
-                    return null;
-                }));
+                long n = 1;
+                for (long d : p.shape()) n *= d;
+                // elementwise methods split big tensors into fixed parts (never by thread count,
+                // and elementwise results do not depend on the split anyway)
+                boolean split = !p.copyRaw() && n > partElements && plan.method().elementwise(p.globals());
+                long parts = split ? (n + partElements - 1) / partElements : 1;
+                var left = new java.util.concurrent.atomic.AtomicLong(parts);
+                for (long part = 0; part < parts; part++) {
+                    long from = part * partElements, count = split ? Math.min(partElements, n - from) : n;
+                    futures.add(pool.submit(() -> {
+                        compute(plan.method(), p, models, writer, kernels, seed, from, count, split);
+                        if (left.decrementAndGet() == 0) progress.tensorDone(p.name(), writer.spec(p.name()).byteSize());
+                        return null;
+                    }));
+                }
             }
             for (Future<?> f : futures) {
                 try {
@@ -141,11 +162,17 @@ public final class MergeEngine {
         }
     }
 
+    /**
+     * Computes elements [from, from + count) of one output tensor; a part ({@code part} true)
+     * sees its inputs as 1-D slices, which only elementwise methods may be given.
+     */
     static void compute(MergeMethod method, MergePlan.Planned p, Map<String, SourceModel> models,
-                        SafetensorsWriter writer, MergeKernels kernels, long seed) throws IOException {
+                        SafetensorsWriter writer, MergeKernels kernels, long seed, long from, long count,
+                        boolean part) throws IOException {
         List<TensorContext.Input> inputs = new ArrayList<>();
         for (MergePlan.PlannedInput in : p.inputs()) {
-            Tensor t = models.get(in.model()).weights().tensor(in.tensor());
+            Tensor t = leadingRows(models.get(in.model()).weights().tensor(in.tensor()), p.shape());
+            if (part) t = elements(t, from, count);
             inputs.add(new TensorContext.Input(in.model(), t, in.isBase(), in.params()));
         }
         if (p.copyRaw()) {
@@ -153,17 +180,76 @@ public final class MergeEngine {
             return;
         }
         DType dt = p.outDtype();
+        long partBytes = count * dt.byteSize();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = arena.allocate((long) TensorContext.CHUNK * dt.byteSize(), 64);
-            TensorContext.Sink sink = (from, values, n) -> {
-                kernels.store(values, n, buf, dt, 0);
-                writer.write(p.name(), from * dt.byteSize(), buf.asSlice(0, (long) n * dt.byteSize()));
+            // contiguous chunks collect in a buffer of up to 4 MiB per write: one system call
+            // per chunk of 8192 elements would cost more than the arithmetic
+            long cap = Math.max((long) TensorContext.CHUNK * dt.byteSize(), Math.min(OUTPUT_BUFFER, partBytes));
+            MemorySegment buf = arena.allocate(cap, 64);
+            long base = part ? from * dt.byteSize() : 0;
+            long[] run = {0, 0}; // byte offset in this part where the buffer starts, bytes filled
+            TensorContext.Sink sink = (at0, values, n) -> {
+                long at = at0 * dt.byteSize(), len = (long) n * dt.byteSize();
+                if (at != run[0] + run[1] || run[1] + len > cap) {
+                    if (run[1] > 0) {
+                        writer.write(p.name(), base + run[0], buf.asSlice(0, run[1]));
+                        unload(inputs, run[0] / dt.byteSize(), run[1] / dt.byteSize());
+                    }
+                    run[0] = at;
+                    run[1] = 0;
+                }
+                kernels.store(values, n, buf.asSlice(run[1], len), dt, 0);
+                run[1] += len;
             };
             method.merge(new TensorContext(p.name(), inputs, p.globals(), kernels, seed, sink));
+            if (run[1] > 0) writer.write(p.name(), base + run[0], buf.asSlice(0, run[1]));
+        }
+        // drop the inputs' pages from this process (the page cache keeps them): resident memory
+        // stays bounded by the tensors in flight, not by the size of the models
+        for (TensorContext.Input in : inputs) {
+            if (in.tensor().data().isMapped()) in.tensor().data().unload();
         }
     }
 
-    private static List<String> writeMetadata(Recipe recipe, MergePlan plan, Map<String, SourceModel> models,
+    /** Elements [from, from + count) of a tensor, as a 1-D tensor. */
+    static Tensor elements(Tensor t, long from, long count) {
+        long size = t.dtype().byteSize();
+        var info = new dev.amalgam.safetensors.TensorInfo(t.name(), t.dtype(), new long[]{count},
+                t.info().begin() + from * size, t.info().begin() + (from + count) * size);
+        return new Tensor(info, t.data().asSlice(from * size, count * size), t.file());
+    }
+
+    /** The tensor cut to the output's leading rows (an embedding of a larger vocabulary), or itself. */
+    static Tensor leadingRows(Tensor t, long[] shape) {
+        if (t.info().sameShape(new dev.amalgam.safetensors.TensorInfo(t.name(), t.dtype(), shape, 0, 0))) return t;
+        long elements = 1;
+        for (long d : shape) elements *= d;
+        long bytes = elements * t.dtype().byteSize();
+        var info = new dev.amalgam.safetensors.TensorInfo(t.name(), t.dtype(), shape, t.info().begin(), t.info().begin() + bytes);
+        return new Tensor(info, t.data().asSlice(0, bytes), t.file());
+    }
+
+    /**
+     * Drops the input pages behind elements already written from this process's resident set
+     * (the page cache keeps them, so a later pass re-reads them cheaply): resident memory stays
+     * at a few output buffers' worth of input per thread, not whole tensors.
+     */
+    private static void unload(List<TensorContext.Input> inputs, long fromElem, long elems) {
+        for (TensorContext.Input in : inputs) {
+            MemorySegment d = in.tensor().data();
+            long size = in.tensor().dtype().byteSize();
+            if (d.isMapped() && elems > 0) d.asSlice(fromElem * size, elems * size).unload();
+        }
+    }
+
+    /** The folder tokenizer files come from: {@code tokenizer_source} (any folder, weights or not) or the base. */
+    private static Path tokenizerSource(Recipe recipe, ModelResolver resolver, MergePlan plan) throws IOException {
+        String ref = recipe.tokenizerSource();
+        if (ref == null || ref.equals("base")) return plan.reference().dir();
+        return resolver.resolve(ref, recipe.folder());
+    }
+
+    private static List<String> writeMetadata(Recipe recipe, MergePlan plan, Path tokenizerDir,
                                               Path dir, long seed) throws IOException {
         List<String> files = new ArrayList<>();
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -171,6 +257,13 @@ public final class MergeEngine {
         if (config != null) {
             ObjectNode c = config.deepCopy();
             c.put(plan.architecture().numLayersKey(), plan.outputLayers());
+            for (MergePlan.Planned p : plan.tensors()) {
+                // a vocabulary cut to the common rows must show in the config too
+                if (p.name().equals(plan.architecture().preWeights().isEmpty() ? null : plan.architecture().preWeights().getFirst())
+                        && c.has("vocab_size") && p.shape().length == 2 && c.get("vocab_size").asLong() != p.shape()[0]) {
+                    c.put("vocab_size", p.shape()[0]);
+                }
+            }
             String d = recipe.outDtype() != null ? recipe.outDtype() : recipe.dtype();
             if (d != null) {
                 c.put("torch_dtype", DType.fromTorchName(d).orElseThrow().torchName());
@@ -178,11 +271,8 @@ public final class MergeEngine {
             json.writeValue(dir.resolve("config.json").toFile(), c);
             files.add("config.json");
         }
-        String tokRef = recipe.tokenizerSource() == null || recipe.tokenizerSource().equals("base")
-                ? null : recipe.tokenizerSource();
-        SourceModel tokSource = tokRef != null ? models.get(tokRef) : plan.reference();
         for (String f : TOKENIZER_FILES) {
-            Path src = tokSource.dir().resolve(f);
+            Path src = tokenizerDir.resolve(f);
             if (Files.isRegularFile(src)) {
                 Files.copy(src, dir.resolve(f), StandardCopyOption.COPY_ATTRIBUTES);
                 files.add(f);

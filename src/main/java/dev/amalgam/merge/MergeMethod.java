@@ -1,6 +1,7 @@
 package dev.amalgam.merge;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * One merge method: its declarations (name, parameters with defaults, paper) and its math over
@@ -30,6 +31,15 @@ public interface MergeMethod {
     /** Checks the number of inputs of a slice; returns a problem or null. */
     default String checkInputCount(int inputs, boolean hasBase) {
         return null;
+    }
+
+    /**
+     * True when each output element depends only on the same element of the inputs (no norms,
+     * no selection, no randomness keyed by position): the executor may then split a big tensor
+     * into parts computed in parallel.
+     */
+    default boolean elementwise(Map<String, Object> globals) {
+        return false;
     }
 
     /** Computes the output tensor chunk by chunk through {@code ctx}. */

@@ -21,12 +21,13 @@ import java.util.Map;
 public record MergePlan(MergeMethod method, Architecture architecture, SourceModel reference,
                         List<Planned> tensors, int outputLayers, String baseModel) {
 
+    /**
+     * One output tensor. {@code shape} is the output shape: the inputs' shape, or for
+     * embeddings whose vocabulary sizes differ the common leading rows (mergekit's "common
+     * submatrix"); inputs are then read up to that many rows.
+     */
     public record Planned(String name, List<PlannedInput> inputs, Map<String, Object> globals, DType outDtype,
-                          boolean copyRaw) {
-        public long outputBytes(Map<String, SourceModel> models) {
-            TensorInfo t = inputs.getFirst().info(models);
-            return Math.multiplyExact(t.elementCount(), (long) outDtype.byteSize());
-        }
+                          boolean copyRaw, long[] shape) {
     }
 
     public record PlannedInput(String model, String tensor, boolean isBase, Map<String, Object> params) {
@@ -40,6 +41,13 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
         MergeMethod method = MergeMethods.find(recipe.mergeMethod()).orElseThrow(() -> new RecipeException(
                 "merge_method " + recipe.mergeMethod() + " is not implemented by this engine"));
         return new Planner(recipe, method, models).plan();
+    }
+
+    /** A layer tensor's name around its index: {@code model.layers.} + i + {@code .mlp.up_proj.weight}. */
+    private record LayerName(String prefix, String suffix) {
+        String at(int layer) {
+            return prefix + layer + "." + suffix;
+        }
     }
 
     private static final class Planner {
@@ -135,18 +143,17 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
                 return;
             }
             for (String suffix : suffixes) {
-                tensor(prefix + outLayer + "." + suffix, s, t, prefix + "%d." + suffix, offset);
+                tensor(prefix + outLayer + "." + suffix, s, t, new LayerName(prefix, suffix), offset);
             }
         }
 
-        /** Plans one output tensor; {@code pattern} maps a source's layer index to its input name. */
-        void tensor(String outName, Recipe.OutputSlice slice, double t, String pattern, int offset) {
+        /** Plans one output tensor; {@code layer} (null for non-layer tensors) names a source's input. */
+        void tensor(String outName, Recipe.OutputSlice slice, double t, LayerName layer, int offset) {
             String base = slice.baseModel() != null ? slice.baseModel() : recipe.baseModel();
             List<PlannedInput> inputs = new ArrayList<>();
             boolean optional = arch.optional().contains(outName);
-            boolean anyPresent = false;
             for (Recipe.InputSlice src : slice.sources()) {
-                String name = pattern == null ? outName : String.format(pattern, src.start() + offset);
+                String name = layer == null ? outName : layer.at(src.start() + offset);
                 SourceModel m = models.get(src.model());
                 if (!m.weights().has(name) && optional && !arch.embeddings().isEmpty()) {
                     // a tied head: the embedding matrix stands in, as mergekit's tied_names
@@ -156,7 +163,6 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
                         continue;
                     }
                 }
-                if (m.weights().has(name)) anyPresent = true;
                 inputs.add(input(src, name, name, base, slice, t));
             }
             if (optional) {
@@ -180,11 +186,11 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
                 }
                 globals.put(p.name(), v);
             }
-            validate(outName, inputs);
+            long[] shape = validate(outName, inputs);
             DType first = inputs.getFirst().info(models) == null ? null : inputs.getFirst().info(models).dtype();
             boolean raw = first != null && !first.isMergeFloat();
             DType outDtype = raw || forcedDtype == null ? first : forcedDtype;
-            out.add(new Planned(outName, List.copyOf(inputs), globals, outDtype, raw));
+            out.add(new Planned(outName, List.copyOf(inputs), globals, outDtype, raw, shape));
         }
 
         PlannedInput input(Recipe.InputSlice src, String inputName, String tensorName, String base,
@@ -193,6 +199,11 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
             for (ParameterDef p : method.tensorParameters()) {
                 Object v = lookup(p.name(), src.model(), inputName, t, slice);
                 if (v == null) v = p.defaultValue();
+                if (v == null && p.required() && !src.model().equals(base)) {
+                    // as mergekit: required for every model but the base
+                    problems.add("tensor " + inputName + " of model " + src.model() + ": missing required parameter '"
+                            + p.name() + "'");
+                }
                 if (v != null && p.check(v) != null) {
                     problems.add("tensor " + inputName + " of model " + src.model() + ": parameter '" + p.name() + "' " + p.check(v));
                 }
@@ -220,9 +231,13 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
             return null;
         }
 
-        void validate(String outName, List<PlannedInput> inputs) {
+        /** Checks presence, shapes and dtypes; returns the output shape (null after a problem). */
+        long[] validate(String outName, List<PlannedInput> inputs) {
             TensorInfo first = null;
             String firstModel = null;
+            long rows = Long.MAX_VALUE;
+            boolean embedding = arch.embeddings().contains(outName);
+            int before = problems.size();
             for (PlannedInput in : inputs) {
                 TensorInfo info = in.info(models);
                 if (info == null) {
@@ -232,9 +247,10 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
                 if (first == null) {
                     first = info;
                     firstModel = in.model();
-                    continue;
                 }
-                if (!first.sameShape(info)) {
+                if (embedding && info.rank() == 2) rows = Math.min(rows, info.dim(0));
+                boolean vocabOnly = embedding && info.rank() == 2 && first.rank() == 2 && info.dim(1) == first.dim(1);
+                if (!first.sameShape(info) && !vocabOnly) {
                     problems.add("tensor " + in.tensor() + ": shape " + info.shapeString() + " in model " + in.model()
                             + " differs from " + first.shapeString() + " in model " + firstModel);
                 }
@@ -243,6 +259,22 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
                             + " cannot be merged with " + first.dtype() + " in model " + firstModel);
                 }
             }
+            if (first == null || problems.size() > before) return null;
+            long[] shape = first.shape();
+            if (embedding && shape.length == 2 && rows != shape[0]) {
+                // differing vocabularies: the common leading rows, as mergekit's rectify_embed_sizes;
+                // task-vector methods need the base to be the smallest (mergekit fails otherwise)
+                for (PlannedInput in : inputs) {
+                    if (in.isBase() && method.needsBaseModel() && in.info(models).dim(0) != rows) {
+                        problems.add("tensor " + in.tensor() + ": base model " + in.model() + " has "
+                                + in.info(models).dim(0) + " rows but another model only " + rows
+                                + " (vocabulary sizes must not be smaller than the base's)");
+                        return null;
+                    }
+                }
+                shape[0] = rows;
+            }
+            return shape;
         }
     }
 }

@@ -35,6 +35,11 @@ final class Passthrough implements MergeMethod {
     }
 
     @Override
+    public boolean elementwise(java.util.Map<String, Object> globals) {
+        return true;
+    }
+
+    @Override
     public void merge(TensorContext ctx) {
         Object scale = ctx.inputs().getFirst().params().get("scale");
         float s = scale == null ? 1f : (float) ((Number) scale).doubleValue();

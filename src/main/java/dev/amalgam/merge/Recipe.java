@@ -39,7 +39,10 @@ public record Recipe(
     public record InputSlice(String model, int start, int end, Map<String, ParameterSetting> parameters) {
     }
 
-    /** Every model the recipe names, base first, without duplicates, in order of appearance. */
+    /**
+     * Every model whose weights the recipe uses, base first, without duplicates, in order of
+     * appearance ({@code tokenizer_source} only lends its tokenizer files and is not listed).
+     */
     public List<String> referencedModels() {
         var out = new java.util.LinkedHashSet<String>();
         if (baseModel != null) out.add(baseModel);
@@ -47,9 +50,6 @@ public record Recipe(
         for (OutputSlice s : slices) {
             if (s.baseModel() != null) out.add(s.baseModel());
             for (InputSlice src : s.sources()) out.add(src.model());
-        }
-        if (tokenizerSource != null && !tokenizerSource.equals("base") && !tokenizerSource.equals("union")) {
-            out.add(tokenizerSource);
         }
         return List.copyOf(out);
     }

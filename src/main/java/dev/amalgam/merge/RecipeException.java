@@ -12,9 +12,16 @@ public class RecipeException extends IllegalArgumentException {
     }
 
     public RecipeException(String source, List<String> problems) {
-        super(source + ": " + (problems.size() == 1 ? problems.getFirst()
-                : problems.size() + " problems:\n  - " + String.join("\n  - ", problems)));
+        super(source + ": " + describe(problems));
         this.problems = List.copyOf(problems);
+    }
+
+    /** All problems, but at most 20 lines of them: the rest are counted, not printed. */
+    private static String describe(List<String> problems) {
+        if (problems.size() == 1) return problems.getFirst();
+        List<String> shown = problems.size() > 20 ? problems.subList(0, 20) : problems;
+        return problems.size() + " problems:\n  - " + String.join("\n  - ", shown)
+                + (problems.size() > shown.size() ? "\n  ... and " + (problems.size() - shown.size()) + " more" : "");
     }
 
     public List<String> problems() {

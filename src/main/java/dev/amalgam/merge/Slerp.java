@@ -52,7 +52,9 @@ final class Slerp implements MergeMethod {
             new Passthrough().merge(ctx);
             return;
         }
-        int a = ctx.baseIndex(), b = 1 - a;
+        int a = ctx.baseIndex();
+        if (a < 0 || ctx.size() != 2) throw ctx.fail("slerp needs the base model and exactly one other model");
+        int b = 1 - a;
         double t = ctx.number("t");
         var k = ctx.kernels();
         int chunk = TensorContext.CHUNK;

@@ -63,6 +63,12 @@ abstract class TaskVectorMethod implements MergeMethod {
         };
     }
 
+    /** Plain task arithmetic is elementwise; selection, dropout and rescaling are not. */
+    @Override
+    public boolean elementwise(java.util.Map<String, Object> globals) {
+        return sparsify == Sparsify.NONE;
+    }
+
     @Override
     public List<ParameterDef> parameters() {
         return List.of(
@@ -100,7 +106,7 @@ abstract class TaskVectorMethod implements MergeMethod {
         int baseIdx = ctx.baseIndex();
         if (baseIdx < 0) throw ctx.fail(name + " needs a base_model");
         int m = ctx.size() - 1;
-        if (m == 0) {
+        if (m == 0 || ctx.elements() == 0) {
             new Passthrough().merge(ctx);
             return;
         }

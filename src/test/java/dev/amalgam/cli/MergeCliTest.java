@@ -191,4 +191,55 @@ class MergeCliTest {
             }
         }
     }
+
+    @Test
+    void tokenizerComesFromTokenizerSourceEvenWithoutWeights() throws IOException {
+        Path tok = dir.resolve("tok");
+        Files.createDirectories(tok);
+        Files.writeString(tok.resolve("tokenizer.json"), "{\"version\":\"1.0\"}");
+        Path r = recipe("tok", """
+                models: [{model: base, parameters: {weight: 1}}, {model: ft1, parameters: {weight: 1}}]
+                merge_method: linear
+                tokenizer_source: tok
+                """);
+        Run run = amalgam("merge", r.toString(), "--out", dir.resolve("tokout").toString());
+        assertEquals(0, run.code(), run.err());
+        assertEquals("{\"version\":\"1.0\"}", Files.readString(dir.resolve("tokout/tokenizer.json")));
+        assertFalse(Files.readString(dir.resolve("tokout/README.md")).contains("- tok\n"), "not a weight input");
+    }
+
+    @Test
+    void notYetImplementedMethodIsRefusedByMerge() throws IOException {
+        Run run = amalgam("merge", recipe("fusion", """
+                models: [{model: base}, {model: ft1}]
+                merge_method: arcee_fusion
+                base_model: base
+                """).toString(), "--out", dir.resolve("fusion").toString());
+        assertEquals(1, run.code());
+        assertTrue(run.err().contains("arcee_fusion is not implemented"), run.err());
+    }
+
+    @Test
+    void differingVocabulariesMergeOverTheCommonRows() throws IOException {
+        String[] wide = {"--arch", "llama", "--layers", "3", "--hidden", "32", "--intermediate", "48", "--vocab", "72"};
+        assertEquals(0, amalgam(concat(new String[]{"sample-model", dir.resolve("bigvocab").toString(), "--seed", "5"}, wide)).code());
+        Run run = amalgam("merge", recipe("vocab", """
+                models: [{model: base, parameters: {weight: 1}}, {model: bigvocab, parameters: {weight: 1}}]
+                merge_method: linear
+                """).toString(), "--out", dir.resolve("vocabout").toString());
+        assertEquals(0, run.code(), run.err());
+        try (var out = SafetensorsModel.open(dir.resolve("vocabout"))) {
+            assertArrayEquals(new long[]{64, 32}, out.info("model.embed_tokens.weight").shape());
+            assertArrayEquals(new long[]{64, 32}, out.info("lm_head.weight").shape());
+        }
+        assertEquals(64, new ObjectMapper().readTree(dir.resolve("vocabout/config.json").toFile()).get("vocab_size").asInt());
+
+        Run tiesBigBase = amalgam("merge", recipe("vocabties", """
+                models: [{model: base, parameters: {weight: 1, density: 0.5}}]
+                merge_method: ties
+                base_model: bigvocab
+                """).toString(), "--out", dir.resolve("never3").toString());
+        assertEquals(1, tiesBigBase.code());
+        assertTrue(tiesBigBase.err().contains("base model bigvocab has 72 rows"), tiesBigBase.err());
+    }
 }

@@ -14,6 +14,9 @@ import java.util.Arrays;
  */
 public final class MagnitudeSelect {
     private final long[] high = new long[1 << 15];
+    private final long[] high1 = new long[1 << 15];
+    private final long[] high2 = new long[1 << 15];
+    private final long[] high3 = new long[1 << 15];
     private final long[][] low = {new long[1 << 16], new long[1 << 16]};
     private final long[] ranks = new long[2];
     private final int[] bucket = new int[2];
@@ -24,10 +27,17 @@ public final class MagnitudeSelect {
     public record Threshold(int key, long above) {
     }
 
-    /** Magnitude key: the float bits without the sign; ordered like |x|, NaN largest. */
+    /**
+     * Magnitude key: the float bits without the sign, ordered like |x|; every NaN maps to one
+     * key above infinity (NaN payloads are not reproducible, so they must not order anything).
+     */
     public static int key(float x) {
-        return Float.floatToRawIntBits(x) & 0x7fffffff;
+        int k = Float.floatToRawIntBits(x) & 0x7fffffff;
+        return k > 0x7f800000 ? NAN_KEY : k;
     }
+
+    /** The key of every NaN. */
+    public static final int NAN_KEY = 0x7fc00000;
 
     /** Starts a selection of up to two ranks (0 = largest magnitude), each below the element count. */
     public void begin(long... wanted) {
@@ -35,15 +45,28 @@ public final class MagnitudeSelect {
         count = wanted.length;
         System.arraycopy(wanted, 0, ranks, 0, count);
         Arrays.fill(high, 0);
+        Arrays.fill(high1, 0);
+        Arrays.fill(high2, 0);
+        Arrays.fill(high3, 0);
         for (long[] l : low) Arrays.fill(l, 0);
     }
 
     public void countHigh(float[] x, int n) {
-        long[] h = high;
-        for (int i = 0; i < n; i++) h[key(x[i]) >>> 16]++;
+        // four interleaved histograms: task vectors pile into few buckets, and increments of one
+        // counter in a row would wait on each other's stores
+        long[] h0 = high, h1 = high1, h2 = high2, h3 = high3;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            h0[key(x[i]) >>> 16]++;
+            h1[key(x[i + 1]) >>> 16]++;
+            h2[key(x[i + 2]) >>> 16]++;
+            h3[key(x[i + 3]) >>> 16]++;
+        }
+        for (; i < n; i++) h0[key(x[i]) >>> 16]++;
     }
 
     public void endHigh() {
+        for (int b = 0; b < high.length; b++) high[b] += high1[b] + high2[b] + high3[b];
         for (int r = 0; r < count; r++) {
             long cum = 0;
             int b = high.length - 1;

@@ -34,6 +34,9 @@ public interface MergeKernels {
      */
     void weightedSum(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float[] out, int n);
 
+    /** out[i] = weightedSum[i] / divisor: linear's normalised average in the same pass. */
+    void weightedMean(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float divisor, float[] out, int n);
+
     /** x[i] = x[i] / d. */
     void divide(float[] x, float d, int n);
 

@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
 public final class ScalarKernels implements MergeKernels {
     static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     @Override
     public String name() {
@@ -49,7 +50,9 @@ public final class ScalarKernels implements MergeKernels {
             case F16 -> {
                 for (int i = start; i < n; i++) dst.setAtIndex(SHORT, fromElem + i, FloatFormats.f32ToF16(src[i]));
             }
-            case F32 -> MemorySegment.copy(src, start, dst, FLOAT, (fromElem + start) * 4, n - start);
+            case F32 -> {
+                for (int i = start; i < n; i++) dst.setAtIndex(INT, fromElem + i, FloatFormats.f32Bits(src[i]));
+            }
             default -> throw new IllegalArgumentException("cannot write " + dtype);
         }
     }
@@ -79,6 +82,12 @@ public final class ScalarKernels implements MergeKernels {
             case F32 -> s.getAtIndex(FLOAT, i);
             default -> throw new IllegalArgumentException("cannot compute on " + dtype);
         };
+    }
+
+    @Override
+    public void weightedMean(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float divisor, float[] out, int n) {
+        weightedSumTail(src, dtype, fromElem, w, m, out, 0, n);
+        divide(out, divisor, n);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.amalgam.merge.kernel;
 
 import dev.amalgam.safetensors.DType;
+import dev.amalgam.safetensors.FloatFormats;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -33,18 +34,51 @@ final class VectorKernels implements MergeKernels {
 
     @Override
     public void load(MemorySegment src, DType dtype, long fromElem, float[] dst, int n) {
-        if (dtype != DType.BF16) {
+        if (dtype != DType.BF16 && dtype != DType.F16) {
             ScalarKernels.loadTail(src, dtype, fromElem, dst, 0, n);
             return;
         }
         int bound = F.loopBound(n);
         long base = fromElem * 2;
         int i = 0;
-        for (; i < bound; i += F.length()) {
-            ShortVector s = ShortVector.fromMemorySegment(S, src, base + 2L * i, LE);
-            bf16ToF32(s).intoArray(dst, i);
+        if (dtype == DType.BF16) {
+            for (; i < bound; i += F.length()) {
+                bf16ToF32(ShortVector.fromMemorySegment(S, src, base + 2L * i, LE)).intoArray(dst, i);
+            }
+        } else {
+            for (; i < bound; i += F.length()) {
+                f16ToF32(ShortVector.fromMemorySegment(S, src, base + 2L * i, LE)).intoArray(dst, i);
+            }
         }
         ScalarKernels.loadTail(src, dtype, fromElem, dst, i, n);
+    }
+
+    private static final FloatVector SUBNORMAL_MAGIC = FloatVector.broadcast(F, Float.intBitsToFloat(113 << 23));
+
+    /**
+     * IEEE half to single, exactly: move exponent and mantissa into place and rebias; infinity
+     * and NaN get the full exponent (a NaN made quiet, as Float.float16ToFloat does); subnormal halves
+     * are normalised by one float subtraction, which is exact.
+     */
+    private static FloatVector f16ToF32(ShortVector s) {
+        IntVector h = ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).and(0xffff);
+        IntVector o = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+        IntVector exp = o.and(0x7c00 << 13);
+        o = o.add((127 - 15) << 23);
+        VectorMask<Integer> infNan = exp.compare(VectorOperators.EQ, 0x7c00 << 13);
+        VectorMask<Integer> sub = exp.compare(VectorOperators.EQ, 0);
+        o = o.add((128 - 16) << 23, infNan);
+        // a NaN comes out quiet, as Float.float16ToFloat makes it
+        VectorMask<Integer> nan = infNan.and(h.and(0x3ff).compare(VectorOperators.NE, 0));
+        o = o.lanewise(VectorOperators.OR, 0x00400000, nan);
+        FloatVector sf = o.add(1 << 23).reinterpretAsFloats().sub(SUBNORMAL_MAGIC);
+        o = o.blend(sf.reinterpretAsInts(), sub);
+        return o.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    /** Small and static so C2 inlines it (a non-inlined Vector argument would be boxed). */
+    private static FloatVector widen(ShortVector s, boolean f16) {
+        return f16 ? f16ToF32(s) : bf16ToF32(s);
     }
 
     /** Sign-extension by S2I is harmless: the shift pushes those bits out. */
@@ -55,27 +89,31 @@ final class VectorKernels implements MergeKernels {
 
     @Override
     public void store(float[] src, int n, MemorySegment dst, DType dtype, long fromElem) {
-        if (dtype != DType.BF16) {
-            ScalarKernels.storeTail(src, 0, n, dst, dtype, fromElem);
-            return;
-        }
         int bound = F.loopBound(n);
-        long base = fromElem * 2;
         int i = 0;
-        for (; i < bound; i += F.length()) {
-            f32ToBf16(FloatVector.fromArray(F, src, i)).intoMemorySegment(dst, base + 2L * i, LE);
+        if (dtype == DType.BF16) {
+            long base = fromElem * 2;
+            for (; i < bound; i += F.length()) {
+                f32ToBf16(FloatVector.fromArray(F, src, i)).intoMemorySegment(dst, base + 2L * i, LE);
+            }
+        } else if (dtype == DType.F32) {
+            long base = fromElem * 4;
+            for (; i < bound; i += F.length()) {
+                IntVector b = FloatVector.fromArray(F, src, i).reinterpretAsInts();
+                VectorMask<Integer> nan = b.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000);
+                b.blend(FloatFormats.F32_NAN, nan).intoMemorySegment(dst, base + 4L * i, LE);
+            }
         }
         ScalarKernels.storeTail(src, i, n, dst, dtype, fromElem);
     }
 
-    /** Round to nearest even by adding 0x7fff + lsb; NaN keeps its top bits with the quiet bit set. */
+    /** Round to nearest even by adding 0x7fff + lsb; every NaN becomes the canonical one. */
     private static ShortVector f32ToBf16(FloatVector f) {
         IntVector b = f.reinterpretAsInts();
         IntVector lsb = b.lanewise(VectorOperators.LSHR, 16).and(1);
         IntVector rounded = b.add(lsb.add(0x7fff)).lanewise(VectorOperators.LSHR, 16);
         VectorMask<Integer> nan = b.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000);
-        IntVector quiet = b.lanewise(VectorOperators.LSHR, 16).or(0x40);
-        return (ShortVector) rounded.blend(quiet, nan).convertShape(VectorOperators.I2S, S, 0);
+        return (ShortVector) rounded.blend(FloatFormats.BF16_NAN, nan).convertShape(VectorOperators.I2S, S, 0);
     }
 
     @Override
@@ -91,23 +129,61 @@ final class VectorKernels implements MergeKernels {
 
     @Override
     public void weightedSum(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float[] out, int n) {
-        if (dtype != DType.BF16) {
+        if (dtype != DType.BF16 && dtype != DType.F16) {
             ScalarKernels.weightedSumTail(src, dtype, fromElem, w, m, out, 0, n);
             return;
         }
         int bound = F.loopBound(n);
         long base = fromElem * 2;
-        int i = 0;
-        FloatVector zero = FloatVector.zero(F);
-        for (; i < bound; i += F.length()) {
-            FloatVector acc = zero;
+        if (m == 2 || m == 3) {
+            // all inputs in one loop: several memory streams at once, the common 2- and 3-model case
+            fused(src, w, m, base, out, bound, false, 1f, dtype == DType.F16);
+        } else {
+            // input by input through the L1-resident out array: a vector carried across an
+            // inner loop over inputs would not stay in registers (C2 boxes such loop phis)
+            FloatVector zero = FloatVector.zero(F);
             for (int j = 0; j < m; j++) {
-                FloatVector x = bf16ToF32(ShortVector.fromMemorySegment(S, src[j], base + 2L * i, LE));
-                acc = acc.add(x.mul(w[j]));
+                MemorySegment seg = src[j];
+                float wj = w[j];
+                for (int i = 0; i < bound; i += F.length()) {
+                    ShortVector raw = ShortVector.fromMemorySegment(S, seg, base + 2L * i, LE);
+                    FloatVector x = dtype == DType.F16 ? f16ToF32(raw) : bf16ToF32(raw);
+                    FloatVector acc = j == 0 ? zero : FloatVector.fromArray(F, out, i);
+                    acc.add(x.mul(wj)).intoArray(out, i);
+                }
             }
+        }
+        int i = bound;
+        ScalarKernels.weightedSumTail(src, dtype, fromElem, w, m, out, i, n);
+    }
+
+    /** Two or three BF16 inputs, unrolled; same operation order as the scalar twin. */
+    private static void fused(MemorySegment[] src, float[] w, int m, long base, float[] out, int bound,
+                              boolean divide, float divisor, boolean f16) {
+        MemorySegment s0 = src[0], s1 = src[1], s2 = m == 3 ? src[2] : src[1];
+        float w0 = w[0], w1 = w[1], w2 = m == 3 ? w[2] : 0f;
+        FloatVector zero = FloatVector.zero(F);
+        for (int i = 0; i < bound; i += F.length()) {
+            long off = base + 2L * i;
+            FloatVector acc = zero.add(widen(ShortVector.fromMemorySegment(S, s0, off, LE), f16).mul(w0));
+            acc = acc.add(widen(ShortVector.fromMemorySegment(S, s1, off, LE), f16).mul(w1));
+            if (m == 3) acc = acc.add(widen(ShortVector.fromMemorySegment(S, s2, off, LE), f16).mul(w2));
+            if (divide) acc = acc.div(divisor);
             acc.intoArray(out, i);
         }
-        ScalarKernels.weightedSumTail(src, dtype, fromElem, w, m, out, i, n);
+    }
+
+    @Override
+    public void weightedMean(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float divisor, float[] out, int n) {
+        if ((dtype != DType.BF16 && dtype != DType.F16) || (m != 2 && m != 3)) {
+            weightedSum(src, dtype, fromElem, w, m, out, n);
+            divide(out, divisor, n);
+            return;
+        }
+        int bound = F.loopBound(n);
+        fused(src, w, m, fromElem * 2, out, bound, true, divisor, dtype == DType.F16);
+        ScalarKernels.weightedSumTail(src, dtype, fromElem, w, m, out, bound, n);
+        for (int i = bound; i < n; i++) out[i] = out[i] / divisor;
     }
 
     @Override
@@ -124,16 +200,33 @@ final class VectorKernels implements MergeKernels {
         int i = 0;
         for (; i < bound; i += F.length()) {
             FloatVector v = FloatVector.fromArray(F, x, i);
-            IntVector key = v.reinterpretAsInts().and(0x7fffffff);
-            if (key.compare(VectorOperators.EQ, thresholdKey).anyTrue()) {
-                // ties need index order and a running count: this block goes the scalar way
-                tiesLeft = ScalarKernels.keepTopTail(x, i, i + F.length(), thresholdKey, tiesLeft);
-                continue;
+            IntVector key = keys(v);
+            VectorMask<Integer> eq = key.compare(VectorOperators.EQ, thresholdKey);
+            int ties = eq.trueCount();
+            boolean tiesGo = false;
+            if (ties > 0) {
+                if (tiesLeft == 0) {
+                    tiesGo = true; // quota used up: ties are dropped too
+                } else if (ties > tiesLeft) {
+                    // the quota runs out inside this block: index order decides, the scalar way
+                    tiesLeft = ScalarKernels.keepTopTail(x, i, i + F.length(), thresholdKey, tiesLeft);
+                    continue;
+                } else {
+                    tiesLeft -= ties; // every tie in this block is kept
+                }
             }
-            VectorMask<Float> drop = key.compare(VectorOperators.LT, thresholdKey).cast(F);
+            // constant comparison operators only: a variable one is not intrinsified
+            VectorMask<Float> drop = (tiesGo ? key.compare(VectorOperators.LE, thresholdKey)
+                    : key.compare(VectorOperators.LT, thresholdKey)).cast(F);
             v.blend(v.mul(0f), drop).intoArray(x, i);
         }
         return ScalarKernels.keepTopTail(x, i, n, thresholdKey, tiesLeft);
+    }
+
+    /** {@link MagnitudeSelect#key} lanewise: |bits|, every NaN mapped to one key. */
+    private static IntVector keys(FloatVector v) {
+        IntVector k = v.reinterpretAsInts().and(0x7fffffff);
+        return k.blend(MagnitudeSelect.NAN_KEY, k.compare(VectorOperators.GT, 0x7f800000));
     }
 
     @Override
@@ -141,10 +234,12 @@ final class VectorKernels implements MergeKernels {
         int bound = F.loopBound(n);
         int i = 0;
         for (; i < bound; i += F.length()) {
-            IntVector hb = FloatVector.fromArray(F, x, i).reinterpretAsInts().and(0x7fffffff)
-                    .lanewise(VectorOperators.LSHR, 16);
-            if (hb.compare(VectorOperators.EQ, bucket).anyTrue()) {
-                ScalarKernels.countInBucketTail(x, i, i + F.length(), bucket, low);
+            IntVector hb = keys(FloatVector.fromArray(F, x, i)).lanewise(VectorOperators.LSHR, 16);
+            long lanes = hb.compare(VectorOperators.EQ, bucket).toLong();
+            while (lanes != 0) { // only the matching lanes: the bucket can hold many elements
+                int l = Long.numberOfTrailingZeros(lanes);
+                low[MagnitudeSelect.key(x[i + l]) & 0xffff]++;
+                lanes &= lanes - 1;
             }
         }
         ScalarKernels.countInBucketTail(x, i, n, bucket, low);
@@ -192,22 +287,39 @@ final class VectorKernels implements MergeKernels {
 
     @Override
     public void tiesMix(float[][] weighted, float[] weights, int m, float[] mixed, float[] divisor, int n) {
+        if (m > 3) {
+            // a vector carried across an inner loop over inputs gets boxed by C2: unrolled up to 3
+            ScalarKernels.tiesMixTail(weighted, weights, m, mixed, divisor, 0, n);
+            return;
+        }
         int bound = F.loopBound(n);
-        int i = 0;
+        float[] d0 = weighted[0], d1 = m > 1 ? weighted[1] : d0, d2 = m > 2 ? weighted[2] : d0;
         FloatVector zero = FloatVector.zero(F);
         FloatVector one = FloatVector.broadcast(F, 1f);
+        FloatVector w0 = FloatVector.broadcast(F, weights[0]);
+        FloatVector w1 = FloatVector.broadcast(F, m > 1 ? weights[1] : 0f);
+        FloatVector w2 = FloatVector.broadcast(F, m > 2 ? weights[2] : 0f);
+        int i = 0;
         for (; i < bound; i += F.length()) {
-            FloatVector sum = zero;
-            for (int j = 0; j < m; j++) sum = sum.add(FloatVector.fromArray(F, weighted[j], i));
-            VectorMask<Float> positive = sum.compare(VectorOperators.GE, 0f);
-            FloatVector mix = zero;
-            FloatVector div = zero;
-            for (int j = 0; j < m; j++) {
-                FloatVector d = FloatVector.fromArray(F, weighted[j], i);
-                VectorMask<Float> agree = d.compare(VectorOperators.GT, 0f).and(positive)
-                        .or(d.compare(VectorOperators.LT, 0f).andNot(positive));
-                mix = mix.add(d, agree);
-                div = div.add(FloatVector.broadcast(F, weights[j]), agree);
+            FloatVector a = FloatVector.fromArray(F, d0, i);
+            FloatVector b = FloatVector.fromArray(F, d1, i);
+            FloatVector c = FloatVector.fromArray(F, d2, i);
+            FloatVector sum = zero.add(a);
+            if (m > 1) sum = sum.add(b);
+            if (m > 2) sum = sum.add(c);
+            VectorMask<Float> pos = sum.compare(VectorOperators.GE, 0f);
+            VectorMask<Float> agreeA = a.compare(VectorOperators.GT, 0f).and(pos).or(a.compare(VectorOperators.LT, 0f).andNot(pos));
+            FloatVector mix = zero.add(a, agreeA);
+            FloatVector div = zero.add(w0, agreeA);
+            if (m > 1) {
+                VectorMask<Float> agreeB = b.compare(VectorOperators.GT, 0f).and(pos).or(b.compare(VectorOperators.LT, 0f).andNot(pos));
+                mix = mix.add(b, agreeB);
+                div = div.add(w1, agreeB);
+            }
+            if (m > 2) {
+                VectorMask<Float> agreeC = c.compare(VectorOperators.GT, 0f).and(pos).or(c.compare(VectorOperators.LT, 0f).andNot(pos));
+                mix = mix.add(c, agreeC);
+                div = div.add(w2, agreeC);
             }
             mix.intoArray(mixed, i);
             div.blend(one, div.compare(VectorOperators.EQ, 0f)).intoArray(divisor, i);

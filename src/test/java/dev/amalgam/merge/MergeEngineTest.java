@@ -1,0 +1,46 @@
+package dev.amalgam.merge;
+
+import dev.amalgam.safetensors.DType;
+import dev.amalgam.safetensors.SafetensorsModel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class MergeEngineTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void splittingElementwiseTensorsIntoPartsChangesNoByte() throws IOException {
+        var spec = new SampleModel.Spec("qwen2", 2, 64, 512, 300, 1, DType.BF16);
+        SampleModel.write(dir.resolve("a"), spec, null, 0);
+        SampleModel.write(dir.resolve("b"), spec, dir.resolve("a"), 0.01);
+        for (String method : new String[]{"linear", "task_arithmetic"}) {
+            Recipe r = RecipeParser.parse("""
+                    models: [{model: a, parameters: {weight: 0.6}}, {model: b, parameters: {weight: 0.4}}]
+                    merge_method: %s
+                    base_model: a
+                    dtype: float16
+                    """.formatted(method), dir, "test.yml");
+            var options = MergeOptions.defaults().withThreads(2);
+            MergeEngine.run(r, ModelResolver.local(), dir.resolve(method + "-whole"), options, ProgressListener.NONE);
+            // parts of one chunk, plus a part size that leaves a ragged last part
+            MergeEngine.run(r, ModelResolver.local(), dir.resolve(method + "-parts"), options, ProgressListener.NONE,
+                    TensorContext.CHUNK);
+            MergeEngine.run(r, ModelResolver.local(), dir.resolve(method + "-ragged"), options.withThreads(1),
+                    ProgressListener.NONE, 3 * TensorContext.CHUNK);
+            byte[] whole = Files.readAllBytes(dir.resolve(method + "-whole/model-00001-of-00001.safetensors"));
+            assertArrayEquals(whole, Files.readAllBytes(dir.resolve(method + "-parts/model-00001-of-00001.safetensors")), method);
+            assertArrayEquals(whole, Files.readAllBytes(dir.resolve(method + "-ragged/model-00001-of-00001.safetensors")), method);
+            try (var m = SafetensorsModel.open(dir.resolve(method + "-whole"))) {
+                assertEquals(DType.F16, m.info("model.layers.1.mlp.up_proj.weight").dtype());
+                assertTrue(m.info("model.layers.1.mlp.up_proj.weight").elementCount() > 3L * TensorContext.CHUNK);
+            }
+        }
+    }
+}
