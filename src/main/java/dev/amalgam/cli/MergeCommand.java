@@ -39,8 +39,22 @@ final class MergeCommand implements Callable<Integer> {
             description = "maximum shard size, e.g. 5GB, 500MB, 2GiB (default: ${DEFAULT-VALUE})")
     String shardSize;
 
+    @Option(names = "--sign-key", paramLabel = "KEY.pem",
+            description = "sign the output: writes model.sig (OMS) and provenance.intoto.json (SLSA provenance v1, DSSE)")
+    Path signKey;
+
     @Override
     public Integer call() throws IOException {
+        java.security.PrivateKey key = null;
+        if (signKey != null) {
+            try {
+                String pw = System.getenv("AMALGAM_KEY_PASSWORD");
+                key = dev.amalgam.provenance.PemKeys.readPrivateKey(signKey, pw == null ? null : pw.toCharArray());
+            } catch (dev.amalgam.provenance.ProvenanceException e) {
+                throw new CliException(CliException.UNUSABLE, e.getMessage());
+            }
+        }
+        java.time.Instant started = java.time.Instant.now();
         MergeOptions options = MergeOptions.defaults().withShardSize(SafetensorsWriter.parseSize(shardSize));
         if (threads != null) options = options.withThreads(threads);
         Recipe r = RecipeParser.parse(recipe);
@@ -54,6 +68,10 @@ final class MergeCommand implements Callable<Integer> {
         o.printf("merged %d tensors (%s) with %s into %s%n", result.tensors(), ProgressBar.bytes(result.tensorBytes()),
                 result.method(), result.output());
         o.printf("seed %d, engine %s, kernels %s%n", result.seed(), result.engineVersion(), result.kernels());
+        if (key != null) {
+            String root = SignedOutput.write(r, result, key, started);
+            o.printf("signed sha256:%s: model.sig, %s%n", root, dev.amalgam.provenance.SlsaProvenance.FILE_NAME);
+        }
         return 0;
     }
 }
