@@ -31,8 +31,21 @@ final class DigestCommand implements Callable<Integer> {
     @Option(names = "--manifest", description = "Also print every resource and its digest.")
     boolean manifest;
 
+    @Option(names = "--bench", description = "Measure hashing throughput on PATH against one core's SHA-256 speed.")
+    boolean bench;
+
     @Override
     public Integer call() throws Exception {
+        if (bench) {
+            int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+            var rates = dev.amalgam.provenance.HashingBenchmark.run(path, n, 3);
+            double core = rates.getFirst().bytesPerSecond();
+            for (var r : rates) {
+                System.out.printf("%-34s %d thread(s) %8.0f MB/s  %.2fx one core's SHA-256%n", r.name(), r.threads(),
+                        r.bytesPerSecond() / 1e6, r.bytesPerSecond() / core);
+            }
+            return 0;
+        }
         List<String> ignores = ModelHasher.ignores("model.sig", ignore);
         Serialization s = shardSize == null ? Serialization.files(ignores) : Serialization.shards(shardSize, ignores);
         Manifest m;

@@ -2,7 +2,9 @@ package dev.amalgam.provenance;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -31,7 +33,9 @@ import java.util.stream.Stream;
 public final class ModelHasher {
     /** Ignored at the top level of every model, as the reference does. */
     public static final List<String> DEFAULT_IGNORES = List.of(".git", ".gitattributes", ".github", ".gitignore");
-    private static final int BUFFER = 4 << 20;
+    private static final int CHUNK = 1 << 20;
+    /** Files are mapped in windows, so a 100 GB shard never needs 100 GB of address space at once. */
+    private static final long WINDOW = 1L << 30;
 
     private final int threads;
 
@@ -116,20 +120,24 @@ public final class ModelHasher {
         }
     }
 
-    /** SHA-256 of bytes [start, end) of a file, streamed. */
+    /**
+     * SHA-256 of bytes [start, end) of a file, streamed from a memory mapping in windows: each
+     * 1 MiB piece is copied once into a cache-hot heap buffer that the SHA-256 intrinsic reads.
+     * (Measured here: faster than read() into a direct or a heap buffer.)
+     */
     public static String digest(Path file, long start, long end) throws IOException {
         MessageDigest md = sha256();
-        ByteBuffer buf = ByteBuffer.allocateDirect((int) Math.min(BUFFER, Math.max(1, end - start)));
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long pos = start;
-            while (pos < end) {
-                buf.clear();
-                buf.limit((int) Math.min(buf.capacity(), end - pos));
-                int n = ch.read(buf, pos);
-                if (n < 0) throw new IOException(file + " shrank while it was being hashed");
-                buf.flip();
-                md.update(buf);
-                pos += n;
+        byte[] buf = new byte[(int) Math.min(CHUNK, Math.max(1, end - start))];
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
+            if (ch.size() < end) throw new IOException(file + " shrank while it was being hashed");
+            for (long window = start; window < end; window += WINDOW) {
+                long len = Math.min(WINDOW, end - window);
+                MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, window, len, arena);
+                for (long off = 0; off < len; off += buf.length) {
+                    int n = (int) Math.min(buf.length, len - off);
+                    MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, buf, 0, n);
+                    md.update(buf, 0, n);
+                }
             }
         }
         return HexFormat.of().formatHex(md.digest());
