@@ -102,6 +102,14 @@ public class MergeResource {
         return reviews.page(id);
     }
 
+    @POST
+    @Path("/{id}/reproduce")
+    @RequiresRole(Role.SUBMITTER)
+    @Operation(summary = "Re-run the merge from its recorded recipe and inputs; reports whether the output digest is identical")
+    public MergeJobService.Reproduction reproduce(@PathParam("id") long id) throws java.io.IOException {
+        return jobs.reproduce(id, caller.get());
+    }
+
     @DELETE
     @Path("/{id}")
     @RequiresRole(Role.SUBMITTER)

@@ -206,6 +206,53 @@ public class ModelResource {
         };
     }
 
+    /** A model's manifest: the OMS root digest and every file with its SHA-256 and size. */
+    public record ManifestView(String rootDigest, String serialization, List<FileEntry> files) {
+    }
+
+    public record FileEntry(String path, String sha256, long size) {
+    }
+
+    @GET
+    @Path("/{ref}/manifest")
+    @Operation(summary = "The model's OMS manifest: root digest and every file's SHA-256")
+    public ManifestView manifest(@PathParam("ref") String ref) {
+        Model m = models.find(ModelRef.parse(ref));
+        List<FileEntry> files = models.files(m.id).stream()
+                .map(f -> new FileEntry(f.path, f.blobDigest, f.sizeBytes)).toList();
+        return new ManifestView(m.rootDigest, "files", files);
+    }
+
+    @GET
+    @Path("/{ref}/signature")
+    @Produces("application/json")
+    @Operation(summary = "The registry's OMS signature bundle over the model (model.sig)")
+    public Response signature(@PathParam("ref") String ref) throws IOException {
+        Model m = models.find(ModelRef.parse(ref));
+        if (m.signatureDigest == null) throw new RegistryException(RegistryException.Kind.NOT_FOUND, "the model has no signature");
+        return Response.ok(blobs().open(m.signatureDigest), "application/json")
+                .header("Content-Disposition", "attachment; filename=\"model.sig\"").build();
+    }
+
+    @GET
+    @Path("/{ref}/files/{path: .+}")
+    @Produces(MediaType.APPLICATION_OCTET_STREAM)
+    @Operation(summary = "Download one file of the model (streamed)")
+    public Response file(@PathParam("ref") String ref, @PathParam("path") String path) throws IOException {
+        Model m = models.find(ModelRef.parse(ref));
+        String p = new ModelPath(path).value();
+        var f = models.files(m.id).stream().filter(x -> x.path.equals(p)).findFirst()
+                .orElseThrow(() -> new RegistryException(RegistryException.Kind.NOT_FOUND, "no file " + p + " in the model"));
+        return Response.ok(blobs().open(f.blobDigest), MediaType.APPLICATION_OCTET_STREAM)
+                .header("Content-Length", f.sizeBytes)
+                .header("Content-Disposition", "attachment; filename=\"" + p.substring(p.lastIndexOf('/') + 1).replace("\"", "") + "\"")
+                .build();
+    }
+
+    private dev.amalgam.storage.BlobStore blobs() {
+        return new dev.amalgam.storage.BlobStore(config.settings().blobsDir());
+    }
+
     @POST
     @Path("/{ref}/gate")
     @RequiresRole(Role.DEPLOYER)

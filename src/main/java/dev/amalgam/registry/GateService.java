@@ -127,7 +127,15 @@ public class GateService {
             inputs.add(new ModelFacts.Input(in.name + "@" + in.version, in.rootDigest, in.license, signature(in, files(in))));
         }
         b.inputs(inputs);
-        if (m.origin.equals("merge")) b.review(review(m));
+        if (m.origin.equals("merge")) {
+            b.review(review(m));
+            var last = session.createSelectionQuery(
+                            "from Decision where kind = 'reproduce' and modelId = :id order by id desc",
+                            dev.amalgam.registry.entity.Decision.class)
+                    .setParameter("id", m.id).setMaxResults(1).uniqueResult();
+            b.reproducible(last == null ? ModelFacts.Check.NOT_CHECKED
+                    : last.outcome.equals("identical") ? ModelFacts.Check.PASSED : ModelFacts.Check.FAILED);
+        }
         return b.build();
     }
 

@@ -151,6 +151,40 @@ public class MergeJobService {
         }
     }
 
+    /** The outcome of re-running a merge. */
+    public record Reproduction(long mergeId, boolean identical, String originalDigest, String reproducedDigest,
+                               String engineVersion) {
+    }
+
+    /**
+     * Re-runs a succeeded merge from its recorded recipe and inputs and compares the output's root
+     * digest with the registered one; the result is recorded (the gate's {@code reproducible} fact).
+     */
+    public Reproduction reproduce(long id, Caller caller) throws IOException {
+        MergeJob job = states.get(id);
+        if (!job.state.equals("succeeded") || job.outputModelId == null) {
+            throw new RegistryException(RegistryException.Kind.CONFLICT, "merge " + id + " is " + job.state
+                    + "; only a succeeded merge can be reproduced");
+        }
+        Model original = models.find(new ModelRef.ById(job.outputModelId));
+        Path work = config.settings().dataDir().resolve("work").resolve("reproduce").resolve(id + "-" + java.util.UUID.randomUUID());
+        try {
+            Recipe recipe = RecipeParser.parse(job.recipe, null, "merge job " + id);
+            MergeOptions options = MergeOptions.defaults();
+            if (threads > 0) options = options.withThreads(threads);
+            MergeResult result = MergeEngine.run(recipe, materializer, work.resolve("out"), options, ProgressListener.NONE);
+            var manifest = dev.amalgam.provenance.ModelHasher.parallel().hash(result.output(),
+                    dev.amalgam.provenance.Serialization.files(dev.amalgam.provenance.ModelHasher.ignores(
+                            RegistrationService.SIGNATURE_FILE, List.of())));
+            String digest = "sha256:" + manifest.rootDigest();
+            boolean same = digest.equals(original.rootDigest);
+            states.recordReproduction(id, original.id, same, digest, caller.name());
+            return new Reproduction(id, same, original.rootDigest, digest, result.engineVersion());
+        } finally {
+            deleteTree(work);
+        }
+    }
+
     /** Cancels a queued or running job; a finished job stays as it is. */
     public MergeJob cancel(long id) {
         MergeJob job = states.get(id);
@@ -277,6 +311,19 @@ public class MergeJobService {
         public List<Long> resumable() {
             return session.createSelectionQuery(
                     "select id from MergeJob where state in ('queued', 'running') order by id", Long.class).getResultList();
+        }
+
+        @Transactional
+        public void recordReproduction(long jobId, long modelId, boolean identical, String digest, String actor) {
+            dev.amalgam.registry.entity.Decision d = new dev.amalgam.registry.entity.Decision();
+            d.kind = "reproduce";
+            d.mergeJobId = jobId;
+            d.modelId = modelId;
+            d.outcome = identical ? "identical" : "different";
+            d.actor = actor;
+            d.reason = "reproduced output " + digest;
+            d.decidedAt = now();
+            session.persist(d);
         }
 
         @Transactional

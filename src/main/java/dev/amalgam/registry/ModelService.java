@@ -32,6 +32,12 @@ public class ModelService {
     }
 
     @Transactional
+    public List<dev.amalgam.registry.entity.ModelFile> files(long modelId) {
+        return session.createSelectionQuery("from ModelFile where modelId = :id order by path",
+                dev.amalgam.registry.entity.ModelFile.class).setParameter("id", modelId).getResultList();
+    }
+
+    @Transactional
     public boolean exists(String name, String version) {
         return session.createSelectionQuery("select count(*) from Model where name = :n and version = :v", Long.class)
                 .setParameter("n", name).setParameter("v", version).getSingleResult() > 0;

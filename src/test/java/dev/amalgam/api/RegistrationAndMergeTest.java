@@ -174,6 +174,34 @@ class RegistrationAndMergeTest {
         given().auth().oauth2(admin()).get("/api/v1/models/" + out + "/lineage").then().statusCode(200)
                 .body("nodes.name", containsInAnyOrder("llama-base-" + tag, "llama-tuned-" + tag))
                 .body("edges.role", hasItem("input"));
+
+        int jobId = job.path("id");
+        given().auth().oauth2(admin()).post("/api/v1/merges/" + jobId + "/reproduce").then().statusCode(200)
+                .body("identical", equalTo(true));
+    }
+
+    @Test
+    void manifestSignatureAndFilesAreServed() throws Exception {
+        String name = "serve-" + UUID.randomUUID().toString().substring(0, 6);
+        Path dir = work.resolve(name);
+        SampleModel.write(dir, new SampleModel.Spec("llama", 1, 16, 32, 64, 21, DType.BF16), null, 0);
+        String digest = multipart(dir, name, "1", "mit").post("/api/v1/models").then().statusCode(201)
+                .extract().path("rootDigest");
+        given().auth().oauth2(admin()).get("/api/v1/models/" + name + "@1/manifest").then().statusCode(200)
+                .body("rootDigest", equalTo(digest))
+                .body("files.path", hasItem("config.json"));
+        byte[] bundle = given().auth().oauth2(admin()).get("/api/v1/models/" + digest + "/signature").then().statusCode(200)
+                .extract().asByteArray();
+        var registryKey = dev.amalgam.provenance.PemKeys.readPublicKey(config.settings().keysDir().resolve("registry-signing-key.pub.pem"));
+        var signed = dev.amalgam.provenance.ModelVerifier.verifyBundle(bundle, new dev.amalgam.provenance.ModelVerifier.Trust.Key(registryKey));
+        assertEquals(digest, "sha256:" + signed.rootDigest());
+        // the folder as downloaded verifies against the registry's signature with the standard verifier
+        dev.amalgam.provenance.ModelVerifier.verify(dir, bundle, "model.sig", new dev.amalgam.provenance.ModelVerifier.Trust.Key(registryKey),
+                dev.amalgam.provenance.ModelVerifier.Options.defaults());
+        byte[] config = given().auth().oauth2(admin()).get("/api/v1/models/" + name + "@1/files/config.json").then().statusCode(200)
+                .extract().asByteArray();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(Files.readAllBytes(dir.resolve("config.json")), config);
+        given().auth().oauth2(admin()).get("/api/v1/models/" + name + "@1/files/nope.bin").then().statusCode(404);
     }
 
     @Test
