@@ -26,6 +26,9 @@ import dev.amalgam.BuildInfo;
                 TokenCommand.class,
                 ModelsCommand.class,
                 LineageCommand.class,
+                MergesCommand.class,
+                GateCommand.class,
+                ReleaseCommand.class,
                 CommandLine.HelpCommand.class
         },
         footer = {"", "The launcher also runs the test suite: ./amalgam test"})

@@ -72,6 +72,12 @@ final class ApiClient {
         }
     }
 
+    /** POST of a text body (a YAML recipe). */
+    JsonNode postText(String path, String contentType, String body) {
+        return send(request(path).header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
     JsonNode postMultipart(String path, MultipartBody body) {
         return send(request(path).header("Content-Type", body.contentType()).POST(body.publisher())
                 .timeout(Duration.ofHours(12)).build());

@@ -122,6 +122,63 @@ class PackagedAppIT {
     }
 
     @Test
+    void theWholeStoryThroughTheCli(@TempDir Path tmp) throws Exception {
+        String server = "http://127.0.0.1:" + port;
+        Map<String, String> admin = Map.of("AMALGAM_TOKEN", adminToken());
+        String submitter = runCli(admin, "token", "create", "--name", "alice", "--roles", "submitter", "--server", server).out.strip();
+        String reviewer = runCli(admin, "token", "create", "--name", "bob", "--roles", "reviewer,deployer", "--server", server).out.strip();
+        Map<String, String> asAlice = Map.of("AMALGAM_TOKEN", submitter);
+        Map<String, String> asBob = Map.of("AMALGAM_TOKEN", reviewer);
+
+        Result base = runCli(Map.of(), "sample-model", tmp.resolve("base").toString(), "--arch", "llama", "--layers", "2",
+                "--hidden", "32", "--intermediate", "64", "--vocab", "128", "--seed", "1");
+        assertEquals(0, base.code, base.err);
+        Result ft = runCli(Map.of(), "sample-model", tmp.resolve("ft").toString(), "--arch", "llama", "--layers", "2",
+                "--hidden", "32", "--intermediate", "64", "--vocab", "128", "--seed", "2", "--like", tmp.resolve("base").toString(),
+                "--delta-scale", "0.01");
+        assertEquals(0, ft.code, ft.err);
+        Result r1 = runCli(asAlice, "models", "register", tmp.resolve("base").toString(), "--name", "base", "--version", "1",
+                "--license", "apache-2.0", "--server", server);
+        assertEquals(0, r1.code, r1.err);
+        assertTrue(r1.out.contains("base@1 sha256:"), r1.out);
+        Result r2 = runCli(asAlice, "models", "register", tmp.resolve("ft").toString(), "--name", "ft", "--version", "1",
+                "--license", "mit", "--server", server);
+        assertEquals(0, r2.code, r2.err);
+
+        Path recipe = Files.writeString(tmp.resolve("merge.yml"), """
+                merge_method: linear
+                models:
+                  - model: base@1
+                    parameters: {weight: 0.6}
+                  - model: ft@1
+                    parameters: {weight: 0.4}
+                dtype: bfloat16
+                """);
+        Result submit = runCli(asAlice, "merges", "submit", recipe.toString(), "--name", "acme-merge", "--version", "1",
+                "--wait", "--server", server);
+        assertEquals(0, submit.code, submit.out + submit.err);
+        String id = submit.out.lines().findFirst().orElseThrow().split(" ")[1];
+
+        Result own = runCli(asAlice, "merges", "review", id, "approve", "--server", server);
+        assertEquals(1, own.code);
+        assertTrue(own.err.contains("403"), own.err);
+        Result review = runCli(asBob, "merges", "review", id, "approve", "--comment", "licenses checked", "--server", server);
+        assertEquals(0, review.code, review.err);
+        Result reproduce = runCli(asAlice, "merges", "reproduce", id, "--server", server);
+        assertEquals(0, reproduce.code, reproduce.err);
+        assertTrue(reproduce.out.startsWith("identical"), reproduce.out);
+
+        Result lineage = runCli(asBob, "lineage", "acme-merge@1", "--server", server);
+        assertEquals(0, lineage.code, lineage.err);
+        assertTrue(lineage.out.contains("base@1") && lineage.out.contains("ft@1"), lineage.out);
+
+        Result gate = runCli(asBob, "gate", "acme-merge@1", "--env", "production", "--server", server);
+        assertTrue(gate.code == 0 || gate.code == 1, gate.err);
+        assertTrue(gate.out.contains("license") && gate.out.contains("review"), gate.out);
+        assertTrue(gate.out.lines().anyMatch(l -> l.contains("review") && l.trim().startsWith("pass")), gate.out);
+    }
+
+    @Test
     void cliCommandsDoNotNeedTheServerPortOrDatabase() throws Exception {
         Result r = runCli(Map.of(), "--version");
         assertEquals(0, r.code, r.err);
