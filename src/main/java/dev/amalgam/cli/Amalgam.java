@@ -23,6 +23,7 @@ import dev.amalgam.BuildInfo;
                 DigestCommand.class,
                 SignCommand.class,
                 VerifyCommand.class,
+                ScanCommand.class,
                 TokenCommand.class,
                 ModelsCommand.class,
                 LineageCommand.class,

@@ -1,0 +1,21 @@
+package dev.amalgam.scan;
+
+/**
+ * One thing the scanner found in a file: which rule, how bad, why, and the offending detail
+ * (a global, a byte offset, a key). Rules whose id starts with {@code unscannable.} mean the file
+ * could not be fully analysed: never clean.
+ */
+public record Finding(String file, String rule, Severity severity, String message, String detail) {
+    /** How bad a finding is. */
+    public enum Severity { INFO, WARNING, HIGH, CRITICAL }
+
+    public boolean unscannable() {
+        return rule.startsWith("unscannable.");
+    }
+
+    @Override
+    public String toString() {
+        return file + ": " + rule + " [" + severity.name().toLowerCase(java.util.Locale.ROOT) + "] " + message
+                + (detail == null ? "" : " (" + detail + ")");
+    }
+}
