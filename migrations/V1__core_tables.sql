@@ -25,7 +25,9 @@ CREATE TABLE model (
     status        VARCHAR(30)   NOT NULL, -- registered | pending-review | approved | rejected | released | revoked
     size_bytes    BIGINT        NOT NULL,
     file_count    INTEGER       NOT NULL,
-    scan_verdict  VARCHAR(20),
+    scan_verdict  VARCHAR(20),            -- clean | findings | could-not-scan
+    scan_report_digest  VARCHAR(64),      -- blob of the scan report (JSON)
+    finite_weights      VARCHAR(20),      -- passed | failed | not-checked
     signature_digest    VARCHAR(64),  -- blob of the registry's OMS bundle over the model
     publisher_signature VARCHAR(20)  NOT NULL, -- missing | trusted | untrusted | invalid
     publisher_key       VARCHAR(200),          -- which trusted key verified it

@@ -78,11 +78,11 @@ public class ModelResource {
     /** A model as the API shows it. */
     public record ModelView(long id, String name, String version, String rootDigest, String license,
                             String origin, String status, long sizeBytes, int fileCount, String scanVerdict,
-                            String publisherSignature, String publisherKey,
+                            String finiteWeights, String publisherSignature, String publisherKey,
                             OffsetDateTime registeredAt, String registeredBy, Long ledgerSeq) {
         static ModelView of(Model m) {
             return new ModelView(m.id, m.name, m.version, m.rootDigest, m.license, m.origin, m.status,
-                    m.sizeBytes, m.fileCount, m.scanVerdict, m.publisherSignature, m.publisherKey,
+                    m.sizeBytes, m.fileCount, m.scanVerdict, m.finiteWeights, m.publisherSignature, m.publisherKey,
                     m.registeredAt, m.registeredBy, m.ledgerSeq);
         }
     }
@@ -232,6 +232,16 @@ public class ModelResource {
         if (m.signatureDigest == null) throw new RegistryException(RegistryException.Kind.NOT_FOUND, "the model has no signature");
         return Response.ok(blobs().open(m.signatureDigest), "application/json")
                 .header("Content-Disposition", "attachment; filename=\"model.sig\"").build();
+    }
+
+    @GET
+    @Path("/{ref}/scan")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "The model's scan report (schema: docs/security.md)")
+    public Response scan(@PathParam("ref") String ref) throws IOException {
+        Model m = models.find(ModelRef.parse(ref));
+        if (m.scanReportDigest == null) throw new RegistryException(RegistryException.Kind.NOT_FOUND, "the model has no scan report");
+        return Response.ok(blobs().open(m.scanReportDigest), MediaType.APPLICATION_JSON).build();
     }
 
     @GET

@@ -118,6 +118,8 @@ public class GateService {
         ModelFacts.Builder b = ModelFacts.builder(m.name + "@" + m.version, m.rootDigest)
                 .formats(formats(files))
                 .scan(scanVerdict(m.scanVerdict))
+                .finiteWeights("passed".equals(m.finiteWeights) ? ModelFacts.Check.PASSED
+                        : "failed".equals(m.finiteWeights) ? ModelFacts.Check.FAILED : ModelFacts.Check.NOT_CHECKED)
                 .signature(signature(m, files))
                 .license(m.license);
         List<ModelFacts.Input> inputs = new ArrayList<>();
@@ -191,12 +193,13 @@ public class GateService {
         };
     }
 
-    /** Weight formats among a model's files (by name for now; the scanner decides by content when present). */
+    /** Weight formats of a model: the content-sniffed format of each weight file (text and configs are not weights). */
+
     static Set<String> formats(List<ModelFile> files) {
         Set<String> out = new TreeSet<>();
         for (ModelFile f : files) {
             if (f.format != null) {
-                out.add(f.format);
+                if (!f.format.equals("text") && !f.format.equals("binary")) out.add(f.format);
                 continue;
             }
             String p = f.path.toLowerCase(Locale.ROOT);

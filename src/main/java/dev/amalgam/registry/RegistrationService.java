@@ -90,6 +90,11 @@ public class RegistrationService {
         m.status = meta.status();
         m.registeredAt = OffsetDateTime.now(ZoneOffset.UTC);
         m.registeredBy = actor;
+        dev.amalgam.scan.ScanReport scan = dev.amalgam.scan.Scanner.scan(folder);
+        m.scanVerdict = scan.verdict().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        m.scanReportDigest = blobs.put(new java.io.ByteArrayInputStream(scan.toJson().toString()
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8)), Long.MAX_VALUE).digest();
+        m.finiteWeights = finiteWeights(folder);
         m.publisherSignature = publisher.state();
         m.publisherKey = publisher.keyId();
         long size = 0;
@@ -106,6 +111,7 @@ public class RegistrationService {
             f.path = r.name();
             f.blobDigest = r.digest();
             f.sizeBytes = b.size();
+            f.format = formatName(dev.amalgam.scan.Scanner.formatOf(file));
             session.persist(f);
             size += b.size();
         }
@@ -129,6 +135,24 @@ public class RegistrationService {
         if (!problems.isEmpty()) {
             throw new RegistryException(RegistryException.Kind.INVALID, "invalid model metadata", problems);
         }
+    }
+
+    /** NaN/Inf check of every float tensor; a file the reader refuses leaves it not checked (the scan says why). */
+    static String finiteWeights(Path folder) {
+        try {
+            return dev.amalgam.scan.FiniteWeights.nonFinite(folder).isEmpty() ? "passed" : "failed";
+        } catch (IOException | RuntimeException e) {
+            return "not-checked";
+        }
+    }
+
+    /** Weight formats as the release policy names them; other content keeps the scanner's name. */
+    static String formatName(String sniffed) {
+        return switch (sniffed) {
+            case "zip" -> "pickle"; // PyTorch checkpoints: zip archives of pickles
+            case "numpy" -> "numpy";
+            default -> sniffed;
+        };
     }
 
     /** Every path must be one a client may name (and no symlinks): checked before hashing. */

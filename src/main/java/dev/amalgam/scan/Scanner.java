@@ -72,6 +72,12 @@ public final class Scanner {
         return new ScanReport(files, findings);
     }
 
+    /** The format of a file by its content, as a lower-case name (safetensors, pickle, zip, gguf, text, ...). */
+    public static String formatOf(Path file) throws IOException {
+        long size = Files.size(file);
+        return Format.sniff(head(file, size), size).name().toLowerCase(Locale.ROOT);
+    }
+
     static void scanFile(Path file, String name, List<Finding> out) {
         try {
             long size = Files.size(file);

@@ -245,6 +245,38 @@ class ComplianceWorkflowTest {
         return name + "@1";
     }
 
+    /** Everything right: trusted publisher signatures, clean scans, review, reproduction: production allows. */
+    @Test
+    void aCompliantMergeIsAllowedAndReleasedToProduction() throws Exception {
+        var gen = java.security.KeyPairGenerator.getInstance("EC");
+        gen.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        var publisher = gen.generateKeyPair();
+        Path trusted = Files.createDirectories(Path.of("target/test-trusted-keys"));
+        Files.writeString(trusted.resolve("pub-" + tag + ".pem"), dev.amalgam.provenance.PemKeys.publicKeyPem(publisher.getPublic()));
+        String[] refs = new String[2];
+        for (int i = 0; i < 2; i++) {
+            Path dir = models.resolve("pub" + i + "-" + tag);
+            SampleModel.write(dir, new SampleModel.Spec("llama", 1, 16, 32, 64, seed++, DType.BF16), models.resolve("base"), 0.01);
+            dev.amalgam.provenance.ModelSigner.sign(dir, dir.resolve("model.sig"), publisher.getPrivate(), List.of(), List.of(),
+                    new dev.amalgam.provenance.ModelHasher(1));
+            refs[i] = registerFolder(dir, "pub" + i + "-" + tag, i == 0 ? "apache-2.0" : "mit");
+        }
+        int id = merge(refs[0], refs[1], "prod-" + tag);
+        approve(id);
+        given().auth().oauth2(submitter).post("/api/v1/merges/" + id + "/reproduce").then().statusCode(200)
+                .body("identical", equalTo(true));
+        gate("prod-" + tag + "@1", "production").body("outcome", equalTo("allow"));
+        given().auth().oauth2(deployer).queryParam("env", "production")
+                .post("/api/v1/models/prod-" + tag + "@1/releases").then().statusCode(200)
+                .body("outcome", equalTo("released"));
+        given().auth().oauth2(deployer).get("/api/v1/models/prod-" + tag + "@1").then()
+                .body("status", equalTo("released"))
+                .body("scanVerdict", equalTo("clean"))
+                .body("finiteWeights", equalTo("passed"));
+        given().auth().oauth2(deployer).get("/api/v1/models/" + refs[0] + "/impact").then()
+                .body("name", hasItem("prod-" + tag));
+    }
+
     @Test
     void unknownLicenseIsDenied() throws Exception {
         String m = register("d", "mystery-" + tag, "other");

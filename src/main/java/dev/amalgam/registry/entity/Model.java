@@ -47,6 +47,14 @@ public class Model {
     @Column(name = "scan_verdict")
     public String scanVerdict;
 
+    /** Whether every float tensor is finite: passed | failed | not-checked. */
+    @Column(name = "finite_weights")
+    public String finiteWeights;
+
+    /** Blob holding the scan report (JSON, docs/security.md schema). */
+    @Column(name = "scan_report_digest", length = 64)
+    public String scanReportDigest;
+
     /** Blob holding the registry's OMS signature bundle over this model ({@code model.sig}). */
     @Column(name = "signature_digest", length = 64)
     public String signatureDigest;
