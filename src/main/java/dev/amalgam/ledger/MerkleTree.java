@@ -119,8 +119,9 @@ public final class MerkleTree {
 
     /** RFC 9162 2.1.4.2: true when the proof shows the tree of size1 is a prefix of the tree of size2. */
     public static boolean verifyConsistency(long size1, long size2, byte[] root1, byte[] root2, List<byte[]> proof) {
-        if (size1 < 0 || size2 < size1 || size2 == 0 || !hash(root1) || !hash(root2)) return false;
+        if (size1 < 0 || size2 < size1 || size2 == 0 || root1 == null || root2 == null) return false;
         if (size1 == size2) return proof.isEmpty() && Arrays.equals(root1, root2);
+        if (!hash(root1) || !hash(root2)) return false;
         if (size1 == 0) return false;
         if (proof.isEmpty()) return false;
         for (byte[] p : proof) if (p == null || p.length != 32) return false;
