@@ -1,0 +1,261 @@
+package dev.amalgam.ledger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.eclipse.jgit.dircache.DirCache;
+import org.eclipse.jgit.dircache.DirCacheEditor;
+import org.eclipse.jgit.dircache.DirCacheEntry;
+import org.eclipse.jgit.lib.CommitBuilder;
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.FileMode;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectInserter;
+import org.eclipse.jgit.lib.ObjectReader;
+import org.eclipse.jgit.lib.PersonIdent;
+import org.eclipse.jgit.lib.RefUpdate;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.eclipse.jgit.treewalk.TreeWalk;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The append-only ledger: a bare Git repository with one commit per entry on
+ * {@code refs/heads/main}. Each entry is canonical JSON at {@code entries/AAA/BBB/<seq>.json}
+ * (fan-out, so a commit never rewrites one huge folder) carrying the previous entry's hash; each
+ * commit also holds {@code checkpoint}, a signed note over the RFC 6962 Merkle root of all entries.
+ * One writer at a time; readers see whole commits only.
+ */
+public final class Ledger implements AutoCloseable {
+    public static final String REF = "refs/heads/main";
+    static final String ZERO = "0".repeat(64);
+
+    private final Repository repo;
+    private final LedgerKeys keys;
+    private final String origin;
+    private final List<byte[]> leaves = new ArrayList<>();
+    private String lastHash = ZERO;
+
+    /** What an append returns. */
+    public record Receipt(long seq, String entryHash, String commit, String checkpoint) {
+    }
+
+    /** Open (creating the bare repository if needed) and load the entries' hashes. */
+    public static Ledger open(Path gitDir, LedgerKeys keys, String origin) throws IOException {
+        Repository r = new FileRepositoryBuilder().setGitDir(gitDir.toFile()).setBare().build();
+        if (!Files.exists(gitDir.resolve("HEAD"))) {
+            r.create(true);
+            RefUpdate head = r.getRefDatabase().newUpdate(Constants.HEAD, false);
+            head.link(REF);
+        }
+        Ledger l = new Ledger(r, keys, origin);
+        l.load();
+        return l;
+    }
+
+    private Ledger(Repository repo, LedgerKeys keys, String origin) {
+        this.repo = repo;
+        this.keys = keys;
+        this.origin = origin;
+    }
+
+    private void load() throws IOException {
+        for (long seq = 0; ; seq++) {
+            Optional<byte[]> e = entryBytes(seq);
+            if (e.isEmpty()) break;
+            leaves.add(MerkleTree.leafHash(e.get()));
+            lastHash = sha256Hex(e.get());
+        }
+    }
+
+    public synchronized long size() {
+        return leaves.size();
+    }
+
+    /** Commit id of the tip of {@code main}, empty before the first entry. */
+    public Optional<String> head() throws IOException {
+        ObjectId id = repo.resolve(REF);
+        return Optional.ofNullable(id).map(ObjectId::name);
+    }
+
+    /** Appends an entry; returns its receipt. Safe for concurrent callers. */
+    public synchronized Receipt append(String type, String actor, JsonNode payload) throws IOException {
+        long seq = leaves.size();
+        ObjectNode e = JsonNodeFactory.instance.objectNode();
+        e.put("seq", seq);
+        e.put("type", type);
+        e.put("timestamp", Instant.now().toString());
+        e.put("actor", actor);
+        e.set("payload", payload == null ? JsonNodeFactory.instance.objectNode() : payload);
+        e.put("prev", lastHash);
+        byte[] bytes = CanonicalJson.bytes(e);
+        List<byte[]> next = new ArrayList<>(leaves);
+        next.add(MerkleTree.leafHash(bytes));
+        Checkpoint cp = new Checkpoint(origin, next.size(), MerkleTree.root(next));
+        String note = cp.sign(keys.name(), keys.privateKey(), keys.publicKey32());
+        ObjectId commit;
+        try (ObjectInserter ins = repo.newObjectInserter(); ObjectReader reader = repo.newObjectReader();
+             RevWalk walk = new RevWalk(reader)) {
+            ObjectId parent = repo.resolve(REF);
+            DirCache dc = parent == null ? DirCache.newInCore() : DirCache.read(reader, walk.parseCommit(parent).getTree());
+            ObjectId entryBlob = ins.insert(Constants.OBJ_BLOB, bytes);
+            ObjectId cpBlob = ins.insert(Constants.OBJ_BLOB, note.getBytes(StandardCharsets.UTF_8));
+            DirCacheEditor ed = dc.editor();
+            ed.add(put(path(seq), entryBlob));
+            ed.add(put("checkpoint", cpBlob));
+            ed.finish();
+            ObjectId tree = dc.writeTree(ins);
+            CommitBuilder cb = new CommitBuilder();
+            PersonIdent who = new PersonIdent("amalgam ledger", "ledger@amalgam.invalid");
+            cb.setAuthor(new PersonIdent(actor, "principal@amalgam.invalid"));
+            cb.setCommitter(who);
+            cb.setTreeId(tree);
+            if (parent != null) cb.setParentId(parent);
+            cb.setMessage(type + " #" + seq + "\n\nentry sha256:" + sha256Hex(bytes) + "\n");
+            commit = ins.insert(cb);
+            ins.flush();
+            RefUpdate ru = repo.updateRef(REF);
+            ru.setNewObjectId(commit);
+            ru.setExpectedOldObjectId(parent == null ? ObjectId.zeroId() : parent);
+            RefUpdate.Result res = ru.update(walk);
+            if (res != RefUpdate.Result.NEW && res != RefUpdate.Result.FAST_FORWARD) {
+                throw new IOException("the ledger moved under us (" + res + "); refusing to overwrite history");
+            }
+        }
+        leaves.add(next.getLast());
+        lastHash = sha256Hex(bytes);
+        return new Receipt(seq, lastHash, commit.name(), note);
+    }
+
+    /** The canonical bytes of entry {@code seq} on the current head. */
+    public Optional<byte[]> entryBytes(long seq) throws IOException {
+        return file(repo.resolve(REF), path(seq));
+    }
+
+    public Optional<JsonNode> entry(long seq) throws IOException {
+        Optional<byte[]> b = entryBytes(seq);
+        return b.isEmpty() ? Optional.empty() : Optional.of(CanonicalJson.JSON.readTree(b.get()));
+    }
+
+    /** The latest signed checkpoint note. */
+    public Optional<String> checkpoint() throws IOException {
+        return file(repo.resolve(REF), "checkpoint").map(b -> new String(b, StandardCharsets.UTF_8));
+    }
+
+    /** C2SP tlog-proof style inclusion proof of entry {@code seq} in the tree of {@code size} entries. */
+    public synchronized String inclusionProof(long seq, long size) {
+        if (size < 1 || size > leaves.size() || seq < 0 || seq >= size) {
+            throw new IllegalArgumentException("need 0 <= entry < size <= " + leaves.size());
+        }
+        StringBuilder b = new StringBuilder("c2sp.org/tlog-proof@v1\nindex " + seq + "\n");
+        for (byte[] h : MerkleTree.inclusionProof(leaves, (int) seq, (int) size)) b.append(Base64.getEncoder().encodeToString(h)).append('\n');
+        return b.toString();
+    }
+
+    /** Consistency proof between two tree sizes, one base64 hash a line. */
+    public synchronized List<String> consistencyProof(long from, long to) {
+        if (from < 1 || to < from || to > leaves.size()) throw new IllegalArgumentException("need 1 <= from <= to <= " + leaves.size());
+        return MerkleTree.consistencyProof(leaves, (int) from, (int) to).stream().map(h -> Base64.getEncoder().encodeToString(h)).toList();
+    }
+
+    public synchronized byte[] root(long size) {
+        return MerkleTree.root(leaves.subList(0, (int) size));
+    }
+
+    /** Re-checks everything: hash chain, sequence, Merkle roots against every commit's signed checkpoint. */
+    public synchronized List<String> verify() throws IOException {
+        List<String> problems = new ArrayList<>();
+        ObjectId head = repo.resolve(REF);
+        if (head == null) return problems;
+        List<byte[]> hashes = new ArrayList<>();
+        String prev = ZERO;
+        for (long seq = 0; ; seq++) {
+            Optional<byte[]> e = file(head, path(seq));
+            if (e.isEmpty()) break;
+            JsonNode n = CanonicalJson.JSON.readTree(e.get());
+            if (n.path("seq").asLong(-1) != seq) problems.add("entry " + seq + ": its seq field says " + n.path("seq"));
+            if (!n.path("prev").asText().equals(prev)) problems.add("entry " + seq + ": hash chain broken (prev does not match entry " + (seq - 1) + ")");
+            if (!java.util.Arrays.equals(CanonicalJson.bytes(n), e.get())) problems.add("entry " + seq + ": not in canonical form");
+            prev = sha256Hex(e.get());
+            hashes.add(MerkleTree.leafHash(e.get()));
+        }
+        try (RevWalk walk = new RevWalk(repo)) {
+            RevCommit c = walk.parseCommit(head);
+            long commits = 0;
+            while (c != null) {
+                commits++;
+                Optional<byte[]> note = file(c, "checkpoint");
+                if (note.isEmpty()) {
+                    problems.add("commit " + c.name() + ": no checkpoint");
+                } else {
+                    try {
+                        Checkpoint cp = Checkpoint.verify(new String(note.get(), StandardCharsets.UTF_8), keys.name(),
+                                keys.publicKey(), keys.publicKey32());
+                        if (cp.size() > hashes.size()) {
+                            problems.add("commit " + c.name() + ": checkpoint of size " + cp.size() + " but only " + hashes.size() + " entries exist");
+                        } else if (!java.util.Arrays.equals(cp.root(), MerkleTree.root(hashes.subList(0, (int) cp.size())))) {
+                            problems.add("commit " + c.name() + ": checkpoint root for size " + cp.size()
+                                    + " does not match the entries (history rewritten?)");
+                        }
+                    } catch (IllegalArgumentException ex) {
+                        problems.add("commit " + c.name() + ": " + ex.getMessage());
+                    }
+                }
+                c = c.getParentCount() == 0 ? null : walk.parseCommit(c.getParent(0));
+            }
+            if (commits != hashes.size()) problems.add("ledger has " + hashes.size() + " entries but " + commits + " commits");
+        }
+        return problems;
+    }
+
+    private Optional<byte[]> file(ObjectId commitId, String path) throws IOException {
+        if (commitId == null) return Optional.empty();
+        try (RevWalk walk = new RevWalk(repo)) {
+            RevCommit c = walk.parseCommit(commitId);
+            try (TreeWalk tw = TreeWalk.forPath(repo, path, c.getTree())) {
+                if (tw == null) return Optional.empty();
+                return Optional.of(repo.open(tw.getObjectId(0)).getBytes());
+            }
+        }
+    }
+
+    static String path(long seq) {
+        return String.format("entries/%03d/%03d/%012d.json", (seq / 1_000_000) % 1000, (seq / 1000) % 1000, seq);
+    }
+
+    private static DirCacheEditor.PathEdit put(String path, ObjectId blob) {
+        return new DirCacheEditor.PathEdit(path) {
+            @Override
+            public void apply(DirCacheEntry ent) {
+                ent.setFileMode(FileMode.REGULAR_FILE);
+                ent.setObjectId(blob);
+            }
+        };
+    }
+
+    static String sha256Hex(byte[] b) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        repo.close();
+    }
+}
