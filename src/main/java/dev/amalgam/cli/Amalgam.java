@@ -30,6 +30,7 @@ import dev.amalgam.BuildInfo;
                 MergesCommand.class,
                 GateCommand.class,
                 ReleaseCommand.class,
+                AuditCommand.class,
                 CommandLine.HelpCommand.class
         },
         footer = {"", "The launcher also runs the test suite: ./amalgam test"})

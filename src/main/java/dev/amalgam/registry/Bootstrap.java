@@ -4,8 +4,6 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import org.eclipse.jgit.api.Git;
-import org.eclipse.jgit.api.errors.GitAPIException;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -15,8 +13,8 @@ import java.nio.file.Path;
 import java.util.EnumSet;
 
 /**
- * First-start set-up of the data directory: folders, the registry signing key, the bare ledger
- * repository and the initial admin token (written to {@code keys/admin.token}, mode 0600).
+ * First-start set-up of the data directory: folders, the registry signing key and the initial
+ * admin token (the ledger repository is created by {@link LedgerService}) (written to {@code keys/admin.token}, mode 0600).
  */
 @ApplicationScoped
 public class Bootstrap {
@@ -36,7 +34,6 @@ public class Bootstrap {
         if (RegistryKeys.ensureSigningKey(s.keysDir())) {
             LOG.infof("Created the registry signing key %s", s.keysDir().resolve(RegistryKeys.SIGNING_KEY));
         }
-        initLedger(s.ledgerDir());
         if (!principals.exists(ADMIN)) {
             var created = principals.create(ADMIN, EnumSet.of(Role.ADMIN), "bootstrap");
             Path tokenFile = s.keysDir().resolve(ADMIN_TOKEN_FILE);
@@ -46,12 +43,4 @@ public class Bootstrap {
         LOG.infof("Amalgam data directory %s, database %s", s.dataDir(), s.dbKind().id());
     }
 
-    private static void initLedger(Path dir) throws IOException {
-        if (Files.exists(dir.resolve("HEAD"))) return;
-        try (Git ignored = Git.init().setBare(true).setInitialBranch("main").setGitDir(dir.toFile()).call()) {
-            LOG.infof("Created the ledger repository %s", dir);
-        } catch (GitAPIException e) {
-            throw new IOException("cannot create the ledger repository " + dir + ": " + e.getMessage(), e);
-        }
-    }
 }

@@ -41,6 +41,9 @@ public class GateService {
     @Inject
     SigningService signing;
 
+    @Inject
+    LedgerService ledger;
+
     /** A rule's result as recorded and returned. */
     public record RuleView(String id, String type, String mode, String result, String message, String exception) {
     }
@@ -107,6 +110,10 @@ public class GateService {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+        var lp = LedgerService.payload().put("model", m.name + "@" + m.version).put("rootDigest", m.rootDigest)
+                .put("environment", environment).put("outcome", outcome).put("policyDigest", row.policyDigest);
+        lp.set("rules", JSON.valueToTree(rules));
+        row.ledgerSeq = ledger.append(kind.equals("release") ? "model.released" : "policy.decided", actor, lp);
         session.persist(row);
         return new GateDecision(row.id, m.id, m.name + "@" + m.version, m.rootDigest, environment, outcome, rules,
                 reasons, policyDigest, catalogueDigest, license, row.decidedAt, actor);

@@ -27,6 +27,9 @@ public class MergeOutputRegistrar {
     @Inject
     ModelService models;
 
+    @Inject
+    LedgerService ledger;
+
     @Transactional
     public Model register(long jobId, Recipe recipe, MergeResult result) throws IOException {
         MergeJob job = session.find(MergeJob.class, jobId);
@@ -58,6 +61,16 @@ public class MergeOutputRegistrar {
             session.persist(e);
         }
         job.seed = result.seed();
+        var inputs = LedgerService.payload().putArray("inputs");
+        for (String ref : result.inputs()) {
+            Model in = models.find(ModelRef.parse(ref));
+            inputs.addObject().put("ref", ref).put("rootDigest", in.rootDigest).put("license", in.license);
+        }
+        var p = LedgerService.payload();
+        p.put("merge", jobId).put("method", result.method()).put("recipe", job.recipe).put("seed", result.seed())
+                .put("engine", result.engineVersion()).put("output", out.rootDigest);
+        p.set("inputs", inputs);
+        job.ledgerSeq = ledger.append("merge.completed", job.submittedBy, p);
         return out;
     }
 }

@@ -47,6 +47,9 @@ public class RegistrationService {
     @Inject
     SigningService signing;
 
+    @Inject
+    LedgerService ledger;
+
     /** What the caller says about the model. */
     public record Metadata(String name, String version, String license, String origin, String status) {
     }
@@ -118,6 +121,11 @@ public class RegistrationService {
         m.signatureDigest = blobs.put(new java.io.ByteArrayInputStream(signing.sign(manifest)), Long.MAX_VALUE).digest();
         m.sizeBytes = size;
         m.fileCount = manifest.resources().size();
+        var p = LedgerService.payload().put("model", m.name + "@" + m.version).put("rootDigest", m.rootDigest)
+                .put("origin", m.origin).put("license", m.license).put("scan", m.scanVerdict)
+                .put("finiteWeights", m.finiteWeights).put("publisherSignature", m.publisherSignature)
+                .put("registrySignature", "sha256:" + m.signatureDigest);
+        m.ledgerSeq = ledger.append("model.registered", actor, p);
         return new Registered(m, true);
     }
 

@@ -26,6 +26,9 @@ public class ReviewService {
     @Inject
     ModelService models;
 
+    @Inject
+    LedgerService ledger;
+
     /** A recorded review. */
     public record Review(long decisionId, long mergeId, long modelId, String outcome, String reviewer,
                          String comment, OffsetDateTime decidedAt) {
@@ -76,6 +79,8 @@ public class ReviewService {
         d.actor = reviewer.name();
         d.reason = comment;
         d.decidedAt = OffsetDateTime.now(ZoneOffset.UTC);
+        d.ledgerSeq = ledger.append("merge.reviewed", reviewer.name(), LedgerService.payload().put("merge", mergeId)
+                .put("output", out.rootDigest).put("decision", outcome).put("comment", comment == null ? "" : comment));
         session.persist(d);
         return view(d);
     }

@@ -1,0 +1,70 @@
+package dev.amalgam.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.amalgam.registry.LedgerService;
+import dev.amalgam.registry.RegistryException;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+
+import java.io.IOException;
+import java.util.List;
+
+/** The ledger: signed checkpoints, entries, inclusion and consistency proofs. */
+@Path("/api/v1/ledger")
+public class LedgerResource {
+    @Inject
+    LedgerService ledger;
+
+    @GET
+    @Path("/checkpoint")
+    @Produces(MediaType.TEXT_PLAIN)
+    @Operation(summary = "The latest checkpoint (C2SP signed note over the Merkle root of all entries)")
+    public String checkpoint() throws IOException {
+        return ledger.ledger().checkpoint().orElseThrow(() ->
+                new RegistryException(RegistryException.Kind.NOT_FOUND, "the ledger has no entries yet"));
+    }
+
+    @GET
+    @Path("/entries/{n}")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Ledger entry n (canonical JSON)")
+    public JsonNode entry(@PathParam("n") long n) throws IOException {
+        return ledger.ledger().entry(n).orElseThrow(() ->
+                new RegistryException(RegistryException.Kind.NOT_FOUND, "no ledger entry " + n));
+    }
+
+    @GET
+    @Path("/entries/{n}/proof")
+    @Produces(MediaType.TEXT_PLAIN)
+    @Operation(summary = "Inclusion proof of entry n in the tree of the given size (default: current size)")
+    public String proof(@PathParam("n") long n, @QueryParam("size") Long size) {
+        long s = size == null ? ledger.ledger().size() : size;
+        try {
+            return ledger.ledger().inclusionProof(n, s);
+        } catch (IllegalArgumentException e) {
+            throw new RegistryException(RegistryException.Kind.INVALID, e.getMessage());
+        }
+    }
+
+    /** Consistency proof between two tree sizes, hashes in base64. */
+    public record Consistency(long from, long to, List<String> proof) {
+    }
+
+    @GET
+    @Path("/consistency")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Consistency proof between tree sizes from and to (a mirror checks history was never rewritten)")
+    public Consistency consistency(@QueryParam("from") long from, @QueryParam("to") long to) {
+        try {
+            return new Consistency(from, to, ledger.ledger().consistencyProof(from, to));
+        } catch (IllegalArgumentException e) {
+            throw new RegistryException(RegistryException.Kind.INVALID, e.getMessage());
+        }
+    }
+}

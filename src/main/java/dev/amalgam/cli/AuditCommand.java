@@ -1,0 +1,25 @@
+package dev.amalgam.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
+
+/** {@code amalgam audit}: exit 0 clean, 1 with every problem named. */
+@Command(name = "audit", mixinStandardHelpOptions = true,
+        description = {"Verify the ledger (hash chain, signed checkpoints), every blob, every model signature and",
+                "the database against the ledger, on a running registry (admin). Exit 0 clean, 1 problems."})
+final class AuditCommand implements Callable<Integer> {
+    @Option(names = "--server", paramLabel = "URL", description = "Registry URL (default: $AMALGAM_SERVER or http://localhost:8080).")
+    String server;
+
+    @Override
+    public Integer call() {
+        JsonNode r = ApiClient.fromEnvironment(server).get("/api/v1/audit");
+        for (JsonNode p : r.get("problems")) System.out.println("PROBLEM " + p.asText());
+        System.out.println((r.get("clean").asBoolean() ? "clean: " : "NOT clean: ") + r.get("ledgerEntries").asText()
+                + " ledger entries, " + r.get("models").asText() + " models");
+        return r.get("clean").asBoolean() ? 0 : 1;
+    }
+}

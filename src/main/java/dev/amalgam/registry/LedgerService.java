@@ -1,0 +1,67 @@
+package dev.amalgam.registry;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.amalgam.ledger.Ledger;
+import dev.amalgam.ledger.LedgerKeys;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * The registry's ledger ({@code ledger.git} in the data directory): every registration, merge,
+ * review and decision is appended here, and the database row records the entry's sequence number.
+ */
+@ApplicationScoped
+public class LedgerService {
+    @Inject
+    RegistryConfig config;
+
+    @ConfigProperty(name = "amalgam.ledger.origin", defaultValue = "amalgam/ledger")
+    String origin;
+
+    private volatile Ledger ledger;
+
+    void onStart(@Observes @Priority(3000) StartupEvent ev) throws IOException {
+        ledger();
+    }
+
+    void onStop(@Observes ShutdownEvent ev) {
+        if (ledger != null) ledger.close();
+    }
+
+    public Ledger ledger() {
+        if (ledger == null) {
+            synchronized (this) {
+                if (ledger == null) {
+                    try {
+                        var s = config.settings();
+                        ledger = Ledger.open(s.ledgerDir(), LedgerKeys.loadOrCreate(s.keysDir(), origin), origin);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot open the ledger", e);
+                    }
+                }
+            }
+        }
+        return ledger;
+    }
+
+    /** Appends an entry and returns its sequence number. */
+    public long append(String type, String actor, ObjectNode payload) {
+        try {
+            return ledger().append(type, actor, payload).seq();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot append to the ledger", e);
+        }
+    }
+
+    public static ObjectNode payload() {
+        return com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    }
+}
