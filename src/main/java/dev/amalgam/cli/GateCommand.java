@@ -31,7 +31,7 @@ final class GateCommand implements Callable<Integer> {
 
     static int print(JsonNode d) {
         System.out.println(d.get("outcome").asText().toUpperCase() + ": " + d.get("model").asText() + " to "
-                + d.get("environment").asText() + " (decision " + d.get("decisionId").asText() + ", policy sha256:"
+                + d.get("environment").asText() + " (decision " + d.get("decisionId").asText() + ", policy "
                 + d.get("policyDigest").asText() + ")");
         for (JsonNode r : d.get("rules")) {
             System.out.printf("  %-5s %-14s %s%n", r.get("result").asText(), r.get("id").asText(), r.get("message").asText());

@@ -97,7 +97,7 @@ public final class GateEvaluator {
             case REVIEW_APPROVED -> "approved by a reviewer other than the submitter";
             case LICENSE_ALLOWED -> "licenses allow this environment";
             case NAME_OBLIGATIONS -> "name meets the license obligations of the inputs (none for a source model)";
-            case REPRODUCIBLE -> "re-run gave the identical output digest";
+            case REPRODUCIBLE -> "re-run gave the identical output digest (nothing to re-run for a source model)";
         };
     }
 
@@ -154,7 +154,7 @@ public final class GateEvaluator {
             case LICENSE_ALLOWED -> license.map(GateEvaluator::licenseFailure)
                     .orElse(Optional.of("no license declared"));
             case NAME_OBLIGATIONS -> nameObligations(m, license);
-            case REPRODUCIBLE -> m.reproducible() == Check.PASSED ? Optional.empty()
+            case REPRODUCIBLE -> m.reproducible() == Check.PASSED || m.inputs().isEmpty() ? Optional.empty()
                     : Optional.of(m.reproducible() == Check.FAILED ? "re-running the merge gave a different output digest"
                     : "reproducibility was not checked");
         };

@@ -98,7 +98,7 @@ public class GateService {
         row.environment = environment;
         row.outcome = outcome;
         row.actor = actor;
-        row.policyDigest = "sha256:" + policyDigest;
+        row.policyDigest = policyDigest;
         row.decidedAt = OffsetDateTime.now(ZoneOffset.UTC);
         Map<String, Object> detail = new LinkedHashMap<>();
         detail.put("rules", rules);

@@ -81,7 +81,16 @@ class GateEvaluatorTest {
         ModelFacts bare = ModelFacts.builder("x", DIGEST).formats("safetensors").license("MIT").build();
         Decision d = prod(bare);
         assertFalse(d.allowed());
-        assertEquals(List.of("scan", "finite", "signatures", "review", "reproducible"), d.rules().stream()
+        assertEquals(List.of("scan", "finite", "signatures", "review"), d.rules().stream()
+                .filter(r -> r.result() != Result.PASS).map(RuleResult::id).toList(),
+                "a source model has nothing to re-run; everything else fails closed");
+    }
+
+    @Test
+    void aMergeThatWasNotReproducedFailsTheReproducibleRule() {
+        Decision d = prod(with(good(), b -> b.reproducible(Check.NOT_CHECKED)));
+        assertFalse(d.allowed());
+        assertEquals(List.of("reproducible"), d.rules().stream()
                 .filter(r -> r.result() != Result.PASS).map(RuleResult::id).toList());
     }
 
