@@ -86,14 +86,6 @@ class GateEvaluatorTest {
                 "a source model has nothing to re-run; everything else fails closed");
     }
 
-    @Test
-    void aMergeThatWasNotReproducedFailsTheReproducibleRule() {
-        Decision d = prod(with(good(), b -> b.reproducible(Check.NOT_CHECKED)));
-        assertFalse(d.allowed());
-        assertEquals(List.of("reproducible"), d.rules().stream()
-                .filter(r -> r.result() != Result.PASS).map(RuleResult::id).toList());
-    }
-
     static ModelFacts with(ModelFacts m, java.util.function.UnaryOperator<ModelFacts.Builder> change) {
         return change.apply(m.toBuilder()).build();
     }
