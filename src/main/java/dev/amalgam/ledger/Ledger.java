@@ -45,6 +45,7 @@ public final class Ledger implements AutoCloseable {
 
     private final Repository repo;
     private final LedgerKeys keys;
+    private final CommitSigning signing;
     private final String origin;
     private final List<byte[]> leaves = new ArrayList<>();
     private String lastHash = ZERO;
@@ -55,20 +56,26 @@ public final class Ledger implements AutoCloseable {
 
     /** Open (creating the bare repository if needed) and load the entries' hashes. */
     public static Ledger open(Path gitDir, LedgerKeys keys, String origin) throws IOException {
+        return open(gitDir, keys, null, origin);
+    }
+
+    /** With {@code signing}, every commit is SSH-signed (verifiable with {@code git verify-commit}). */
+    public static Ledger open(Path gitDir, LedgerKeys keys, CommitSigning signing, String origin) throws IOException {
         Repository r = new FileRepositoryBuilder().setGitDir(gitDir.toFile()).setBare().build();
         if (!Files.exists(gitDir.resolve("HEAD"))) {
             r.create(true);
             RefUpdate head = r.getRefDatabase().newUpdate(Constants.HEAD, false);
             head.link(REF);
         }
-        Ledger l = new Ledger(r, keys, origin);
+        Ledger l = new Ledger(r, keys, signing, origin);
         l.load();
         return l;
     }
 
-    private Ledger(Repository repo, LedgerKeys keys, String origin) {
+    private Ledger(Repository repo, LedgerKeys keys, CommitSigning signing, String origin) {
         this.repo = repo;
         this.keys = keys;
+        this.signing = signing;
         this.origin = origin;
     }
 
@@ -125,6 +132,7 @@ public final class Ledger implements AutoCloseable {
             cb.setTreeId(tree);
             if (parent != null) cb.setParentId(parent);
             cb.setMessage(type + " #" + seq + "\n\nentry sha256:" + sha256Hex(bytes) + "\n");
+            if (signing != null) signing.sign(repo, cb, who);
             commit = ins.insert(cb);
             ins.flush();
             RefUpdate ru = repo.updateRef(REF);
@@ -197,6 +205,10 @@ public final class Ledger implements AutoCloseable {
             long commits = 0;
             while (c != null) {
                 commits++;
+                if (signing != null) {
+                    String why = signing.check(repo, c);
+                    if (why != null) problems.add("commit " + c.name() + ": " + why);
+                }
                 Optional<byte[]> note = file(c, "checkpoint");
                 if (note.isEmpty()) {
                     problems.add("commit " + c.name() + ": no checkpoint");

@@ -42,7 +42,8 @@ public class LedgerService {
                 if (ledger == null) {
                     try {
                         var s = config.settings();
-                        ledger = Ledger.open(s.ledgerDir(), LedgerKeys.loadOrCreate(s.keysDir(), origin), origin);
+                        ledger = Ledger.open(s.ledgerDir(), LedgerKeys.loadOrCreate(s.keysDir(), origin),
+                                dev.amalgam.ledger.CommitSigning.loadOrCreate(s.keysDir()), origin);
                     } catch (IOException e) {
                         throw new UncheckedIOException("cannot open the ledger", e);
                     }

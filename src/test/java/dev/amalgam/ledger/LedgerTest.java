@@ -87,6 +87,37 @@ class LedgerTest {
                 .start().waitFor());
     }
 
+    /** Every commit is SSH-signed, and plain git agrees (git verify-commit with the allowed_signers file). */
+    @Test
+    void plainGitVerifiesEveryCommitSignature() throws Exception {
+        Path keys = tmp.resolve("keys");
+        try (Ledger l = Ledger.open(tmp.resolve("ledger.git"), LedgerKeys.loadOrCreate(keys, "amalgam.test"),
+                CommitSigning.loadOrCreate(keys), "amalgam.test/ledger")) {
+            for (int i = 0; i < 3; i++) l.append("model.registered", "alice", payload("n", Integer.toString(i)));
+        }
+        Process list = new ProcessBuilder("git", "--git-dir", tmp.resolve("ledger.git").toString(), "rev-list", "main").start();
+        List<String> commits = new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        assertEquals(3, commits.size());
+        for (String c : commits) {
+            Process v = new ProcessBuilder("git", "--git-dir", tmp.resolve("ledger.git").toString(),
+                    "-c", "gpg.format=ssh", "-c", "gpg.ssh.allowedSignersFile=" + keys.resolve(CommitSigning.ALLOWED_SIGNERS),
+                    "verify-commit", c).redirectErrorStream(true).start();
+            String out = new String(v.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, v.waitFor(), c + ": " + out);
+            assertTrue(out.contains("Good \"git\" signature for " + CommitSigning.PRINCIPAL), out);
+        }
+        try (Ledger l = Ledger.open(tmp.resolve("ledger.git"), LedgerKeys.loadOrCreate(keys, "amalgam.test"),
+                CommitSigning.loadOrCreate(keys), "amalgam.test/ledger")) {
+            assertEquals(List.of(), l.verify());
+        }
+        // a commit added without the key is reported
+        rewrite("checkpoint", "x\n");
+        try (Ledger l = Ledger.open(tmp.resolve("ledger.git"), LedgerKeys.loadOrCreate(keys, "amalgam.test"),
+                CommitSigning.loadOrCreate(keys), "amalgam.test/ledger")) {
+            assertTrue(l.verify().stream().anyMatch(p -> p.contains("not signed")), l.verify().toString());
+        }
+    }
+
     @Test
     void concurrentAppendsGetAGapFreeSequence() throws Exception {
         try (Ledger l = open()) {
