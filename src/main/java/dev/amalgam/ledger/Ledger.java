@@ -48,6 +48,9 @@ public final class Ledger implements AutoCloseable {
     private final CommitSigning signing;
     private final String origin;
     private final List<byte[]> leaves = new ArrayList<>();
+    private final java.nio.channels.FileChannel lockChannel;
+    private final java.nio.channels.FileLock lock;
+    private String remote;
     private String lastHash = ZERO;
 
     /** What an append returns. */
@@ -67,12 +70,28 @@ public final class Ledger implements AutoCloseable {
             RefUpdate head = r.getRefDatabase().newUpdate(Constants.HEAD, false);
             head.link(REF);
         }
-        Ledger l = new Ledger(r, keys, signing, origin);
+        java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(gitDir.resolve("amalgam-writer.lock"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+        java.nio.channels.FileLock lock;
+        try {
+            lock = ch.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            ch.close();
+            r.close();
+            throw new IOException("the ledger " + gitDir + " is open for writing in another process (one writer at a time)");
+        }
+        Ledger l = new Ledger(r, keys, signing, origin, ch, lock);
         l.load();
         return l;
     }
 
-    private Ledger(Repository repo, LedgerKeys keys, CommitSigning signing, String origin) {
+    private Ledger(Repository repo, LedgerKeys keys, CommitSigning signing, String origin,
+                   java.nio.channels.FileChannel lockChannel, java.nio.channels.FileLock lock) {
+        this.lockChannel = lockChannel;
+        this.lock = lock;
         this.repo = repo;
         this.keys = keys;
         this.signing = signing;
@@ -145,7 +164,32 @@ public final class Ledger implements AutoCloseable {
         }
         leaves.add(next.getLast());
         lastHash = sha256Hex(bytes);
+        if (remote != null) push();
         return new Receipt(seq, lastHash, commit.name(), note);
+    }
+
+    /**
+     * Replicates every append to a Git remote (any URL JGit can push to). A push never rewrites
+     * the remote's history: a non-fast-forward is refused and reported.
+     */
+    public synchronized void replicateTo(String remoteUrl) {
+        this.remote = remoteUrl == null || remoteUrl.isBlank() ? null : remoteUrl;
+    }
+
+    private void push() throws IOException {
+        try (org.eclipse.jgit.api.Git git = org.eclipse.jgit.api.Git.wrap(repo)) {
+            for (var result : git.push().setRemote(remote).setRefSpecs(new org.eclipse.jgit.transport.RefSpec(REF + ":" + REF)).call()) {
+                for (var u : result.getRemoteUpdates()) {
+                    if (u.getStatus() != org.eclipse.jgit.transport.RemoteRefUpdate.Status.OK
+                            && u.getStatus() != org.eclipse.jgit.transport.RemoteRefUpdate.Status.UP_TO_DATE) {
+                        throw new IOException("replicating the ledger to " + remote + " failed: " + u.getStatus()
+                                + (u.getMessage() == null ? "" : " (" + u.getMessage() + ")"));
+                    }
+                }
+            }
+        } catch (org.eclipse.jgit.api.errors.GitAPIException e) {
+            throw new IOException("replicating the ledger to " + remote + " failed: " + e.getMessage(), e);
+        }
     }
 
     /** The canonical bytes of entry {@code seq} on the current head. */
@@ -269,5 +313,11 @@ public final class Ledger implements AutoCloseable {
     @Override
     public void close() {
         repo.close();
+        try {
+            lock.release();
+            lockChannel.close();
+        } catch (IOException e) {
+            // closing: nothing left to protect
+        }
     }
 }

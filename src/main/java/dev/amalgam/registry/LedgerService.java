@@ -26,6 +26,10 @@ public class LedgerService {
     @ConfigProperty(name = "amalgam.ledger.origin", defaultValue = "amalgam/ledger")
     String origin;
 
+    /** AMALGAM_LEDGER_REMOTE: a Git URL every append is pushed to. */
+    @ConfigProperty(name = "amalgam.ledger.remote")
+    java.util.Optional<String> remote;
+
     private volatile Ledger ledger;
 
     void onStart(@Observes @Priority(3000) StartupEvent ev) throws IOException {
@@ -44,6 +48,7 @@ public class LedgerService {
                         var s = config.settings();
                         ledger = Ledger.open(s.ledgerDir(), LedgerKeys.loadOrCreate(s.keysDir(), origin),
                                 dev.amalgam.ledger.CommitSigning.loadOrCreate(s.keysDir()), origin);
+                        remote.ifPresent(ledger::replicateTo);
                     } catch (IOException e) {
                         throw new UncheckedIOException("cannot open the ledger", e);
                     }

@@ -119,6 +119,25 @@ class LedgerTest {
     }
 
     @Test
+    void oneWriterAtATimeAndReplicationToAMirror() throws Exception {
+        Path mirror = tmp.resolve("mirror.git");
+        org.eclipse.jgit.api.Git.init().setBare(true).setGitDir(mirror.toFile()).call().close();
+        try (Ledger l = open()) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, this::open);
+            assertTrue(e.getMessage().contains("one writer at a time"), e.getMessage());
+            l.replicateTo(mirror.toUri().toString());
+            l.append("model.registered", "alice", payload("a", "1"));
+            l.append("model.registered", "alice", payload("a", "2"));
+            try (Repository m = new FileRepositoryBuilder().setGitDir(mirror.toFile()).build()) {
+                assertEquals(l.head().orElseThrow(), m.resolve(Ledger.REF).name(), "the mirror has every commit");
+            }
+            // a mirror keeps its last checkpoint (size 1) and later checks the ledger only grew
+            List<byte[]> cons = l.consistencyProof(1, 2).stream().map(s -> Base64.getDecoder().decode(s)).toList();
+            assertTrue(MerkleTree.verifyConsistency(1, 2, l.root(1), l.root(2), cons));
+        }
+    }
+
+    @Test
     void concurrentAppendsGetAGapFreeSequence() throws Exception {
         try (Ledger l = open()) {
             ExecutorService pool = Executors.newFixedThreadPool(4);
