@@ -120,7 +120,7 @@ public class ModelResource {
             }
             return registered(registration.register(stage, meta(name, version, license), caller.get().name()));
         } finally {
-            deleteTree(stage);
+            dev.amalgam.registry.Folders.deleteTree(stage);
         }
     }
 
@@ -136,7 +136,7 @@ public class ModelResource {
             new TarExtractor(maxUploadBytes).extract(body, stage);
             return registered(registration.register(stage, meta(name, version, license), caller.get().name()));
         } finally {
-            deleteTree(stage);
+            dev.amalgam.registry.Folders.deleteTree(stage);
         }
     }
 
@@ -164,15 +164,6 @@ public class ModelResource {
     private java.nio.file.Path stagingFolder() throws IOException {
         java.nio.file.Path dir = config.settings().dataDir().resolve("staging").resolve(UUID.randomUUID().toString());
         return Files.createDirectories(dir);
-    }
-
-    private static void deleteTree(java.nio.file.Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (var s = Files.walk(p)) {
-            for (java.nio.file.Path x : (Iterable<java.nio.file.Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(x);
-            }
-        }
     }
 
     @GET

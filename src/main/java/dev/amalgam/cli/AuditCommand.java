@@ -10,9 +10,7 @@ import java.util.concurrent.Callable;
 @Command(name = "audit", mixinStandardHelpOptions = true,
         description = {"Verify the ledger (hash chain, signed checkpoints), every blob, every model signature and",
                 "the database against the ledger, on a running registry (admin). Exit 0 clean, 1 problems."})
-final class AuditCommand implements Callable<Integer> {
-    @Option(names = "--server", paramLabel = "URL", description = "Registry URL (default: $AMALGAM_SERVER or http://localhost:8080).")
-    String server;
+final class AuditCommand extends ServerOption implements Callable<Integer> {
 
     @Override
     public Integer call() {

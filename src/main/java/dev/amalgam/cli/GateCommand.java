@@ -12,15 +12,13 @@ import java.util.concurrent.Callable;
 @Command(name = "gate", mixinStandardHelpOptions = true,
         description = {"Ask the release gate whether a model may go to an environment.",
                 "Exit 0 allow, 1 deny (with every rule's result)."})
-final class GateCommand implements Callable<Integer> {
+final class GateCommand extends ServerOption implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "id, NAME@VERSION or sha256:DIGEST (see amalgam digest)")
     String model;
 
     @Option(names = "--env", required = true, description = "Environment, e.g. production.")
     String env;
 
-    @Option(names = "--server", paramLabel = "URL", description = "Registry URL (default: $AMALGAM_SERVER or http://localhost:8080).")
-    String server;
 
     @Override
     public Integer call() {

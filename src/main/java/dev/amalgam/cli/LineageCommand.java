@@ -12,7 +12,7 @@ import java.util.concurrent.Callable;
 /** {@code amalgam lineage MODEL [--down] [--depth N] [--format text|json|dot|mermaid]}. */
 @Command(name = "lineage", mixinStandardHelpOptions = true,
         description = "Show where a registered model came from (ancestors) or, with --down, what descends from it.")
-final class LineageCommand implements Callable<Integer> {
+final class LineageCommand extends ServerOption implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "id, NAME@VERSION or sha256:DIGEST")
     String model;
 
@@ -25,8 +25,6 @@ final class LineageCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "text", description = "text, json, dot or mermaid (default ${DEFAULT-VALUE}).")
     String format;
 
-    @Option(names = "--server", paramLabel = "URL", description = "Registry URL (default: $AMALGAM_SERVER or http://localhost:8080).")
-    String server;
 
     @Override
     public Integer call() throws Exception {

@@ -20,11 +20,6 @@ import java.util.concurrent.Callable;
                 MergesCommand.Review.class, MergesCommand.Reproduce.class, MergesCommand.Cancel.class})
 final class MergesCommand {
 
-    static class ServerOption {
-        @Option(names = "--server", paramLabel = "URL",
-                description = "Registry URL (default: $AMALGAM_SERVER or http://localhost:8080).")
-        String server;
-    }
 
     @Command(name = "submit", mixinStandardHelpOptions = true,
             description = "Submit a recipe whose models are NAME@VERSION or sha256:DIGEST of registered models.")

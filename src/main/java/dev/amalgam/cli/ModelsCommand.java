@@ -25,11 +25,6 @@ import java.util.stream.Stream;
                 ModelsCommand.ListModels.class, ModelsCommand.Show.class})
 final class ModelsCommand {
 
-    static class ServerOption {
-        @Option(names = "--server", paramLabel = "URL",
-                description = "Registry URL (default: $AMALGAM_SERVER or http://localhost:8080).")
-        String server;
-    }
 
     static class Identity extends ServerOption {
         @Option(names = "--name", required = true, description = "Model name, e.g. llama-3.1-8b-instruct.")

@@ -10,15 +10,13 @@ import java.util.concurrent.Callable;
 /** {@code amalgam release MODEL --env E}: releases when the gate allows, else exit 1 with the reasons. */
 @Command(name = "release", mixinStandardHelpOptions = true,
         description = "Release a model to an environment; refused (exit 1, reasons printed) unless the gate allows.")
-final class ReleaseCommand implements Callable<Integer> {
+final class ReleaseCommand extends ServerOption implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "id, NAME@VERSION or sha256:DIGEST")
     String model;
 
     @Option(names = "--env", required = true, description = "Environment, e.g. production.")
     String env;
 
-    @Option(names = "--server", paramLabel = "URL", description = "Registry URL (default: $AMALGAM_SERVER or http://localhost:8080).")
-    String server;
 
     @Override
     public Integer call() {

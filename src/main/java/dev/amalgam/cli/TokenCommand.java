@@ -17,11 +17,6 @@ import java.util.concurrent.Callable;
         subcommands = {TokenCommand.Create.class, TokenCommand.ListTokens.class, TokenCommand.Revoke.class})
 final class TokenCommand {
 
-    static class ServerOption {
-        @Option(names = "--server", paramLabel = "URL",
-                description = "Registry URL (default: $AMALGAM_SERVER or http://localhost:8080).")
-        String server;
-    }
 
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = "Create a principal and print its token (shown once).")

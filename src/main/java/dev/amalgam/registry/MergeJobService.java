@@ -263,11 +263,8 @@ public class MergeJobService {
     }
 
     static void deleteTree(Path p) {
-        if (!Files.exists(p)) return;
-        try (var s = Files.walk(p)) {
-            for (Path x : (Iterable<Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(x);
-            }
+        try {
+            Folders.deleteTree(p);
         } catch (IOException e) {
             LOG.warnf("could not delete %s: %s", p, e.getMessage());
         }
