@@ -66,6 +66,7 @@ CREATE TABLE merge_job (
     started_at      TIMESTAMP WITH TIME ZONE,
     finished_at     TIMESTAMP WITH TIME ZONE,
     output_model_id BIGINT REFERENCES model (id),
+    provenance_digest VARCHAR(64),  -- blob of the DSSE-signed SLSA provenance of the output
     ledger_seq      BIGINT
 );
 CREATE INDEX ix_merge_job_state ON merge_job (state);
@@ -94,6 +95,7 @@ CREATE TABLE decision (
     actor         VARCHAR(100)  NOT NULL,
     reason        VARCHAR(100000),
     policy_digest VARCHAR(80),
+    statement_digest VARCHAR(64),  -- blob of the DSSE-signed verification summary (gate decisions)
     decided_at    TIMESTAMP WITH TIME ZONE NOT NULL,
     ledger_seq    BIGINT
 );

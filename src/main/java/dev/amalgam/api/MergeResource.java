@@ -38,6 +38,16 @@ public class MergeResource {
     CurrentCaller caller;
 
     @Inject
+    dev.amalgam.registry.RegistryConfig config;
+
+    private dev.amalgam.storage.BlobStore blobs;
+
+    @jakarta.annotation.PostConstruct
+    void init() {
+        blobs = new dev.amalgam.storage.BlobStore(config.settings().blobsDir());
+    }
+
+    @Inject
     dev.amalgam.registry.ReviewService reviews;
 
     /** Body of {@code POST /api/v1/merges/{id}/review}. */
@@ -108,6 +118,16 @@ public class MergeResource {
     @Operation(summary = "Re-run the merge from its recorded recipe and inputs; reports whether the output digest is identical")
     public MergeJobService.Reproduction reproduce(@PathParam("id") long id) throws java.io.IOException {
         return jobs.reproduce(id, caller.get());
+    }
+
+    @GET
+    @Path("/{id}/provenance")
+    @Produces("application/vnd.in-toto+json")
+    @Operation(summary = "The output's SLSA provenance v1 (DSSE envelope signed by the registry key)")
+    public jakarta.ws.rs.core.Response provenance(@PathParam("id") long id) throws java.io.IOException {
+        MergeJob j = states.get(id);
+        if (j.provenanceDigest == null) throw new RegistryException(RegistryException.Kind.NOT_FOUND, "merge " + id + " has no provenance (yet)");
+        return jakarta.ws.rs.core.Response.ok(blobs.open(j.provenanceDigest), "application/vnd.in-toto+json").build();
     }
 
     @DELETE

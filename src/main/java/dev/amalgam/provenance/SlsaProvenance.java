@@ -58,6 +58,32 @@ public final class SlsaProvenance {
         return st;
     }
 
+    /**
+     * An SLSA verification summary (https://slsa.dev/verification_summary/v1) of a release-gate
+     * decision: which model, which policy (by digest), passed or failed, by which verifier.
+     */
+    public static ObjectNode verificationSummary(String modelName, String rootDigestHex, String resourceUri,
+                                                 String policyUri, String policyDigestHex, boolean passed,
+                                                 String verifierVersion, Instant when) {
+        ObjectNode st = Statements.JSON.createObjectNode();
+        st.put("_type", Statements.STATEMENT_TYPE);
+        ObjectNode subject = st.putArray("subject").addObject();
+        subject.put("name", modelName);
+        subject.putObject("digest").put("sha256", rootDigestHex);
+        st.put("predicateType", "https://slsa.dev/verification_summary/v1");
+        ObjectNode pred = st.putObject("predicate");
+        pred.putObject("verifier").put("id", "https://amalgam.dev/amalgam@" + verifierVersion);
+        pred.put("timeVerified", when.toString());
+        pred.put("resourceUri", resourceUri);
+        ObjectNode policy = pred.putObject("policy");
+        policy.put("uri", policyUri);
+        policy.putObject("digest").put("sha256", policyDigestHex);
+        pred.putArray("inputAttestations");
+        pred.put("verificationResult", passed ? "PASSED" : "FAILED");
+        pred.putArray("verifiedLevels");
+        return st;
+    }
+
     /** A DSSE envelope over the statement, signed with ECDSA (hash by curve); keyid = the OMS key hint. */
     public static byte[] sign(ObjectNode statement, PrivateKey key) {
         try {

@@ -42,6 +42,9 @@ public class GateService {
     SigningService signing;
 
     @Inject
+    RegistryConfig config;
+
+    @Inject
     LedgerService ledger;
 
     /** A rule's result as recorded and returned. */
@@ -51,7 +54,8 @@ public class GateService {
     /** A recorded gate decision. */
     public record GateDecision(long decisionId, long modelId, String model, String rootDigest, String environment,
                                String outcome, List<RuleView> rules, List<String> reasons, String policyDigest,
-                               String catalogueDigest, String license, OffsetDateTime decidedAt, String actor) {
+                               String catalogueDigest, String license, OffsetDateTime decidedAt, String actor,
+                               String statementDigest) {
         public boolean allowed() {
             return outcome.equals("allow");
         }
@@ -60,6 +64,16 @@ public class GateService {
     @Transactional
     public GateDecision gate(ModelRef ref, String environment, Caller caller) {
         return decide(models.find(ref), environment, caller.name(), "gate");
+    }
+
+    /** The DSSE-signed verification summary of a gate decision. */
+    @Transactional
+    public java.io.InputStream statement(long decisionId) throws java.io.IOException {
+        var d = session.find(dev.amalgam.registry.entity.Decision.class, decisionId);
+        if (d == null || d.statementDigest == null) {
+            throw new RegistryException(RegistryException.Kind.NOT_FOUND, "no signed gate decision " + decisionId);
+        }
+        return new dev.amalgam.storage.BlobStore(config.settings().blobsDir()).open(d.statementDigest);
     }
 
     /** Releases a model to an environment: the gate must allow; the model's status becomes released. */
@@ -110,13 +124,27 @@ public class GateService {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+        if (kind.equals("gate")) {
+            var statement = dev.amalgam.provenance.SlsaProvenance.verificationSummary(m.name + "@" + m.version,
+                    m.rootDigest.substring("sha256:".length()), "amalgam:model/" + m.name + "@" + m.version,
+                    "amalgam:policies/release.yaml#" + environment,
+                    policyDigest.startsWith("sha256:") ? policyDigest.substring(7) : policyDigest,
+                    outcome.equals("allow"), dev.amalgam.BuildInfo.current().version(), row.decidedAt.toInstant());
+            try {
+                row.statementDigest = signing.signStatement(statement);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot store the signed decision", e);
+            }
+        }
         var lp = LedgerService.payload().put("model", m.name + "@" + m.version).put("rootDigest", m.rootDigest)
-                .put("environment", environment).put("outcome", outcome).put("policyDigest", row.policyDigest);
+                .put("environment", environment).put("outcome", outcome).put("policyDigest", row.policyDigest)
+                .put("statement", row.statementDigest == null ? "" : "sha256:" + row.statementDigest);
         lp.set("rules", JSON.valueToTree(rules));
         row.ledgerSeq = ledger.append(kind.equals("release") ? "model.released" : "policy.decided", actor, lp);
         session.persist(row);
         return new GateDecision(row.id, m.id, m.name + "@" + m.version, m.rootDigest, environment, outcome, rules,
-                reasons, policyDigest, catalogueDigest, license, row.decidedAt, actor);
+                reasons, policyDigest, catalogueDigest, license, row.decidedAt, actor,
+                row.statementDigest == null ? null : "sha256:" + row.statementDigest);
     }
 
     /** What the registry knows about a model, as the policy engine's facts (unknown facts fail closed). */

@@ -11,6 +11,7 @@ import jakarta.transaction.Transactional;
 import org.hibernate.Session;
 
 import java.io.IOException;
+import java.util.List;
 
 /**
  * Registers what a merge job produced: the output model (status {@code pending-review}, license
@@ -29,6 +30,9 @@ public class MergeOutputRegistrar {
 
     @Inject
     LedgerService ledger;
+
+    @Inject
+    SigningService signing;
 
     @Transactional
     public Model register(long jobId, Recipe recipe, MergeResult result) throws IOException {
@@ -70,6 +74,17 @@ public class MergeOutputRegistrar {
         p.put("merge", jobId).put("method", result.method()).put("recipe", job.recipe).put("seed", result.seed())
                 .put("engine", result.engineVersion()).put("output", out.rootDigest);
         p.set("inputs", inputs);
+        List<dev.amalgam.provenance.SlsaProvenance.Input> deps = new java.util.ArrayList<>();
+        for (String ref : result.inputs()) {
+            Model in = models.find(ModelRef.parse(ref));
+            deps.add(new dev.amalgam.provenance.SlsaProvenance.Input(ref, "amalgam:model/" + in.name + "@" + in.version,
+                    in.rootDigest.substring("sha256:".length())));
+        }
+        job.provenanceDigest = signing.signStatement(dev.amalgam.provenance.SlsaProvenance.forMerge(
+                out.name + "@" + out.version, out.rootDigest.substring("sha256:".length()), deps,
+                java.nio.file.Files.readString(result.output().resolve("amalgam-recipe.yml")), result.seed(),
+                result.engineVersion(), job.startedAt.toInstant(), java.time.Instant.now()));
+        p.put("provenance", "sha256:" + job.provenanceDigest);
         job.ledgerSeq = ledger.append("merge.completed", job.submittedBy, p);
         return out;
     }

@@ -49,6 +49,12 @@ public class SigningService {
         return Bundles.sign(Statements.of(m), privateKey(), List.of());
     }
 
+    /** A DSSE envelope over an in-toto statement, signed with the registry key, stored as a blob; returns its digest. */
+    public String signStatement(com.fasterxml.jackson.databind.node.ObjectNode statement) throws IOException {
+        byte[] env = dev.amalgam.provenance.SlsaProvenance.sign(statement, privateKey());
+        return new BlobStore(config.settings().blobsDir()).put(new java.io.ByteArrayInputStream(env), Long.MAX_VALUE).digest();
+    }
+
     public PublicKey registryPublicKey() {
         privateKey();
         return publicKey;

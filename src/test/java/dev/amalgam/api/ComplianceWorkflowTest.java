@@ -265,7 +265,28 @@ class ComplianceWorkflowTest {
         approve(id);
         given().auth().oauth2(submitter).post("/api/v1/merges/" + id + "/reproduce").then().statusCode(200)
                 .body("identical", equalTo(true));
-        gate("prod-" + tag + "@1", "production").body("outcome", equalTo("allow"));
+        int decision = gate("prod-" + tag + "@1", "production").body("outcome", equalTo("allow"))
+                .extract().path("decisionId");
+        // the decision and the provenance are DSSE statements signed by the registry key
+        var registryKey = dev.amalgam.provenance.PemKeys.readPublicKey(config.settings().keysDir().resolve("registry-signing-key.pub.pem"));
+        for (String path : List.of("/api/v1/decisions/" + decision + "/statement", "/api/v1/merges/" + id + "/provenance")) {
+            byte[] env = given().auth().oauth2(deployer).get(path).then().statusCode(200).extract().asByteArray();
+            var e = new com.fasterxml.jackson.databind.ObjectMapper().readTree(env);
+            byte[] payload = java.util.Base64.getDecoder().decode(e.get("payload").asText());
+            byte[] sig = java.util.Base64.getDecoder().decode(e.get("signatures").get(0).get("sig").asText());
+            var v = java.security.Signature.getInstance("SHA256withECDSA");
+            v.initVerify(registryKey);
+            v.update(dev.amalgam.provenance.Dsse.pae(dev.amalgam.provenance.Dsse.IN_TOTO, payload));
+            org.junit.jupiter.api.Assertions.assertTrue(v.verify(sig), path);
+            var st = new com.fasterxml.jackson.databind.ObjectMapper().readTree(payload);
+            org.junit.jupiter.api.Assertions.assertEquals(path.contains("decisions") ? "https://slsa.dev/verification_summary/v1"
+                    : "https://slsa.dev/provenance/v1", st.get("predicateType").asText());
+            if (path.contains("decisions")) {
+                org.junit.jupiter.api.Assertions.assertEquals("PASSED", st.get("predicate").get("verificationResult").asText());
+            } else {
+                org.junit.jupiter.api.Assertions.assertEquals(2, st.get("predicate").get("buildDefinition").get("resolvedDependencies").size());
+            }
+        }
         given().auth().oauth2(deployer).queryParam("env", "production")
                 .post("/api/v1/models/prod-" + tag + "@1/releases").then().statusCode(200)
                 .body("outcome", equalTo("released"));

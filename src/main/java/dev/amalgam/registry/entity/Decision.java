@@ -42,6 +42,10 @@ public class Decision {
     @Column(name = "policy_digest")
     public String policyDigest;
 
+    /** Blob holding the DSSE-signed SLSA verification summary of a gate decision. */
+    @Column(name = "statement_digest", length = 64)
+    public String statementDigest;
+
     @Column(name = "decided_at", nullable = false)
     public OffsetDateTime decidedAt;
 

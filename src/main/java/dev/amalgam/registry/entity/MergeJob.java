@@ -56,6 +56,10 @@ public class MergeJob {
     @Column(name = "output_model_id")
     public Long outputModelId;
 
+    /** Blob holding the DSSE-signed SLSA provenance of the output. */
+    @Column(name = "provenance_digest", length = 64)
+    public String provenanceDigest;
+
     @Column(name = "ledger_seq")
     public Long ledgerSeq;
 }
