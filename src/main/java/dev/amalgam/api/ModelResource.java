@@ -225,6 +225,20 @@ public class ModelResource {
                 .header("Content-Disposition", "attachment; filename=\"model.sig\"").build();
     }
 
+    @Inject
+    dev.amalgam.registry.ReleaseArchive archive;
+
+    @GET
+    @Path("/{ref}/archive")
+    @Produces("application/x-tar")
+    @Operation(summary = "Download a released model: its files, model.sig, provenance, LICENSE/NOTICE files and a model card (tar)")
+    public Response download(@PathParam("ref") String ref) {
+        var plan = archive.plan(ModelRef.parse(ref));
+        jakarta.ws.rs.core.StreamingOutput body = out -> archive.write(plan, out);
+        return Response.ok(body, "application/x-tar")
+                .header("Content-Disposition", "attachment; filename=\"" + plan.folder() + ".tar\"").build();
+    }
+
     @GET
     @Path("/{ref}/scan")
     @Produces(MediaType.APPLICATION_JSON)

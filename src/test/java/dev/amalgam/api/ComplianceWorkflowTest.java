@@ -296,6 +296,25 @@ class ComplianceWorkflowTest {
                 .body("finiteWeights", equalTo("passed"));
         given().auth().oauth2(deployer).get("/api/v1/models/" + refs[0] + "/impact").then()
                 .body("name", hasItem("prod-" + tag));
+
+        // the release download: files, model.sig, provenance, LICENSE/NOTICE, model card; and it verifies
+        byte[] tar = given().auth().oauth2(deployer).get("/api/v1/models/prod-" + tag + "@1/archive").then().statusCode(200)
+                .contentType("application/x-tar").extract().asByteArray();
+        Path out = Files.createDirectories(models.resolve("download-" + tag));
+        Process x = new ProcessBuilder("tar", "-xf", "-", "-C", out.toString()).start();
+        x.getOutputStream().write(tar);
+        x.getOutputStream().close();
+        org.junit.jupiter.api.Assertions.assertEquals(0, x.waitFor(), new String(x.getErrorStream().readAllBytes()));
+        Path folder = out.resolve("prod-" + tag + "-1");
+        for (String f : List.of("model.sig", "provenance.intoto.json", "LICENSE-Apache-2.0.txt", "LICENSE-MIT.txt", "NOTICE",
+                "MODEL_CARD.md", "config.json")) {
+            org.junit.jupiter.api.Assertions.assertTrue(Files.isRegularFile(folder.resolve(f)), f);
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(Files.readString(folder.resolve("MODEL_CARD.md")).contains("Apache-2.0 AND MIT"));
+        dev.amalgam.provenance.ModelVerifier.verify(folder, Files.readAllBytes(folder.resolve("model.sig")), "model.sig",
+                new dev.amalgam.provenance.ModelVerifier.Trust.Key(registryKey),
+                new dev.amalgam.provenance.ModelVerifier.Options(List.of(), true, new dev.amalgam.provenance.ModelHasher(1)));
+        given().auth().oauth2(deployer).get("/api/v1/models/" + refs[0] + "/archive").then().statusCode(409);
     }
 
     @Test

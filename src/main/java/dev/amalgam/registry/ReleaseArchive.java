@@ -1,0 +1,128 @@
+package dev.amalgam.registry;
+
+import dev.amalgam.policy.LicenseCombination;
+import dev.amalgam.policy.LicenseInput;
+import dev.amalgam.policy.LicenseTarget;
+import dev.amalgam.policy.Obligations;
+import dev.amalgam.registry.entity.MergeJob;
+import dev.amalgam.registry.entity.Model;
+import dev.amalgam.registry.entity.ModelFile;
+import dev.amalgam.storage.BlobStore;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.transaction.Transactional;
+import org.hibernate.Session;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The download of a released model: a tar of its folder with the registry's {@code model.sig},
+ * the SLSA provenance (merges), a LICENSE file for every license involved, a NOTICE file, and
+ * {@code MODEL_CARD.md} carrying the license expression, the obligations and the lineage.
+ */
+@ApplicationScoped
+public class ReleaseArchive {
+    @Inject
+    Session session;
+
+    @Inject
+    ModelService models;
+
+    @Inject
+    LineageService lineage;
+
+    @Inject
+    PolicyService policies;
+
+    @Inject
+    RegistryConfig config;
+
+    /** What to stream, gathered in one transaction. */
+    public record Plan(String folder, List<ModelFile> files, String signatureDigest, String provenanceDigest,
+                       byte[] card, byte[] notice, List<String[]> licenses) {
+    }
+
+    @Transactional
+    public Plan plan(ModelRef ref) {
+        Model m = models.find(ref);
+        if (!m.status.equals("released")) {
+            throw new RegistryException(RegistryException.Kind.CONFLICT, m.name + "@" + m.version + " is " + m.status
+                    + ": only released models can be downloaded");
+        }
+        LineageService.Lineage up = lineage.lineage(new ModelRef.ById(m.id), LineageService.Direction.UP, LineageService.MAX_DEPTH);
+        List<LicenseInput> inputs = new ArrayList<>();
+        for (LineageService.Edge e : up.edges()) {
+            if (e.child() != m.id) continue;
+            up.nodes().stream().filter(n -> n.id() == e.parent()).findFirst()
+                    .ifPresent(n -> inputs.add(LicenseInput.of(n.name() + "@" + n.version(), n.license())));
+        }
+        if (inputs.isEmpty()) inputs.add(LicenseInput.of(m.name + "@" + m.version, m.license));
+        LicenseCombination c = policies.policies().combine(inputs, LicenseTarget.ANY);
+        Obligations o = c.obligations();
+        List<String[]> licenses = new ArrayList<>();
+        for (String id : o.licenses().isEmpty() ? List.of(m.license) : o.licenses()) {
+            var info = policies.policies().licenses().find(id);
+            String text = info.map(i -> i.name() + " (" + i.id() + ")\n\nThe full license text: " + i.text()
+                    + "\nThis model, or a model it was merged from, is distributed under these terms.\n")
+                    .orElse(id + "\n\nNo catalogue entry: check the terms of this license before any use.\n");
+            licenses.add(new String[] {"LICENSE-" + id.replaceAll("[^A-Za-z0-9.+-]", "_") + ".txt", text});
+        }
+        StringBuilder notice = new StringBuilder(m.name + "@" + m.version + "\n\n");
+        o.attributions().forEach(a -> notice.append(a).append('\n'));
+        o.notices().forEach(n -> notice.append(n).append('\n'));
+        MergeJob job = session.createSelectionQuery("from MergeJob where outputModelId = :id", MergeJob.class)
+                .setParameter("id", m.id).setMaxResults(1).uniqueResult();
+        List<ModelFile> files = session.createSelectionQuery("from ModelFile where modelId = :id order by path", ModelFile.class)
+                .setParameter("id", m.id).getResultList();
+        return new Plan(m.name.replace('/', '_') + "-" + m.version, files, m.signatureDigest,
+                job == null ? null : job.provenanceDigest, card(m, c, o, up).getBytes(StandardCharsets.UTF_8),
+                notice.toString().getBytes(StandardCharsets.UTF_8), licenses);
+    }
+
+    /** Streams the tar of a plan (outside any transaction: the blobs are immutable). */
+    public void write(Plan p, OutputStream out) throws IOException {
+        BlobStore blobs = new BlobStore(config.settings().blobsDir());
+        try (TarWriter tar = new TarWriter(out)) {
+            for (ModelFile f : p.files()) {
+                try (InputStream in = blobs.open(f.blobDigest)) {
+                    tar.file(p.folder() + "/" + f.path, f.sizeBytes, in);
+                }
+            }
+            tar.file(p.folder() + "/model.sig", blobs.open(p.signatureDigest()).readAllBytes());
+            if (p.provenanceDigest() != null) {
+                tar.file(p.folder() + "/provenance.intoto.json", blobs.open(p.provenanceDigest()).readAllBytes());
+            }
+            for (String[] l : p.licenses()) tar.file(p.folder() + "/" + l[0], l[1].getBytes(StandardCharsets.UTF_8));
+            tar.file(p.folder() + "/NOTICE", p.notice());
+            tar.file(p.folder() + "/MODEL_CARD.md", p.card());
+        }
+    }
+
+    private static String card(Model m, LicenseCombination c, Obligations o, LineageService.Lineage up) {
+        StringBuilder b = new StringBuilder("# " + m.name + "@" + m.version + "\n\n");
+        b.append("- Identity (OMS root digest): `").append(m.rootDigest).append("`\n");
+        b.append("- License: `").append(c.expression().map(Object::toString).orElse(m.license)).append("`\n");
+        o.namePrefix().ifPresent(p -> b.append("- Name must begin with: ").append(p).append('\n'));
+        o.attributions().forEach(a -> b.append("- Attribution: ").append(a).append('\n'));
+        o.userCap().ifPresent(u -> b.append("- Monthly active user cap: ").append(u).append('\n'));
+        if (!o.excludedRegions().isEmpty()) b.append("- Not licensed in: ").append(String.join(", ", o.excludedRegions())).append('\n');
+        if (!o.flowDown().isEmpty()) {
+            b.append("\n## Use restrictions every downstream user must accept\n\n");
+            o.flowDown().forEach(f -> b.append("- ").append(f).append('\n'));
+        }
+        b.append("\n## Lineage\n\n");
+        if (up.nodes().isEmpty()) b.append("A source model.\n");
+        for (LineageService.Node n : up.nodes()) {
+            b.append("  ".repeat(n.depth() - 1)).append("- ").append(n.name()).append('@').append(n.version())
+                    .append(" `").append(n.rootDigest()).append("` (").append(n.license()).append(")\n");
+        }
+        b.append("\nVerify the files with `amalgam verify . --key <registry public key>` or the OMS tools;")
+                .append(" the provenance statement and the registry's signed decisions are in the registry's ledger.\n");
+        return b.toString();
+    }
+}
