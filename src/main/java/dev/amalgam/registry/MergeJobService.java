@@ -79,10 +79,19 @@ public class MergeJobService {
             t.setDaemon(true);
             return t;
         });
+        resumeInterrupted();
+    }
+
+    /** Queues again every job a previous run left queued or running (merges are deterministic: rerun from scratch). */
+    public int resumeInterrupted() {
+        int n = 0;
         for (long id : states.resumable()) {
+            if (cancelFlags.containsKey(id)) continue; // already queued in this run
             LOG.infof("Resuming merge job %d after a restart", id);
             enqueue(id);
+            n++;
         }
+        return n;
     }
 
     void onStop(@Observes ShutdownEvent ev) {
