@@ -52,6 +52,22 @@ public class LedgerResource {
         }
     }
 
+    @Inject
+    dev.amalgam.registry.LedgerReplay replay;
+
+    /** How many ledger entries were applied to the database. */
+    public record Replayed(int applied) {
+    }
+
+    @jakarta.ws.rs.POST
+    @Path("/replay")
+    @Produces(MediaType.APPLICATION_JSON)
+    @dev.amalgam.api.auth.RequiresRole(dev.amalgam.registry.Role.ADMIN)
+    @Operation(summary = "Rebuild an empty database from the ledger alone (409 when the database already holds models)")
+    public Replayed replay() throws IOException {
+        return new Replayed(replay.replay());
+    }
+
     /** Consistency proof between two tree sizes, hashes in base64. */
     public record Consistency(long from, long to, List<String> proof) {
     }

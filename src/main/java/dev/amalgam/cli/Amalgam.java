@@ -31,6 +31,7 @@ import dev.amalgam.BuildInfo;
                 GateCommand.class,
                 ReleaseCommand.class,
                 AuditCommand.class,
+                LedgerCommand.class,
                 CommandLine.HelpCommand.class
         },
         footer = {"", "The launcher also runs the test suite: ./amalgam test"})

@@ -68,10 +68,12 @@ public class MergeOutputRegistrar {
         var inputs = LedgerService.payload().putArray("inputs");
         for (String ref : result.inputs()) {
             Model in = models.find(ModelRef.parse(ref));
-            inputs.addObject().put("ref", ref).put("rootDigest", in.rootDigest).put("license", in.license);
+            inputs.addObject().put("ref", ref).put("rootDigest", in.rootDigest).put("license", in.license)
+                    .put("role", ref.equals(recipe.baseModel()) ? "base" : "input");
         }
         var p = LedgerService.payload();
-        p.put("merge", jobId).put("method", result.method()).put("recipe", job.recipe).put("seed", result.seed())
+        p.put("merge", jobId).put("outputName", job.outputName).put("outputVersion", job.outputVersion)
+                .put("method", result.method()).put("recipe", job.recipe).put("seed", result.seed())
                 .put("engine", result.engineVersion()).put("output", out.rootDigest);
         p.set("inputs", inputs);
         List<dev.amalgam.provenance.SlsaProvenance.Input> deps = new java.util.ArrayList<>();

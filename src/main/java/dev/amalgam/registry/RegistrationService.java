@@ -124,7 +124,13 @@ public class RegistrationService {
         var p = LedgerService.payload().put("model", m.name + "@" + m.version).put("rootDigest", m.rootDigest)
                 .put("origin", m.origin).put("license", m.license).put("scan", m.scanVerdict)
                 .put("finiteWeights", m.finiteWeights).put("publisherSignature", m.publisherSignature)
-                .put("registrySignature", "sha256:" + m.signatureDigest);
+                .put("registrySignature", "sha256:" + m.signatureDigest).put("status", m.status)
+                .put("scanReport", m.scanReportDigest).put("publisherKey", m.publisherKey);
+        var fileList = p.putArray("files");
+        for (Manifest.Resource r : manifest.resources()) {
+            fileList.addObject().put("path", r.name()).put("sha256", r.digest())
+                    .put("size", Files.size(folder.resolve(r.name())));
+        }
         m.ledgerSeq = ledger.append("model.registered", actor, p);
         return new Registered(m, true);
     }

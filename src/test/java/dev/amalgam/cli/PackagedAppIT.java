@@ -178,6 +178,59 @@ class PackagedAppIT {
         assertTrue(gate.out.lines().anyMatch(l -> l.contains("review") && l.trim().startsWith("pass")), gate.out);
     }
 
+    /** Lose the whole H2 database: the next start rebuilds it from the ledger alone. */
+    @Test
+    void aLostDatabaseIsRebuiltFromTheLedgerOnStart(@TempDir Path tmp) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(PG_URL == null, "H2 only: the database is a folder to delete");
+        Path dataDir = tmp.resolve("data");
+        int p = freePort();
+        Map<String, String> env = Map.of("AMALGAM_DATA", dataDir.toString(), "AMALGAM_PORT", Integer.toString(p));
+        Process s1 = start(env, tmp.resolve("s1.log"), "serve");
+        String server = "http://127.0.0.1:" + p;
+        awaitReady(s1, p, tmp.resolve("s1.log"));
+        Map<String, String> admin = Map.of("AMALGAM_TOKEN", Files.readString(dataDir.resolve("keys/admin.token")).strip());
+        assertEquals(0, runCli(Map.of(), "sample-model", tmp.resolve("m").toString(), "--arch", "llama", "--layers", "1",
+                "--hidden", "16", "--intermediate", "32", "--vocab", "64", "--seed", "5").code);
+        Result reg = runCli(admin, "models", "register", tmp.resolve("m").toString(), "--name", "keeper", "--version", "1",
+                "--license", "mit", "--server", server);
+        assertEquals(0, reg.code, reg.err);
+        s1.destroy();
+        assertTrue(s1.waitFor(30, TimeUnit.SECONDS));
+        try (var files = Files.walk(dataDir.resolve("db"))) {
+            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(f);
+        }
+        Process s2 = start(env, tmp.resolve("s2.log"), "serve");
+        try {
+            awaitReady(s2, p, tmp.resolve("s2.log"));
+            // the old admin principal is gone with the database: a new admin token was written
+            Map<String, String> admin2 = Map.of("AMALGAM_TOKEN", Files.readString(dataDir.resolve("keys/admin.token")).strip());
+            Result list = runCli(admin2, "models", "list", "--server", server);
+            assertEquals(0, list.code, list.err);
+            assertTrue(list.out.contains("keeper@1"), list.out);
+            Result audit = runCli(admin2, "audit", "--server", server);
+            assertTrue(audit.out.contains("clean"), audit.out + audit.err);
+        } finally {
+            s2.destroy();
+            s2.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static void awaitReady(Process server, int p, Path log) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (true) {
+            assertTrue(server.isAlive(), "server exited: " + Files.readString(log));
+            try {
+                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p + "/q/health/ready"))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) return;
+            } catch (IOException notYet) {
+                // starting
+            }
+            assertTrue(System.nanoTime() < deadline, "not ready: " + Files.readString(log));
+            Thread.sleep(250);
+        }
+    }
+
     @Test
     void cliCommandsDoNotNeedTheServerPortOrDatabase() throws Exception {
         Result r = runCli(Map.of(), "--version");
