@@ -37,6 +37,20 @@ public interface MergeKernels {
     /** out[i] = weightedSum[i] / divisor: linear's normalised average in the same pass. */
     void weightedMean(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float divisor, float[] out, int n);
 
+    /**
+     * {@link #weightedMean} (or {@link #weightedSum} when {@code divide} is false) stored straight
+     * into {@code dst} as {@code outDtype} from element {@code dstElem}: the same bytes as
+     * computing into {@code scratch} and calling {@link #store}, without the F32 round trip.
+     * {@code scratch} holds at least n floats.
+     */
+    default void weightedMeanStore(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m,
+                                   boolean divide, float divisor, MemorySegment dst, DType outDtype,
+                                   long dstElem, float[] scratch, int n) {
+        if (divide) weightedMean(src, dtype, fromElem, w, m, divisor, scratch, n);
+        else weightedSum(src, dtype, fromElem, w, m, scratch, n);
+        store(scratch, n, dst, outDtype, dstElem);
+    }
+
     /** x[i] = x[i] / d. */
     void divide(float[] x, float d, int n);
 

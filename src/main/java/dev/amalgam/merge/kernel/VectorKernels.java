@@ -174,6 +174,56 @@ final class VectorKernels implements MergeKernels {
     }
 
     @Override
+    public void weightedMeanStore(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m,
+                                  boolean divide, float divisor, MemorySegment dst, DType outDtype,
+                                  long dstElem, float[] scratch, int n) {
+        if (dtype != DType.BF16 || outDtype != DType.BF16 || (m != 2 && m != 3)) {
+            MergeKernels.super.weightedMeanStore(src, dtype, fromElem, w, m, divide, divisor, dst, outDtype,
+                    dstElem, scratch, n);
+            return;
+        }
+        int bound = F.loopBound(n);
+        if (m == 3) fusedStore3(src[0], src[1], src[2], w[0], w[1], w[2], fromElem * 2, dst, dstElem * 2, bound, divide, divisor);
+        else fusedStore2(src[0], src[1], w[0], w[1], fromElem * 2, dst, dstElem * 2, bound, divide, divisor);
+        if (bound < n) {
+            ScalarKernels.weightedSumTail(src, dtype, fromElem, w, m, scratch, bound, n);
+            if (divide) for (int i = bound; i < n; i++) scratch[i] = scratch[i] / divisor;
+            ScalarKernels.storeTail(scratch, bound, n, dst, outDtype, dstElem);
+        }
+    }
+
+    /**
+     * Three BF16 inputs to BF16 in one loop, the result narrowed in registers: each element is
+     * ((0 + w0·x0) + w1·x1) + w2·x2, then / divisor, as the scalar twin computes it.
+     */
+    private static void fusedStore3(MemorySegment s0, MemorySegment s1, MemorySegment s2, float w0, float w1, float w2,
+                                    long base, MemorySegment dst, long dBase, int bound, boolean divide, float divisor) {
+        FloatVector zero = FloatVector.zero(F);
+        int step = F.length();
+        for (int i = 0; i < bound; i += step) {
+            long off = base + 2L * i;
+            FloatVector acc = zero.add(bf16ToF32(ShortVector.fromMemorySegment(S, s0, off, LE)).mul(w0));
+            acc = acc.add(bf16ToF32(ShortVector.fromMemorySegment(S, s1, off, LE)).mul(w1));
+            acc = acc.add(bf16ToF32(ShortVector.fromMemorySegment(S, s2, off, LE)).mul(w2));
+            if (divide) acc = acc.div(divisor);
+            f32ToBf16(acc).intoMemorySegment(dst, dBase + 2L * i, LE);
+        }
+    }
+
+    private static void fusedStore2(MemorySegment s0, MemorySegment s1, float w0, float w1,
+                                    long base, MemorySegment dst, long dBase, int bound, boolean divide, float divisor) {
+        FloatVector zero = FloatVector.zero(F);
+        int step = F.length();
+        for (int i = 0; i < bound; i += step) {
+            long off = base + 2L * i;
+            FloatVector acc = zero.add(bf16ToF32(ShortVector.fromMemorySegment(S, s0, off, LE)).mul(w0));
+            acc = acc.add(bf16ToF32(ShortVector.fromMemorySegment(S, s1, off, LE)).mul(w1));
+            if (divide) acc = acc.div(divisor);
+            f32ToBf16(acc).intoMemorySegment(dst, dBase + 2L * i, LE);
+        }
+    }
+
+    @Override
     public void weightedMean(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float divisor, float[] out, int n) {
         if ((dtype != DType.BF16 && dtype != DType.F16) || (m != 2 && m != 3)) {
             weightedSum(src, dtype, fromElem, w, m, out, n);
