@@ -4,6 +4,7 @@ import dev.amalgam.merge.kernel.CounterRandom;
 import dev.amalgam.merge.kernel.MagnitudeSelect;
 import dev.amalgam.merge.kernel.MergeKernels;
 import dev.amalgam.merge.kernel.RankBand;
+import dev.amalgam.merge.kernel.SampledSelect;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -96,6 +97,8 @@ abstract class TaskVectorMethod implements MergeMethod {
         float density = 1f;
         float rescale = 1f;
         MagnitudeSelect select;
+        /** The one rank's threshold found by {@link SampledSelect}, or null (radix select). */
+        MagnitudeSelect.Threshold sampled;
         long[] ranks = new long[0];
         long from;
         long to;
@@ -197,29 +200,60 @@ abstract class TaskVectorMethod implements MergeMethod {
     }
 
     private static void selectionPasses(TensorContext ctx, int[] idx, Sparsifier[] sp, float[] base, float[] tmp) {
+        long n = ctx.elements();
+        int baseIdx = ctx.baseIndex();
+        var k = ctx.kernels();
+        // one rank over a large tensor (ties): a sampled bracket and one counting pass
+        SampledSelect[] sampled = new SampledSelect[sp.length];
+        boolean anySampled = false;
+        for (int i = 0; i < sp.length; i++) {
+            if (sp[i].select == null || sp[i].ranks.length != 1 || !SampledSelect.worthIt(n)) continue;
+            sampled[i] = new SampledSelect(sp[i].ranks[0], n);
+            int[] keys = new int[SampledSelect.BLOCKS * SampledSelect.BLOCK];
+            for (int b = 0; b < SampledSelect.BLOCKS; b++) {
+                long at = SampledSelect.samplePositions(n, b);
+                ctx.load(baseIdx, at, base, SampledSelect.BLOCK);
+                ctx.load(idx[i], at, tmp, SampledSelect.BLOCK);
+                k.sub(tmp, base, tmp, SampledSelect.BLOCK);
+                for (int e = 0; e < SampledSelect.BLOCK; e++) keys[b * SampledSelect.BLOCK + e] = MagnitudeSelect.key(tmp[e]);
+            }
+            sampled[i].begin(keys);
+            anySampled = true;
+        }
+        if (anySampled) {
+            for (long c = 0; c < n; c += TensorContext.CHUNK) {
+                int len = (int) Math.min(TensorContext.CHUNK, n - c);
+                ctx.load(baseIdx, c, base, len);
+                for (int i = 0; i < sp.length; i++) {
+                    if (sampled[i] == null) continue;
+                    ctx.load(idx[i], c, tmp, len);
+                    k.sub(tmp, base, tmp, len);
+                    sampled[i].count(tmp, len, k);
+                }
+            }
+            for (int i = 0; i < sp.length; i++) if (sampled[i] != null) sp[i].sampled = sampled[i].threshold();
+        }
         boolean any = false;
         for (Sparsifier s : sp) {
-            if (s.select != null) {
+            if (s.select != null && s.sampled == null) {
                 s.select.begin(s.ranks);
                 any = true;
             }
         }
         if (!any) return;
-        long n = ctx.elements();
-        int baseIdx = ctx.baseIndex();
         for (int pass = 0; pass < 2; pass++) {
             for (long c = 0; c < n; c += TensorContext.CHUNK) {
                 int len = (int) Math.min(TensorContext.CHUNK, n - c);
                 ctx.load(baseIdx, c, base, len);
                 for (int i = 0; i < sp.length; i++) {
-                    if (sp[i].select == null) continue;
+                    if (sp[i].select == null || sp[i].sampled != null) continue;
                     ctx.load(idx[i], c, tmp, len);
-                    ctx.kernels().sub(tmp, base, tmp, len);
+                    k.sub(tmp, base, tmp, len);
                     if (pass == 0) sp[i].select.countHigh(tmp, len);
-                    else sp[i].select.countLow(tmp, len, ctx.kernels());
+                    else sp[i].select.countLow(tmp, len, k);
                 }
             }
-            if (pass == 0) for (Sparsifier s : sp) if (s.select != null) s.select.endHigh();
+            if (pass == 0) for (Sparsifier s : sp) if (s.select != null && s.sampled == null) s.select.endHigh();
         }
     }
 
@@ -227,8 +261,9 @@ abstract class TaskVectorMethod implements MergeMethod {
         if (s.select == null) return null;
         MagnitudeSelect.Threshold upper = null, lower = null;
         int r = 0;
-        if (s.to < n && s.to > s.from) upper = s.select.threshold(r++);
-        if (s.from > 0) lower = s.select.threshold(r);
+        // a sampled threshold stands for the one rank there is (upper or lower)
+        if (s.to < n && s.to > s.from) upper = s.sampled != null ? s.sampled : s.select.threshold(r++);
+        if (s.from > 0) lower = s.sampled != null ? s.sampled : s.select.threshold(r);
         return new RankBand(s.from, s.to, n, upper, lower);
     }
 

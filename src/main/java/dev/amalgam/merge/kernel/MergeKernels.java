@@ -64,6 +64,14 @@ public interface MergeKernels {
     /** Adds to low[key & 0xffff] for each x[i] whose key's high 16 bits equal {@code bucket}. */
     void countInBucket(float[] x, int n, int bucket, long[] low);
 
+    /**
+     * One pass of a bracketed selection: adds to {@code state[0]} the elements whose key (see
+     * {@link MagnitudeSelect#key}) is above {@code hiKey}, and appends to {@code out} from
+     * {@code state[1]} (advancing it), in index order, the keys in [loKey, hiKey] as float bits.
+     * {@code out} must have room for n + {@value #LANES} more.
+     */
+    void bracket(float[] x, int n, int loKey, int hiKey, float[] out, long[] state);
+
     /** out[i] = a[i] - b[i]. */
     void sub(float[] a, float[] b, float[] out, int n);
 

@@ -118,6 +118,23 @@ public final class ScalarKernels implements MergeKernels {
         countInBucketTail(x, 0, n, bucket, low);
     }
 
+    @Override
+    public void bracket(float[] x, int n, int loKey, int hiKey, float[] out, long[] state) {
+        bracketTail(x, 0, n, loKey, hiKey, out, state);
+    }
+
+    static void bracketTail(float[] x, int start, int n, int loKey, int hiKey, float[] out, long[] state) {
+        long above = state[0];
+        int pos = (int) state[1];
+        for (int i = start; i < n; i++) {
+            int k = MagnitudeSelect.key(x[i]);
+            if (k > hiKey) above++;
+            else if (k >= loKey) out[pos++] = Float.intBitsToFloat(k);
+        }
+        state[0] = above;
+        state[1] = pos;
+    }
+
     static void countInBucketTail(float[] x, int start, int n, int bucket, long[] low) {
         for (int i = start; i < n; i++) {
             int k = MagnitudeSelect.key(x[i]);

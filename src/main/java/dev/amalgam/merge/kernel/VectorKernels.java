@@ -296,6 +296,26 @@ final class VectorKernels implements MergeKernels {
     }
 
     @Override
+    public void bracket(float[] x, int n, int loKey, int hiKey, float[] out, long[] state) {
+        int bound = F.loopBound(n);
+        long above = 0;
+        int pos = (int) state[1];
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            IntVector k = keys(FloatVector.fromArray(F, x, i));
+            above += k.compare(VectorOperators.GT, hiKey).trueCount();
+            VectorMask<Integer> in = k.compare(VectorOperators.GE, loKey).and(k.compare(VectorOperators.LE, hiKey));
+            if (in.anyTrue()) {
+                k.compress(in).reinterpretAsFloats().intoArray(out, pos);
+                pos += in.trueCount();
+            }
+        }
+        state[0] += above;
+        state[1] = pos;
+        ScalarKernels.bracketTail(x, i, n, loKey, hiKey, out, state);
+    }
+
+    @Override
     public void sub(float[] a, float[] b, float[] out, int n) {
         int bound = F.loopBound(n);
         int i = 0;
