@@ -4,6 +4,7 @@ import dev.amalgam.merge.kernel.CounterRandom;
 import dev.amalgam.merge.kernel.MagnitudeSelect;
 import dev.amalgam.merge.kernel.MergeKernels;
 import dev.amalgam.merge.kernel.RankBand;
+import dev.amalgam.safetensors.DType;
 import dev.amalgam.merge.kernel.SampledSelect;
 
 import java.util.ArrayList;
@@ -152,6 +153,13 @@ abstract class TaskVectorMethod implements MergeMethod {
                 System.arraycopy(delta[0], 0, mixed, 0, len);
                 for (int i = 1; i < m; i++) k.add(mixed, delta[i], mixed, len);
             }
+            DType out = ctx.directDtype();
+            if (out != null) {
+                // divided, scaled, added to the base and narrowed in one pass into the output buffer
+                k.finishStore(mixed, normalize ? divisor : null, lambda, base, ctx.reserve(c, len), out, 0, len);
+                ctx.commit(c, len);
+                continue;
+            }
             if (normalize) k.divide(mixed, divisor, len);
             if (lambda != 1f) k.scale(mixed, lambda, len);
             k.add(base, mixed, mixed, len);
@@ -226,8 +234,7 @@ abstract class TaskVectorMethod implements MergeMethod {
                 ctx.load(baseIdx, c, base, len);
                 for (int i = 0; i < sp.length; i++) {
                     if (sampled[i] == null) continue;
-                    ctx.load(idx[i], c, tmp, len);
-                    k.sub(tmp, base, tmp, len);
+                    loadDelta(ctx, idx[i], c, base, tmp, len);
                     sampled[i].count(tmp, len, k);
                 }
             }
@@ -247,8 +254,7 @@ abstract class TaskVectorMethod implements MergeMethod {
                 ctx.load(baseIdx, c, base, len);
                 for (int i = 0; i < sp.length; i++) {
                     if (sp[i].select == null || sp[i].sampled != null) continue;
-                    ctx.load(idx[i], c, tmp, len);
-                    k.sub(tmp, base, tmp, len);
+                    loadDelta(ctx, idx[i], c, base, tmp, len);
                     if (pass == 0) sp[i].select.countHigh(tmp, len);
                     else sp[i].select.countLow(tmp, len, k);
                 }
@@ -267,10 +273,14 @@ abstract class TaskVectorMethod implements MergeMethod {
         return new RankBand(s.from, s.to, n, upper, lower);
     }
 
+    private static void loadDelta(TensorContext ctx, int input, long c, float[] base, float[] out, int len) {
+        var t = ctx.inputs().get(input).tensor();
+        ctx.kernels().loadDelta(t.data(), t.dtype(), c, base, out, len);
+    }
+
     /** delta = x − base, sparsified. */
     private static void taskVector(TensorContext ctx, int input, Sparsifier s, long c, float[] base, float[] delta, int len) {
-        ctx.load(input, c, delta, len);
-        ctx.kernels().sub(delta, base, delta, len);
+        loadDelta(ctx, input, c, base, delta, len);
         if (s.band != null) s.band.apply(delta, len, ctx.kernels());
         else if (s.random != null) s.random.dropout(delta, c, len, s.density);
         else if (s.to <= s.from) ctx.kernels().scale(delta, 0f, len);

@@ -24,6 +24,26 @@ public interface MergeKernels {
     /** Element (fromElem + i) of dst = src[i], narrowed round-to-nearest-even, NaN/Inf kept. */
     void store(float[] src, int n, MemorySegment dst, DType dtype, long fromElem);
 
+    /** out[i] = (element (fromElem + i) of src, widened) - base[i]: {@link #load} then {@link #sub} in one pass. */
+    default void loadDelta(MemorySegment src, DType dtype, long fromElem, float[] base, float[] out, int n) {
+        load(src, dtype, fromElem, out, n);
+        sub(out, base, out, n);
+    }
+
+    /**
+     * Element (dstElem + i) of dst = narrowed base[i] + ((mixed[i] / divisor[i]) · lambda), the
+     * division skipped when divisor is null and the product when lambda is 1: the end of the
+     * task-vector methods, the same IEEE operations as {@link #divide}, {@link #scale},
+     * {@link #add} and {@link #store} one after the other.
+     */
+    default void finishStore(float[] mixed, float[] divisor, float lambda, float[] base,
+                             MemorySegment dst, DType outDtype, long dstElem, int n) {
+        if (divisor != null) divide(mixed, divisor, n);
+        if (lambda != 1f) scale(mixed, lambda, n);
+        add(base, mixed, mixed, n);
+        store(mixed, n, dst, outDtype, dstElem);
+    }
+
     /** acc[i] = acc[i] + w * x[i]. */
     void axpy(float[] acc, float[] x, float w, int n);
 

@@ -117,6 +117,50 @@ final class VectorKernels implements MergeKernels {
     }
 
     @Override
+    public void loadDelta(MemorySegment src, DType dtype, long fromElem, float[] base, float[] out, int n) {
+        if (dtype != DType.BF16) {
+            MergeKernels.super.loadDelta(src, dtype, fromElem, base, out, n);
+            return;
+        }
+        int bound = F.loopBound(n);
+        long off = fromElem * 2;
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            bf16ToF32(ShortVector.fromMemorySegment(S, src, off + 2L * i, LE))
+                    .sub(FloatVector.fromArray(F, base, i)).intoArray(out, i);
+        }
+        ScalarKernels.loadTail(src, dtype, fromElem, out, i, n);
+        for (; i < n; i++) out[i] = out[i] - base[i];
+    }
+
+    @Override
+    public void finishStore(float[] mixed, float[] divisor, float lambda, float[] base,
+                            MemorySegment dst, DType outDtype, long dstElem, int n) {
+        if (outDtype != DType.BF16) {
+            MergeKernels.super.finishStore(mixed, divisor, lambda, base, dst, outDtype, dstElem, n);
+            return;
+        }
+        int bound = F.loopBound(n);
+        long off = dstElem * 2;
+        boolean div = divisor != null, mul = lambda != 1f;
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, mixed, i);
+            if (div) v = v.div(FloatVector.fromArray(F, divisor, i));
+            if (mul) v = v.mul(lambda);
+            v = FloatVector.fromArray(F, base, i).add(v);
+            f32ToBf16(v).intoMemorySegment(dst, off + 2L * i, LE);
+        }
+        for (int j = i; j < n; j++) {
+            float v = mixed[j];
+            if (div) v = v / divisor[j];
+            if (mul) v = v * lambda;
+            mixed[j] = base[j] + v;
+        }
+        ScalarKernels.storeTail(mixed, i, n, dst, outDtype, dstElem);
+    }
+
+    @Override
     public void axpy(float[] acc, float[] x, float w, int n) {
         int bound = F.loopBound(n);
         int i = 0;

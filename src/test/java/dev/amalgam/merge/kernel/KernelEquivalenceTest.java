@@ -208,6 +208,42 @@ class KernelEquivalenceTest {
     }
 
     @Test
+    void fusedDeltaAndFinishAgree() {
+        Random r = new Random(31);
+        try (Arena arena = Arena.ofConfined()) {
+            for (DType dt : new DType[]{DType.BF16, DType.F16, DType.F32}) {
+                for (int n : LENGTHS) {
+                    long offset = r.nextInt(3);
+                    MemorySegment src = arena.allocate((n + offset) * dt.byteSize() + 8);
+                    for (long i = 0; i < src.byteSize(); i++) src.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
+                    float[] base = data(r, n), ref = new float[n], s = new float[n], v = new float[n];
+                    S.load(src, dt, offset, ref, n);
+                    S.sub(ref, base, ref, n);
+                    S.loadDelta(src, dt, offset, base, s, n);
+                    V.loadDelta(src, dt, offset, base, v, n);
+                    assertBits(ref, s, n, "scalar loadDelta " + dt);
+                    assertBits(ref, v, n, "vector loadDelta " + dt);
+
+                    float[] mixed = data(r, n), div = data(r, n);
+                    boolean divide = r.nextBoolean();
+                    float lambda = r.nextBoolean() ? 1f : (float) r.nextGaussian();
+                    float[] expect = mixed.clone();
+                    if (divide) S.divide(expect, div, n);
+                    if (lambda != 1f) S.scale(expect, lambda, n);
+                    S.add(base, expect, expect, n);
+                    long bytes = (n + offset) * dt.byteSize() + 8;
+                    MemorySegment eo = arena.allocate(bytes), so = arena.allocate(bytes), vo = arena.allocate(bytes);
+                    S.store(expect, n, eo, dt, offset);
+                    S.finishStore(mixed.clone(), divide ? div : null, lambda, base, so, dt, offset, n);
+                    V.finishStore(mixed.clone(), divide ? div : null, lambda, base, vo, dt, offset, n);
+                    assertEquals(-1, eo.mismatch(so), "scalar finishStore " + dt + " n=" + n);
+                    assertEquals(-1, eo.mismatch(vo), "vector finishStore " + dt + " n=" + n);
+                }
+            }
+        }
+    }
+
+    @Test
     void topKMaskAndBucketCountAgree() {
         Random r = new Random(17);
         for (int n : LENGTHS) {
