@@ -238,7 +238,7 @@ abstract class TaskVectorMethod implements MergeMethod {
                     sampled[i].count(tmp, len, k);
                 }
             }
-            for (int i = 0; i < sp.length; i++) if (sampled[i] != null) sp[i].sampled = sampled[i].threshold();
+            for (int i = 0; i < sp.length; i++) if (sampled[i] != null) sp[i].sampled = sampled[i].threshold(k);
         }
         boolean any = false;
         for (Sparsifier s : sp) {

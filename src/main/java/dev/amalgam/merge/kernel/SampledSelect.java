@@ -8,11 +8,11 @@ import java.util.Arrays;
  * no randomness) brackets the rank's key in [loKey, hiKey]; one vector pass counts the keys
  * above the bracket and collects those inside it; a radix select over the few collected keys
  * finds the key and the count above it. When the sample misled (the rank's key lies outside the
- * bracket) or the bracket holds too many elements, {@link #threshold()} returns null and the
+ * bracket) or the bracket holds too many elements, {@link #threshold} returns null and the
  * caller runs the radix passes: the result never depends on the sample, only the time does.
  *
  * <p>Use: {@link #samplePositions}, {@link #begin} with the sampled keys, {@link #count} over
- * every chunk in index order, then {@link #threshold()}.
+ * every chunk in index order, then {@link #threshold}.
  */
 public final class SampledSelect {
     /** Sampled blocks and their length: 1024 × 64 = 65,536 sampled keys. */
@@ -78,7 +78,7 @@ public final class SampledSelect {
     }
 
     /** The exact threshold of the rank, or null when the bracket missed (run the radix select). */
-    public MagnitudeSelect.Threshold threshold() {
+    public MagnitudeSelect.Threshold threshold(MergeKernels kernels) {
         if (overflow) return null;
         long above = state[0], in = state[1];
         if (rank < above || rank >= above + in) return null;
@@ -87,7 +87,7 @@ public final class SampledSelect {
         int m = (int) in;
         inner.countHigh(inside, m);
         inner.endHigh();
-        inner.countLow(inside, m);
+        inner.countLow(inside, m, kernels);
         MagnitudeSelect.Threshold t = inner.threshold(0);
         return new MagnitudeSelect.Threshold(t.key(), above + t.above());
     }

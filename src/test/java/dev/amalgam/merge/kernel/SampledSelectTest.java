@@ -30,7 +30,7 @@ class SampledSelectTest {
             float[] part = java.util.Arrays.copyOfRange(x, c, Math.min(n, c + chunk));
             s.count(part, part.length, k);
         }
-        return s.threshold();
+        return s.threshold(k);
     }
 
     @Test
