@@ -85,10 +85,11 @@ public interface MergeKernels {
     void countInBucket(float[] x, int n, int bucket, long[] low);
 
     /**
-     * One pass of a bracketed selection: adds to {@code state[0]} the elements whose key (see
-     * {@link MagnitudeSelect#key}) is above {@code hiKey}, and appends to {@code out} from
-     * {@code state[1]} (advancing it), in index order, the keys in [loKey, hiKey] as float bits.
-     * {@code out} must have room for n + {@value #LANES} more.
+     * One pass of a bracketed selection (loKey <= hiKey), keys as {@link MagnitudeSelect#key}:
+     * adds to {@code state[0]} the elements with key above hiKey, to {@code state[2]} those equal
+     * to hiKey, to {@code state[3]} those equal to loKey when loKey < hiKey, and appends to
+     * {@code out} from {@code state[1]} (advancing it), in index order, the keys strictly between
+     * as float bits. {@code out} must have room for n + {@value #LANES} more.
      */
     void bracket(float[] x, int n, int loKey, int hiKey, float[] out, long[] state);
 

@@ -6,8 +6,9 @@ import java.util.Arrays;
  * Exact selection of one magnitude rank in one pass over the data, the same {@link
  * MagnitudeSelect.Threshold} as the two-pass radix select: a sample of keys (fixed positions,
  * no randomness) brackets the rank's key in [loKey, hiKey]; one vector pass counts the keys
- * above the bracket and collects those inside it; a radix select over the few collected keys
- * finds the key and the count above it. When the sample misled (the rank's key lies outside the
+ * above the bracket and equal to either end (BF16 task vectors pile up on few keys) and collects
+ * those strictly inside; a radix select over the few collected keys finds the key and the count
+ * above it. When the sample misled (the rank's key lies outside the
  * bracket) or the bracket holds too many elements, {@link #threshold} returns null and the
  * caller runs the radix passes: the result never depends on the sample, only the time does.
  *
@@ -28,7 +29,7 @@ public final class SampledSelect {
     private int loKey;
     private int hiKey;
     private float[] inside = new float[0];
-    private final long[] state = new long[2];
+    private final long[] state = new long[4];
     private boolean overflow;
 
     /** Selects rank {@code rank} (0 = largest magnitude) of {@code n} elements. */
@@ -57,8 +58,7 @@ public final class SampledSelect {
         long hiPos = pos - MARGIN, loPos = pos + MARGIN;
         hiKey = hiPos < 0 ? Integer.MAX_VALUE : sampled[(int) (s - 1 - hiPos)];
         loKey = loPos >= s ? 0 : sampled[(int) (s - 1 - loPos)];
-        state[0] = 0;
-        state[1] = 0;
+        java.util.Arrays.fill(state, 0);
         overflow = false;
         inside = new float[(int) Math.min(limit, 1 << 16) + TensorLanes.PAD];
     }
@@ -80,16 +80,22 @@ public final class SampledSelect {
     /** The exact threshold of the rank, or null when the bracket missed (run the radix select). */
     public MagnitudeSelect.Threshold threshold(MergeKernels kernels) {
         if (overflow) return null;
-        long above = state[0], in = state[1];
-        if (rank < above || rank >= above + in) return null;
-        MagnitudeSelect inner = new MagnitudeSelect();
-        inner.begin(rank - above);
-        int m = (int) in;
-        inner.countHigh(inside, m);
-        inner.endHigh();
-        inner.countLow(inside, m, kernels);
-        MagnitudeSelect.Threshold t = inner.threshold(0);
-        return new MagnitudeSelect.Threshold(t.key(), above + t.above());
+        long above = state[0], in = state[1], eqHi = state[2], eqLo = state[3];
+        if (rank < above) return null;
+        if (rank < above + eqHi) return new MagnitudeSelect.Threshold(hiKey, above);
+        long inside0 = above + eqHi;
+        if (rank < inside0 + in) {
+            MagnitudeSelect inner = new MagnitudeSelect();
+            inner.begin(rank - inside0);
+            int m = (int) in;
+            inner.countHigh(this.inside, m);
+            inner.endHigh();
+            inner.countLow(this.inside, m, kernels);
+            MagnitudeSelect.Threshold t = inner.threshold(0);
+            return new MagnitudeSelect.Threshold(t.key(), inside0 + t.above());
+        }
+        if (rank < inside0 + in + eqLo) return new MagnitudeSelect.Threshold(loKey, inside0 + in);
+        return null;
     }
 
     /** Spare room the vector kernel may write past the collected keys. */

@@ -342,20 +342,32 @@ final class VectorKernels implements MergeKernels {
     @Override
     public void bracket(float[] x, int n, int loKey, int hiKey, float[] out, long[] state) {
         int bound = F.loopBound(n);
-        long above = 0;
+        long above = 0, eqHi = 0, eqLo = 0;
         int pos = (int) state[1];
         int i = 0;
-        for (; i < bound; i += F.length()) {
-            IntVector k = keys(FloatVector.fromArray(F, x, i));
-            above += k.compare(VectorOperators.GT, hiKey).trueCount();
-            VectorMask<Integer> in = k.compare(VectorOperators.GE, loKey).and(k.compare(VectorOperators.LE, hiKey));
-            if (in.anyTrue()) {
-                k.compress(in).reinterpretAsFloats().intoArray(out, pos);
-                pos += in.trueCount();
+        if (loKey == hiKey) {
+            for (; i < bound; i += F.length()) {
+                IntVector k = keys(FloatVector.fromArray(F, x, i));
+                above += k.compare(VectorOperators.GT, hiKey).trueCount();
+                eqHi += k.compare(VectorOperators.EQ, hiKey).trueCount();
+            }
+        } else {
+            for (; i < bound; i += F.length()) {
+                IntVector k = keys(FloatVector.fromArray(F, x, i));
+                above += k.compare(VectorOperators.GT, hiKey).trueCount();
+                eqHi += k.compare(VectorOperators.EQ, hiKey).trueCount();
+                eqLo += k.compare(VectorOperators.EQ, loKey).trueCount();
+                VectorMask<Integer> in = k.compare(VectorOperators.GT, loKey).and(k.compare(VectorOperators.LT, hiKey));
+                if (in.anyTrue()) {
+                    k.compress(in).reinterpretAsFloats().intoArray(out, pos);
+                    pos += in.trueCount();
+                }
             }
         }
         state[0] += above;
         state[1] = pos;
+        state[2] += eqHi;
+        state[3] += eqLo;
         ScalarKernels.bracketTail(x, i, n, loKey, hiKey, out, state);
     }
 

@@ -71,9 +71,9 @@ class SampledSelectTest {
         for (int n : new int[]{0, 1, 15, 16, 17, 100, 1000, 4099}) {
             float[] x = KernelEquivalenceTest.data(r, n);
             for (int i = 0; i < n; i += 4) x[i] = 0.5f;
-            int lo = MagnitudeSelect.key(0.01f), hi = MagnitudeSelect.key(r.nextBoolean() ? 0.5f : Float.POSITIVE_INFINITY);
+            int lo = r.nextInt(3) == 0 ? MagnitudeSelect.key(0.5f) : MagnitudeSelect.key(0.01f), hi = MagnitudeSelect.key(r.nextBoolean() ? 0.5f : Float.POSITIVE_INFINITY);
             float[] so = new float[n + 200], vo = new float[n + 200];
-            long[] ss = {3, 5}, vs = {3, 5};
+            long[] ss = {3, 5, 7, 11}, vs = {3, 5, 7, 11};
             s.bracket(x, n, lo, hi, so, ss);
             v.bracket(x, n, lo, hi, vo, vs);
             assertArrayEquals(ss, vs, "n=" + n);
