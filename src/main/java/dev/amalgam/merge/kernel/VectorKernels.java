@@ -310,9 +310,10 @@ final class VectorKernels implements MergeKernels {
                 }
             }
             // constant comparison operators only: a variable one is not intrinsified
-            VectorMask<Float> drop = (tiesGo ? key.compare(VectorOperators.LE, thresholdKey)
-                    : key.compare(VectorOperators.LT, thresholdKey)).cast(F);
-            v.blend(v.mul(0f), drop).intoArray(x, i);
+            VectorMask<Integer> drop = tiesGo ? key.compare(VectorOperators.LE, thresholdKey)
+                    : key.compare(VectorOperators.LT, thresholdKey);
+            // blended as ints: no mask conversion between species
+            v.reinterpretAsInts().blend(v.mul(0f).reinterpretAsInts(), drop).reinterpretAsFloats().intoArray(x, i);
         }
         return ScalarKernels.keepTopTail(x, i, n, thresholdKey, tiesLeft);
     }
