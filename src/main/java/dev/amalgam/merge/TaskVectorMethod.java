@@ -17,8 +17,9 @@ import java.util.List;
  * keep their L1 norm, weighted, combined (summed, or summed over the TIES sign consensus),
  * optionally divided by the weights, scaled by λ and added to the base.
  *
- * <p>Streaming: magnitude selection takes two counting passes over the task vector, an L1
- * rescale one more, then a final pass writes the output, each pass chunk by chunk in index
+ * <p>Streaming: selecting one magnitude rank (ties) over a large tensor takes one counting pass
+ * over the task vector ({@link SampledSelect}; two radix passes when its sampled bracket misses,
+ * and for breadcrumbs' two ranks or small tensors), an L1 rescale one more, then a final pass writes the output, each pass chunk by chunk in index
  * order (the tie rule and the reductions depend on that order, never on threads).
  */
 abstract class TaskVectorMethod implements MergeMethod {
