@@ -57,9 +57,16 @@ final class Linear implements MergeMethod {
         }
         float[] acc = new float[TensorContext.CHUNK], x = new float[TensorContext.CHUNK];
         long n = ctx.elements();
+        DType out = ctx.directDtype();
         for (long c = 0; c < n; c += TensorContext.CHUNK) {
             int len = (int) Math.min(TensorContext.CHUNK, n - c);
-            if (fused && normalize) {
+            if (fused && out != null) {
+                // computed and narrowed in one pass, written straight into the output buffer
+                MemorySegment dst = ctx.reserve(c, len);
+                k.weightedMeanStore(src, dtype, c, w, m, normalize, total, dst, out, 0, acc, len);
+                ctx.commit(c, len);
+                continue;
+            } else if (fused && normalize) {
                 k.weightedMean(src, dtype, c, w, m, total, acc, len);
             } else if (fused) {
                 k.weightedSum(src, dtype, c, w, m, acc, len);

@@ -97,7 +97,22 @@ public final class MergeBenchmark {
             double s = time(threads, t -> {
                 MemorySegment out = outs.get(t);
                 m.merge(new TensorContext("bench." + t, jobs.get(t), globals, kernels, 1L,
-                        (from, v, n) -> kernels.store(v, n, out, DType.BF16, from)));
+                        new TensorContext.Sink() {
+                            @Override
+                            public void accept(long from, float[] v, int n) {
+                                kernels.store(v, n, out, DType.BF16, from);
+                            }
+
+                            @Override
+                            public DType directDtype() {
+                                return DType.BF16;
+                            }
+
+                            @Override
+                            public MemorySegment reserve(long from, int n) {
+                                return out.asSlice(from * 2, n * 2L);
+                            }
+                        }));
             });
             return new Measurement(method + " bf16 " + inputs + "->1", threads, s, (inputs + 1) * per * 2 * threads);
         }

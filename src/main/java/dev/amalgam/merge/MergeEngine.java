@@ -188,18 +188,36 @@ public final class MergeEngine {
             MemorySegment buf = arena.allocate(cap, 64);
             long base = part ? from * dt.byteSize() : 0;
             long[] run = {0, 0}; // byte offset in this part where the buffer starts, bytes filled
-            TensorContext.Sink sink = (at0, values, n) -> {
-                long at = at0 * dt.byteSize(), len = (long) n * dt.byteSize();
-                if (at != run[0] + run[1] || run[1] + len > cap) {
-                    if (run[1] > 0) {
-                        writer.write(p.name(), base + run[0], buf.asSlice(0, run[1]));
-                        unload(inputs, run[0] / dt.byteSize(), run[1] / dt.byteSize());
-                    }
-                    run[0] = at;
-                    run[1] = 0;
+            TensorContext.Sink sink = new TensorContext.Sink() {
+                @Override
+                public void accept(long at0, float[] values, int n) throws IOException {
+                    kernels.store(values, n, reserve(at0, n), dt, 0);
+                    commit(at0, n);
                 }
-                kernels.store(values, n, buf.asSlice(run[1], len), dt, 0);
-                run[1] += len;
+
+                @Override
+                public DType directDtype() {
+                    return dt;
+                }
+
+                @Override
+                public MemorySegment reserve(long at0, int n) throws IOException {
+                    long at = at0 * dt.byteSize(), len = (long) n * dt.byteSize();
+                    if (at != run[0] + run[1] || run[1] + len > cap) {
+                        if (run[1] > 0) {
+                            writer.write(p.name(), base + run[0], buf.asSlice(0, run[1]));
+                            unload(inputs, run[0] / dt.byteSize(), run[1] / dt.byteSize());
+                        }
+                        run[0] = at;
+                        run[1] = 0;
+                    }
+                    return buf.asSlice(run[1], len);
+                }
+
+                @Override
+                public void commit(long at0, int n) {
+                    run[1] += (long) n * dt.byteSize();
+                }
             };
             method.merge(new TensorContext(p.name(), inputs, p.globals(), kernels, seed, sink));
             if (run[1] > 0) writer.write(p.name(), base + run[0], buf.asSlice(0, run[1]));

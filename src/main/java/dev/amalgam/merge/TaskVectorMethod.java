@@ -4,6 +4,8 @@ import dev.amalgam.merge.kernel.CounterRandom;
 import dev.amalgam.merge.kernel.MagnitudeSelect;
 import dev.amalgam.merge.kernel.MergeKernels;
 import dev.amalgam.merge.kernel.RankBand;
+import dev.amalgam.safetensors.DType;
+import dev.amalgam.merge.kernel.SampledSelect;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,8 +17,9 @@ import java.util.List;
  * keep their L1 norm, weighted, combined (summed, or summed over the TIES sign consensus),
  * optionally divided by the weights, scaled by λ and added to the base.
  *
- * <p>Streaming: magnitude selection takes two counting passes over the task vector, an L1
- * rescale one more, then a final pass writes the output, each pass chunk by chunk in index
+ * <p>Streaming: selecting one magnitude rank (ties) over a large tensor takes one counting pass
+ * over the task vector ({@link SampledSelect}; two radix passes when its sampled bracket misses,
+ * and for breadcrumbs' two ranks or small tensors), an L1 rescale one more, then a final pass writes the output, each pass chunk by chunk in index
  * order (the tie rule and the reductions depend on that order, never on threads).
  */
 abstract class TaskVectorMethod implements MergeMethod {
@@ -96,6 +99,8 @@ abstract class TaskVectorMethod implements MergeMethod {
         float density = 1f;
         float rescale = 1f;
         MagnitudeSelect select;
+        /** The one rank's threshold found by {@link SampledSelect}, or null (radix select). */
+        MagnitudeSelect.Threshold sampled;
         long[] ranks = new long[0];
         long from;
         long to;
@@ -149,6 +154,13 @@ abstract class TaskVectorMethod implements MergeMethod {
                 System.arraycopy(delta[0], 0, mixed, 0, len);
                 for (int i = 1; i < m; i++) k.add(mixed, delta[i], mixed, len);
             }
+            DType out = ctx.directDtype();
+            if (out != null) {
+                // divided, scaled, added to the base and narrowed in one pass into the output buffer
+                k.finishStore(mixed, normalize ? divisor : null, lambda, base, ctx.reserve(c, len), out, 0, len);
+                ctx.commit(c, len);
+                continue;
+            }
             if (normalize) k.divide(mixed, divisor, len);
             if (lambda != 1f) k.scale(mixed, lambda, len);
             k.add(base, mixed, mixed, len);
@@ -197,29 +209,58 @@ abstract class TaskVectorMethod implements MergeMethod {
     }
 
     private static void selectionPasses(TensorContext ctx, int[] idx, Sparsifier[] sp, float[] base, float[] tmp) {
+        long n = ctx.elements();
+        int baseIdx = ctx.baseIndex();
+        var k = ctx.kernels();
+        // one rank over a large tensor (ties): a sampled bracket and one counting pass
+        SampledSelect[] sampled = new SampledSelect[sp.length];
+        boolean anySampled = false;
+        for (int i = 0; i < sp.length; i++) {
+            if (sp[i].select == null || sp[i].ranks.length != 1 || !SampledSelect.worthIt(n)) continue;
+            sampled[i] = new SampledSelect(sp[i].ranks[0], n);
+            int[] keys = new int[SampledSelect.BLOCKS * SampledSelect.BLOCK];
+            for (int b = 0; b < SampledSelect.BLOCKS; b++) {
+                long at = SampledSelect.samplePositions(n, b);
+                ctx.load(baseIdx, at, base, SampledSelect.BLOCK);
+                ctx.load(idx[i], at, tmp, SampledSelect.BLOCK);
+                k.sub(tmp, base, tmp, SampledSelect.BLOCK);
+                for (int e = 0; e < SampledSelect.BLOCK; e++) keys[b * SampledSelect.BLOCK + e] = MagnitudeSelect.key(tmp[e]);
+            }
+            sampled[i].begin(keys);
+            anySampled = true;
+        }
+        if (anySampled) {
+            for (long c = 0; c < n; c += TensorContext.CHUNK) {
+                int len = (int) Math.min(TensorContext.CHUNK, n - c);
+                ctx.load(baseIdx, c, base, len);
+                for (int i = 0; i < sp.length; i++) {
+                    if (sampled[i] == null) continue;
+                    loadDelta(ctx, idx[i], c, base, tmp, len);
+                    sampled[i].count(tmp, len, k);
+                }
+            }
+            for (int i = 0; i < sp.length; i++) if (sampled[i] != null) sp[i].sampled = sampled[i].threshold(k);
+        }
         boolean any = false;
         for (Sparsifier s : sp) {
-            if (s.select != null) {
+            if (s.select != null && s.sampled == null) {
                 s.select.begin(s.ranks);
                 any = true;
             }
         }
         if (!any) return;
-        long n = ctx.elements();
-        int baseIdx = ctx.baseIndex();
         for (int pass = 0; pass < 2; pass++) {
             for (long c = 0; c < n; c += TensorContext.CHUNK) {
                 int len = (int) Math.min(TensorContext.CHUNK, n - c);
                 ctx.load(baseIdx, c, base, len);
                 for (int i = 0; i < sp.length; i++) {
-                    if (sp[i].select == null) continue;
-                    ctx.load(idx[i], c, tmp, len);
-                    ctx.kernels().sub(tmp, base, tmp, len);
+                    if (sp[i].select == null || sp[i].sampled != null) continue;
+                    loadDelta(ctx, idx[i], c, base, tmp, len);
                     if (pass == 0) sp[i].select.countHigh(tmp, len);
-                    else sp[i].select.countLow(tmp, len, ctx.kernels());
+                    else sp[i].select.countLow(tmp, len, k);
                 }
             }
-            if (pass == 0) for (Sparsifier s : sp) if (s.select != null) s.select.endHigh();
+            if (pass == 0) for (Sparsifier s : sp) if (s.select != null && s.sampled == null) s.select.endHigh();
         }
     }
 
@@ -227,15 +268,20 @@ abstract class TaskVectorMethod implements MergeMethod {
         if (s.select == null) return null;
         MagnitudeSelect.Threshold upper = null, lower = null;
         int r = 0;
-        if (s.to < n && s.to > s.from) upper = s.select.threshold(r++);
-        if (s.from > 0) lower = s.select.threshold(r);
+        // a sampled threshold stands for the one rank there is (upper or lower)
+        if (s.to < n && s.to > s.from) upper = s.sampled != null ? s.sampled : s.select.threshold(r++);
+        if (s.from > 0) lower = s.sampled != null ? s.sampled : s.select.threshold(r);
         return new RankBand(s.from, s.to, n, upper, lower);
+    }
+
+    private static void loadDelta(TensorContext ctx, int input, long c, float[] base, float[] out, int len) {
+        var t = ctx.inputs().get(input).tensor();
+        ctx.kernels().loadDelta(t.data(), t.dtype(), c, base, out, len);
     }
 
     /** delta = x − base, sparsified. */
     private static void taskVector(TensorContext ctx, int input, Sparsifier s, long c, float[] base, float[] delta, int len) {
-        ctx.load(input, c, delta, len);
-        ctx.kernels().sub(delta, base, delta, len);
+        loadDelta(ctx, input, c, base, delta, len);
         if (s.band != null) s.band.apply(delta, len, ctx.kernels());
         else if (s.random != null) s.random.dropout(delta, c, len, s.density);
         else if (s.to <= s.from) ctx.kernels().scale(delta, 0f, len);

@@ -1,10 +1,12 @@
 package dev.amalgam.merge;
 
 import dev.amalgam.merge.kernel.MergeKernels;
+import dev.amalgam.safetensors.DType;
 import dev.amalgam.safetensors.Tensor;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Map;
 
@@ -26,6 +28,22 @@ public final class TensorContext {
     /** Receives finished F32 chunks in any order; converts and writes them. */
     public interface Sink {
         void accept(long fromElem, float[] values, int n) throws IOException;
+
+        /** The dtype written by {@link #reserve}, or null when the sink only takes F32 chunks. */
+        default DType directDtype() {
+            return null;
+        }
+
+        /**
+         * A slice of {@code n} elements of {@link #directDtype()} where the chunk starting at
+         * {@code fromElem} may be written directly; {@link #commit} must follow before the next call.
+         */
+        default MemorySegment reserve(long fromElem, int n) throws IOException {
+            throw new UnsupportedOperationException();
+        }
+
+        default void commit(long fromElem, int n) throws IOException {
+        }
     }
 
     private final String name;
@@ -100,6 +118,27 @@ public final class TensorContext {
     public void emit(long fromElem, float[] values, int n) {
         try {
             sink.accept(fromElem, values, n);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The output dtype chunks can be written in directly (see {@link Sink#reserve}), or null. */
+    public DType directDtype() {
+        return sink.directDtype();
+    }
+
+    public MemorySegment reserve(long fromElem, int n) {
+        try {
+            return sink.reserve(fromElem, n);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public void commit(long fromElem, int n) {
+        try {
+            sink.commit(fromElem, n);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

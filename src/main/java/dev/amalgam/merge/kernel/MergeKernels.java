@@ -24,6 +24,26 @@ public interface MergeKernels {
     /** Element (fromElem + i) of dst = src[i], narrowed round-to-nearest-even, NaN/Inf kept. */
     void store(float[] src, int n, MemorySegment dst, DType dtype, long fromElem);
 
+    /** out[i] = (element (fromElem + i) of src, widened) - base[i]: {@link #load} then {@link #sub} in one pass. */
+    default void loadDelta(MemorySegment src, DType dtype, long fromElem, float[] base, float[] out, int n) {
+        load(src, dtype, fromElem, out, n);
+        sub(out, base, out, n);
+    }
+
+    /**
+     * Element (dstElem + i) of dst = narrowed base[i] + ((mixed[i] / divisor[i]) · lambda), the
+     * division skipped when divisor is null and the product when lambda is 1: the end of the
+     * task-vector methods, the same IEEE operations as {@link #divide}, {@link #scale},
+     * {@link #add} and {@link #store} one after the other.
+     */
+    default void finishStore(float[] mixed, float[] divisor, float lambda, float[] base,
+                             MemorySegment dst, DType outDtype, long dstElem, int n) {
+        if (divisor != null) divide(mixed, divisor, n);
+        if (lambda != 1f) scale(mixed, lambda, n);
+        add(base, mixed, mixed, n);
+        store(mixed, n, dst, outDtype, dstElem);
+    }
+
     /** acc[i] = acc[i] + w * x[i]. */
     void axpy(float[] acc, float[] x, float w, int n);
 
@@ -37,6 +57,20 @@ public interface MergeKernels {
     /** out[i] = weightedSum[i] / divisor: linear's normalised average in the same pass. */
     void weightedMean(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float divisor, float[] out, int n);
 
+    /**
+     * {@link #weightedMean} (or {@link #weightedSum} when {@code divide} is false) stored straight
+     * into {@code dst} as {@code outDtype} from element {@code dstElem}: the same bytes as
+     * computing into {@code scratch} and calling {@link #store}, without the F32 round trip.
+     * {@code scratch} holds at least n floats.
+     */
+    default void weightedMeanStore(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m,
+                                   boolean divide, float divisor, MemorySegment dst, DType outDtype,
+                                   long dstElem, float[] scratch, int n) {
+        if (divide) weightedMean(src, dtype, fromElem, w, m, divisor, scratch, n);
+        else weightedSum(src, dtype, fromElem, w, m, scratch, n);
+        store(scratch, n, dst, outDtype, dstElem);
+    }
+
     /** x[i] = x[i] / d. */
     void divide(float[] x, float d, int n);
 
@@ -49,6 +83,15 @@ public interface MergeKernels {
 
     /** Adds to low[key & 0xffff] for each x[i] whose key's high 16 bits equal {@code bucket}. */
     void countInBucket(float[] x, int n, int bucket, long[] low);
+
+    /**
+     * One pass of a bracketed selection (loKey <= hiKey), keys as {@link MagnitudeSelect#key}:
+     * adds to {@code state[0]} the elements with key above hiKey, to {@code state[2]} those equal
+     * to hiKey, to {@code state[3]} those equal to loKey when loKey < hiKey, and appends to
+     * {@code out} from {@code state[1]} (advancing it), in index order, the keys strictly between
+     * as float bits. {@code out} must have room for n + {@value #LANES} more.
+     */
+    void bracket(float[] x, int n, int loKey, int hiKey, float[] out, long[] state);
 
     /** out[i] = a[i] - b[i]. */
     void sub(float[] a, float[] b, float[] out, int n);

@@ -118,6 +118,27 @@ public final class ScalarKernels implements MergeKernels {
         countInBucketTail(x, 0, n, bucket, low);
     }
 
+    @Override
+    public void bracket(float[] x, int n, int loKey, int hiKey, float[] out, long[] state) {
+        bracketTail(x, 0, n, loKey, hiKey, out, state);
+    }
+
+    static void bracketTail(float[] x, int start, int n, int loKey, int hiKey, float[] out, long[] state) {
+        long above = state[0], eqHi = state[2], eqLo = state[3];
+        int pos = (int) state[1];
+        for (int i = start; i < n; i++) {
+            int k = MagnitudeSelect.key(x[i]);
+            if (k > hiKey) above++;
+            else if (k == hiKey) eqHi++;
+            else if (k == loKey) eqLo++;
+            else if (k > loKey) out[pos++] = Float.intBitsToFloat(k);
+        }
+        state[0] = above;
+        state[1] = pos;
+        state[2] = eqHi;
+        state[3] = eqLo;
+    }
+
     static void countInBucketTail(float[] x, int start, int n, int bucket, long[] low) {
         for (int i = start; i < n; i++) {
             int k = MagnitudeSelect.key(x[i]);

@@ -117,6 +117,50 @@ final class VectorKernels implements MergeKernels {
     }
 
     @Override
+    public void loadDelta(MemorySegment src, DType dtype, long fromElem, float[] base, float[] out, int n) {
+        if (dtype != DType.BF16) {
+            MergeKernels.super.loadDelta(src, dtype, fromElem, base, out, n);
+            return;
+        }
+        int bound = F.loopBound(n);
+        long off = fromElem * 2;
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            bf16ToF32(ShortVector.fromMemorySegment(S, src, off + 2L * i, LE))
+                    .sub(FloatVector.fromArray(F, base, i)).intoArray(out, i);
+        }
+        ScalarKernels.loadTail(src, dtype, fromElem, out, i, n);
+        for (; i < n; i++) out[i] = out[i] - base[i];
+    }
+
+    @Override
+    public void finishStore(float[] mixed, float[] divisor, float lambda, float[] base,
+                            MemorySegment dst, DType outDtype, long dstElem, int n) {
+        if (outDtype != DType.BF16) {
+            MergeKernels.super.finishStore(mixed, divisor, lambda, base, dst, outDtype, dstElem, n);
+            return;
+        }
+        int bound = F.loopBound(n);
+        long off = dstElem * 2;
+        boolean div = divisor != null, mul = lambda != 1f;
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, mixed, i);
+            if (div) v = v.div(FloatVector.fromArray(F, divisor, i));
+            if (mul) v = v.mul(lambda);
+            v = FloatVector.fromArray(F, base, i).add(v);
+            f32ToBf16(v).intoMemorySegment(dst, off + 2L * i, LE);
+        }
+        for (int j = i; j < n; j++) {
+            float v = mixed[j];
+            if (div) v = v / divisor[j];
+            if (mul) v = v * lambda;
+            mixed[j] = base[j] + v;
+        }
+        ScalarKernels.storeTail(mixed, i, n, dst, outDtype, dstElem);
+    }
+
+    @Override
     public void axpy(float[] acc, float[] x, float w, int n) {
         int bound = F.loopBound(n);
         int i = 0;
@@ -174,6 +218,56 @@ final class VectorKernels implements MergeKernels {
     }
 
     @Override
+    public void weightedMeanStore(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m,
+                                  boolean divide, float divisor, MemorySegment dst, DType outDtype,
+                                  long dstElem, float[] scratch, int n) {
+        if (dtype != DType.BF16 || outDtype != DType.BF16 || (m != 2 && m != 3)) {
+            MergeKernels.super.weightedMeanStore(src, dtype, fromElem, w, m, divide, divisor, dst, outDtype,
+                    dstElem, scratch, n);
+            return;
+        }
+        int bound = F.loopBound(n);
+        if (m == 3) fusedStore3(src[0], src[1], src[2], w[0], w[1], w[2], fromElem * 2, dst, dstElem * 2, bound, divide, divisor);
+        else fusedStore2(src[0], src[1], w[0], w[1], fromElem * 2, dst, dstElem * 2, bound, divide, divisor);
+        if (bound < n) {
+            ScalarKernels.weightedSumTail(src, dtype, fromElem, w, m, scratch, bound, n);
+            if (divide) for (int i = bound; i < n; i++) scratch[i] = scratch[i] / divisor;
+            ScalarKernels.storeTail(scratch, bound, n, dst, outDtype, dstElem);
+        }
+    }
+
+    /**
+     * Three BF16 inputs to BF16 in one loop, the result narrowed in registers: each element is
+     * ((0 + w0·x0) + w1·x1) + w2·x2, then / divisor, as the scalar twin computes it.
+     */
+    private static void fusedStore3(MemorySegment s0, MemorySegment s1, MemorySegment s2, float w0, float w1, float w2,
+                                    long base, MemorySegment dst, long dBase, int bound, boolean divide, float divisor) {
+        FloatVector zero = FloatVector.zero(F);
+        int step = F.length();
+        for (int i = 0; i < bound; i += step) {
+            long off = base + 2L * i;
+            FloatVector acc = zero.add(bf16ToF32(ShortVector.fromMemorySegment(S, s0, off, LE)).mul(w0));
+            acc = acc.add(bf16ToF32(ShortVector.fromMemorySegment(S, s1, off, LE)).mul(w1));
+            acc = acc.add(bf16ToF32(ShortVector.fromMemorySegment(S, s2, off, LE)).mul(w2));
+            if (divide) acc = acc.div(divisor);
+            f32ToBf16(acc).intoMemorySegment(dst, dBase + 2L * i, LE);
+        }
+    }
+
+    private static void fusedStore2(MemorySegment s0, MemorySegment s1, float w0, float w1,
+                                    long base, MemorySegment dst, long dBase, int bound, boolean divide, float divisor) {
+        FloatVector zero = FloatVector.zero(F);
+        int step = F.length();
+        for (int i = 0; i < bound; i += step) {
+            long off = base + 2L * i;
+            FloatVector acc = zero.add(bf16ToF32(ShortVector.fromMemorySegment(S, s0, off, LE)).mul(w0));
+            acc = acc.add(bf16ToF32(ShortVector.fromMemorySegment(S, s1, off, LE)).mul(w1));
+            if (divide) acc = acc.div(divisor);
+            f32ToBf16(acc).intoMemorySegment(dst, dBase + 2L * i, LE);
+        }
+    }
+
+    @Override
     public void weightedMean(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float divisor, float[] out, int n) {
         if ((dtype != DType.BF16 && dtype != DType.F16) || (m != 2 && m != 3)) {
             weightedSum(src, dtype, fromElem, w, m, out, n);
@@ -216,9 +310,10 @@ final class VectorKernels implements MergeKernels {
                 }
             }
             // constant comparison operators only: a variable one is not intrinsified
-            VectorMask<Float> drop = (tiesGo ? key.compare(VectorOperators.LE, thresholdKey)
-                    : key.compare(VectorOperators.LT, thresholdKey)).cast(F);
-            v.blend(v.mul(0f), drop).intoArray(x, i);
+            VectorMask<Integer> drop = tiesGo ? key.compare(VectorOperators.LE, thresholdKey)
+                    : key.compare(VectorOperators.LT, thresholdKey);
+            // blended as ints: no mask conversion between species
+            v.reinterpretAsInts().blend(v.mul(0f).reinterpretAsInts(), drop).reinterpretAsFloats().intoArray(x, i);
         }
         return ScalarKernels.keepTopTail(x, i, n, thresholdKey, tiesLeft);
     }
@@ -243,6 +338,38 @@ final class VectorKernels implements MergeKernels {
             }
         }
         ScalarKernels.countInBucketTail(x, i, n, bucket, low);
+    }
+
+    @Override
+    public void bracket(float[] x, int n, int loKey, int hiKey, float[] out, long[] state) {
+        int bound = F.loopBound(n);
+        long above = 0, eqHi = 0, eqLo = 0;
+        int pos = (int) state[1];
+        int i = 0;
+        if (loKey == hiKey) {
+            for (; i < bound; i += F.length()) {
+                IntVector k = keys(FloatVector.fromArray(F, x, i));
+                above += k.compare(VectorOperators.GT, hiKey).trueCount();
+                eqHi += k.compare(VectorOperators.EQ, hiKey).trueCount();
+            }
+        } else {
+            for (; i < bound; i += F.length()) {
+                IntVector k = keys(FloatVector.fromArray(F, x, i));
+                above += k.compare(VectorOperators.GT, hiKey).trueCount();
+                eqHi += k.compare(VectorOperators.EQ, hiKey).trueCount();
+                eqLo += k.compare(VectorOperators.EQ, loKey).trueCount();
+                VectorMask<Integer> in = k.compare(VectorOperators.GT, loKey).and(k.compare(VectorOperators.LT, hiKey));
+                if (in.anyTrue()) {
+                    k.compress(in).reinterpretAsFloats().intoArray(out, pos);
+                    pos += in.trueCount();
+                }
+            }
+        }
+        state[0] += above;
+        state[1] = pos;
+        state[2] += eqHi;
+        state[3] += eqLo;
+        ScalarKernels.bracketTail(x, i, n, loKey, hiKey, out, state);
     }
 
     @Override

@@ -173,6 +173,77 @@ class KernelEquivalenceTest {
     }
 
     @Test
+    void fusedWeightedMeanStoreEqualsComputeThenStore() {
+        Random r = new Random(19);
+        try (Arena arena = Arena.ofConfined()) {
+            for (DType dt : new DType[]{DType.BF16, DType.F16, DType.F32}) {
+                for (DType out : new DType[]{DType.BF16, DType.F16, DType.F32}) {
+                    for (int n : LENGTHS) {
+                        int m = 1 + r.nextInt(4);
+                        if (dt == DType.BF16 && out == DType.BF16) m = 2 + (n & 1); // the fused loops
+                        long offset = r.nextInt(3), dOff = r.nextInt(3);
+                        MemorySegment[] src = new MemorySegment[m];
+                        float[] w = new float[m];
+                        for (int j = 0; j < m; j++) {
+                            src[j] = arena.allocate((n + offset) * dt.byteSize() + 8);
+                            for (long i = 0; i < src[j].byteSize(); i++) src[j].set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
+                            w[j] = (float) r.nextGaussian();
+                        }
+                        boolean divide = r.nextBoolean();
+                        float d = (float) r.nextGaussian();
+                        float[] ref = new float[n];
+                        if (divide) S.weightedMean(src, dt, offset, w, m, d, ref, n);
+                        else S.weightedSum(src, dt, offset, w, m, ref, n);
+                        long bytes = (n + dOff) * out.byteSize() + 8;
+                        MemorySegment expected = arena.allocate(bytes), so = arena.allocate(bytes), vo = arena.allocate(bytes);
+                        S.store(ref, n, expected, out, dOff);
+                        S.weightedMeanStore(src, dt, offset, w, m, divide, d, so, out, dOff, new float[n], n);
+                        V.weightedMeanStore(src, dt, offset, w, m, divide, d, vo, out, dOff, new float[n], n);
+                        assertEquals(-1, expected.mismatch(so), "scalar weightedMeanStore " + dt + "->" + out + " n=" + n);
+                        assertEquals(-1, expected.mismatch(vo), "vector weightedMeanStore " + dt + "->" + out + " m=" + m + " n=" + n);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void fusedDeltaAndFinishAgree() {
+        Random r = new Random(31);
+        try (Arena arena = Arena.ofConfined()) {
+            for (DType dt : new DType[]{DType.BF16, DType.F16, DType.F32}) {
+                for (int n : LENGTHS) {
+                    long offset = r.nextInt(3);
+                    MemorySegment src = arena.allocate((n + offset) * dt.byteSize() + 8);
+                    for (long i = 0; i < src.byteSize(); i++) src.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
+                    float[] base = data(r, n), ref = new float[n], s = new float[n], v = new float[n];
+                    S.load(src, dt, offset, ref, n);
+                    S.sub(ref, base, ref, n);
+                    S.loadDelta(src, dt, offset, base, s, n);
+                    V.loadDelta(src, dt, offset, base, v, n);
+                    assertBits(ref, s, n, "scalar loadDelta " + dt);
+                    assertBits(ref, v, n, "vector loadDelta " + dt);
+
+                    float[] mixed = data(r, n), div = data(r, n);
+                    boolean divide = r.nextBoolean();
+                    float lambda = r.nextBoolean() ? 1f : (float) r.nextGaussian();
+                    float[] expect = mixed.clone();
+                    if (divide) S.divide(expect, div, n);
+                    if (lambda != 1f) S.scale(expect, lambda, n);
+                    S.add(base, expect, expect, n);
+                    long bytes = (n + offset) * dt.byteSize() + 8;
+                    MemorySegment eo = arena.allocate(bytes), so = arena.allocate(bytes), vo = arena.allocate(bytes);
+                    S.store(expect, n, eo, dt, offset);
+                    S.finishStore(mixed.clone(), divide ? div : null, lambda, base, so, dt, offset, n);
+                    V.finishStore(mixed.clone(), divide ? div : null, lambda, base, vo, dt, offset, n);
+                    assertEquals(-1, eo.mismatch(so), "scalar finishStore " + dt + " n=" + n);
+                    assertEquals(-1, eo.mismatch(vo), "vector finishStore " + dt + " n=" + n);
+                }
+            }
+        }
+    }
+
+    @Test
     void topKMaskAndBucketCountAgree() {
         Random r = new Random(17);
         for (int n : LENGTHS) {

@@ -1,0 +1,105 @@
+package dev.amalgam.merge.kernel;
+
+import java.util.Arrays;
+
+/**
+ * Exact selection of one magnitude rank in one pass over the data, the same {@link
+ * MagnitudeSelect.Threshold} as the two-pass radix select: a sample of keys (fixed positions,
+ * no randomness) brackets the rank's key in [loKey, hiKey]; one vector pass counts the keys
+ * above the bracket and equal to either end (BF16 task vectors pile up on few keys) and collects
+ * those strictly inside; a radix select over the few collected keys finds the key and the count
+ * above it. When the sample misled (the rank's key lies outside the
+ * bracket) or the bracket holds too many elements, {@link #threshold} returns null and the
+ * caller runs the radix passes: the result never depends on the sample, only the time does.
+ *
+ * <p>Use: {@link #samplePositions}, {@link #begin} with the sampled keys, {@link #count} over
+ * every chunk in index order, then {@link #threshold}.
+ */
+public final class SampledSelect {
+    /** Sampled blocks and their length: 1024 × 64 = 65,536 sampled keys. */
+    public static final int BLOCKS = 1024, BLOCK = 64;
+    /** Below this many elements the radix select is used directly. */
+    public static final long MIN_ELEMENTS = 1L << 20;
+    /** Margin around the rank's sample position, in samples (6 standard deviations of the position). */
+    private static final int MARGIN = 6 * 256;
+
+    private final long rank;
+    private final long n;
+    private final long limit;
+    private int loKey;
+    private int hiKey;
+    private float[] inside = new float[0];
+    private final long[] state = new long[4];
+    private boolean overflow;
+
+    /** Selects rank {@code rank} (0 = largest magnitude) of {@code n} elements. */
+    public SampledSelect(long rank, long n) {
+        this.rank = rank;
+        this.n = n;
+        this.limit = Math.max(1L << 20, n / 8);
+    }
+
+    /** Whether sampling pays off for n elements. */
+    public static boolean worthIt(long n) {
+        return n >= MIN_ELEMENTS;
+    }
+
+    /** First element of sampled block b (blocks spread evenly, each {@link #BLOCK} long). */
+    public static long samplePositions(long n, int b) {
+        return (n - BLOCK) / (BLOCKS - 1) * b;
+    }
+
+    /** Sets the bracket from the sampled keys (any order; the array is sorted in place). */
+    public void begin(int[] sampled) {
+        Arrays.sort(sampled);
+        int s = sampled.length;
+        // descending position of the rank in the sample
+        long pos = rank * s / n;
+        long hiPos = pos - MARGIN, loPos = pos + MARGIN;
+        hiKey = hiPos < 0 ? Integer.MAX_VALUE : sampled[(int) (s - 1 - hiPos)];
+        loKey = loPos >= s ? 0 : sampled[(int) (s - 1 - loPos)];
+        java.util.Arrays.fill(state, 0);
+        overflow = false;
+        inside = new float[(int) Math.min(limit, 1 << 16) + TensorLanes.PAD];
+    }
+
+    /** Counts the next chunk (chunks in any order, all of them exactly once). */
+    public void count(float[] x, int len, MergeKernels kernels) {
+        if (overflow) return;
+        long need = state[1] + len + TensorLanes.PAD;
+        if (need > inside.length) {
+            if (state[1] + len > limit) {
+                overflow = true;
+                return;
+            }
+            inside = Arrays.copyOf(inside, (int) Math.min(limit + TensorLanes.PAD, Math.max(need, 2L * inside.length)));
+        }
+        kernels.bracket(x, len, loKey, hiKey, inside, state);
+    }
+
+    /** The exact threshold of the rank, or null when the bracket missed (run the radix select). */
+    public MagnitudeSelect.Threshold threshold(MergeKernels kernels) {
+        if (overflow) return null;
+        long above = state[0], in = state[1], eqHi = state[2], eqLo = state[3];
+        if (rank < above) return null;
+        if (rank < above + eqHi) return new MagnitudeSelect.Threshold(hiKey, above);
+        long inside0 = above + eqHi;
+        if (rank < inside0 + in) {
+            MagnitudeSelect inner = new MagnitudeSelect();
+            inner.begin(rank - inside0);
+            int m = (int) in;
+            inner.countHigh(this.inside, m);
+            inner.endHigh();
+            inner.countLow(this.inside, m, kernels);
+            MagnitudeSelect.Threshold t = inner.threshold(0);
+            return new MagnitudeSelect.Threshold(t.key(), inside0 + t.above());
+        }
+        if (rank < inside0 + in + eqLo) return new MagnitudeSelect.Threshold(loKey, inside0 + in);
+        return null;
+    }
+
+    /** Spare room the vector kernel may write past the collected keys. */
+    private static final class TensorLanes {
+        static final int PAD = 2 * MergeKernels.LANES + 64;
+    }
+}
