@@ -43,7 +43,7 @@ public class LedgerResource {
     @Path("/entries/{n}/proof")
     @Produces(MediaType.TEXT_PLAIN)
     @Operation(summary = "Inclusion proof of entry n in the tree of the given size (default: current size)")
-    public String proof(@PathParam("n") long n, @QueryParam("size") Long size) {
+    public String proof(@PathParam("n") long n, @QueryParam("size") Long size) throws IOException {
         long s = size == null ? ledger.ledger().size() : size;
         try {
             return ledger.ledger().inclusionProof(n, s);

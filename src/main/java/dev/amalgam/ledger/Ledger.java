@@ -207,14 +207,27 @@ public final class Ledger implements AutoCloseable {
         return file(repo.resolve(REF), "checkpoint").map(b -> new String(b, StandardCharsets.UTF_8));
     }
 
-    /** C2SP tlog-proof style inclusion proof of entry {@code seq} in the tree of {@code size} entries. */
-    public synchronized String inclusionProof(long seq, long size) {
+    /**
+     * A C2SP tlog-proof of entry {@code seq}: header, {@code index}, the inclusion proof hashes, a
+     * blank line, then the signed checkpoint of the tree of {@code size} entries it proves against.
+     */
+    public synchronized String inclusionProof(long seq, long size) throws IOException {
         if (size < 1 || size > leaves.size() || seq < 0 || seq >= size) {
             throw new IllegalArgumentException("need 0 <= entry < size <= " + leaves.size());
         }
         StringBuilder b = new StringBuilder("c2sp.org/tlog-proof@v1\nindex " + seq + "\n");
         for (byte[] h : MerkleTree.inclusionProof(leaves, (int) seq, (int) size)) b.append(Base64.getEncoder().encodeToString(h)).append('\n');
-        return b.toString();
+        return b.append('\n').append(checkpointAt(size)).toString();
+    }
+
+    /** The signed checkpoint written with the commit that made the tree {@code size} entries long. */
+    public synchronized String checkpointAt(long size) throws IOException {
+        try (RevWalk walk = new RevWalk(repo)) {
+            RevCommit c = walk.parseCommit(repo.resolve(REF));
+            for (long i = leaves.size(); i > size; i--) c = walk.parseCommit(c.getParent(0));
+            return new String(file(c, "checkpoint").orElseThrow(() -> new IOException("commit without a checkpoint")),
+                    StandardCharsets.UTF_8);
+        }
     }
 
     /** Consistency proof between two tree sizes, one base64 hash a line. */

@@ -61,7 +61,7 @@ class LedgerAndAuditTest {
         String proofText = given().auth().oauth2(admin).queryParam("size", size).get("/api/v1/ledger/entries/" + seq + "/proof")
                 .then().statusCode(200).body(startsWith("c2sp.org/tlog-proof@v1")).extract().asString();
         List<byte[]> proof = new ArrayList<>();
-        proofText.lines().skip(2).forEach(l -> proof.add(Base64.getDecoder().decode(l)));
+        proofText.lines().skip(2).takeWhile(x -> !x.isEmpty()).forEach(l -> proof.add(Base64.getDecoder().decode(l)));
         JsonNode entry = new ObjectMapper().readTree(entryJson);
         assertTrue(MerkleTree.verifyInclusion(seq, size, MerkleTree.leafHash(CanonicalJson.bytes(entry)), proof, root),
                 "the entry is provably in the signed checkpoint's tree");

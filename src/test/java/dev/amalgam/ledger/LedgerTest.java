@@ -57,8 +57,12 @@ class LedgerTest {
             Checkpoint cp = Checkpoint.verify(l.checkpoint().orElseThrow(), "amalgam.test", keys.publicKey(), keys.publicKey32());
             assertEquals(5, cp.size());
             List<byte[]> proof = new ArrayList<>();
-            l.inclusionProof(3, 5).lines().skip(2).forEach(s -> proof.add(Base64.getDecoder().decode(s)));
+            l.inclusionProof(3, 5).lines().skip(2).takeWhile(x -> !x.isEmpty()).forEach(s -> proof.add(Base64.getDecoder().decode(s)));
             assertTrue(MerkleTree.verifyInclusion(3, 5, MerkleTree.leafHash(l.entryBytes(3).orElseThrow()), proof, cp.root()));
+            // the proof carries the signed checkpoint of the tree it proves against, here size 4
+            String old = l.inclusionProof(1, 4);
+            Checkpoint at4 = Checkpoint.verify(old.substring(old.indexOf("\n\n") + 2), "amalgam.test", keys.publicKey(), keys.publicKey32());
+            assertEquals(4, at4.size());
             List<byte[]> cons = l.consistencyProof(2, 5).stream().map(s -> Base64.getDecoder().decode(s)).toList();
             assertTrue(MerkleTree.verifyConsistency(2, 5, l.root(2), cp.root(), cons));
         }
