@@ -64,7 +64,9 @@ public final class MergeEngine {
         long seed = recipe.randomSeed() != null ? recipe.randomSeed() : options.defaultSeed();
         Map<String, SourceModel> models = open(recipe, resolver);
         try (StagedDirectory stage = StagedDirectory.begin(out)) {
-            MergePlan plan = MergePlan.build(recipe, models);
+            TokenizerSpec tokenizer = recipe.effectiveTokenizer();
+            OutputTokenizer vocab = tokenizer == null ? null : OutputTokenizer.build(tokenizer, recipe, models, resolver);
+            MergePlan plan = MergePlan.build(recipe, models, vocab == null ? null : vocab.rows());
             MergeKernels kernels = Kernels.get();
             List<TensorSpec> specs = new ArrayList<>();
             long bytes = 0;
@@ -74,13 +76,15 @@ public final class MergeEngine {
                 bytes += spec.byteSize();
             }
             List<String> files = new ArrayList<>();
-            try (SafetensorsWriter writer = SafetensorsWriter.create(stage.path(), specs, options.shardSize())) {
+            try (EmbeddingPermuter embeddings = new EmbeddingPermuter(stage.path().resolve(".embeddings"), kernels);
+                 SafetensorsWriter writer = SafetensorsWriter.create(stage.path(), specs, options.shardSize())) {
                 progress.started(specs.size(), bytes);
-                execute(plan, models, writer, kernels, seed, options.threads(), progress, partElements);
+                if (vocab != null) embeddings.prepare(plan, models, vocab);
+                execute(plan, models, embeddings, writer, kernels, seed, options.threads(), progress, partElements);
                 for (Path f : writer.finish()) files.add(f.getFileName().toString());
             }
-            Path tokenizerDir = tokenizerSource(recipe, resolver, plan);
-            files.addAll(writeMetadata(recipe, plan, tokenizerDir, stage.path(), seed));
+            Path tokenizerDir = vocab != null ? vocab.filesFrom() : tokenizerSource(recipe, resolver, plan);
+            files.addAll(writeMetadata(recipe, plan, tokenizerDir, vocab, stage.path(), seed));
             progress.finished();
             stage.commit();
             return new MergeResult(stage.target(), List.copyOf(files), recipe.mergeMethod(), seed,
@@ -109,13 +113,16 @@ public final class MergeEngine {
     public static MergePlan resolve(Recipe recipe, ModelResolver resolver) throws IOException {
         Map<String, SourceModel> models = open(recipe, resolver);
         try {
-            return MergePlan.build(recipe, models);
+            TokenizerSpec tokenizer = recipe.effectiveTokenizer();
+            OutputTokenizer vocab = tokenizer == null ? null : OutputTokenizer.build(tokenizer, recipe, models, resolver);
+            return MergePlan.build(recipe, models, vocab == null ? null : vocab.rows());
         } finally {
             models.values().forEach(SourceModel::close);
         }
     }
 
-    private static void execute(MergePlan plan, Map<String, SourceModel> models, SafetensorsWriter writer,
+    private static void execute(MergePlan plan, Map<String, SourceModel> models, EmbeddingPermuter embeddings,
+                                SafetensorsWriter writer,
                                 MergeKernels kernels, long seed, int threads, ProgressListener progress,
                                 long partElements) throws IOException {
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
@@ -136,7 +143,7 @@ public final class MergeEngine {
                 for (long part = 0; part < parts; part++) {
                     long from = part * partElements, count = split ? Math.min(partElements, n - from) : n;
                     futures.add(pool.submit(() -> {
-                        compute(plan.method(), p, models, writer, kernels, seed, from, count, split);
+                        compute(plan.method(), p, models, embeddings, writer, kernels, seed, from, count, split);
                         if (left.decrementAndGet() == 0) progress.tensorDone(p.name(), writer.spec(p.name()).byteSize());
                         return null;
                     }));
@@ -167,11 +174,12 @@ public final class MergeEngine {
      * sees its inputs as 1-D slices, which only elementwise methods may be given.
      */
     static void compute(MergeMethod method, MergePlan.Planned p, Map<String, SourceModel> models,
-                        SafetensorsWriter writer, MergeKernels kernels, long seed, long from, long count,
+                        EmbeddingPermuter embeddings, SafetensorsWriter writer, MergeKernels kernels, long seed, long from, long count,
                         boolean part) throws IOException {
         List<TensorContext.Input> inputs = new ArrayList<>();
         for (MergePlan.PlannedInput in : p.inputs()) {
-            Tensor t = leadingRows(models.get(in.model()).weights().tensor(in.tensor()), p.shape());
+            Tensor t = embeddings.input(p.name(), in.model(), in.tensor());
+            if (t == null) t = leadingRows(models.get(in.model()).weights().tensor(in.tensor()), p.shape());
             if (part) t = elements(t, from, count);
             inputs.add(new TensorContext.Input(in.model(), t, in.isBase(), in.params()));
         }
@@ -267,7 +275,7 @@ public final class MergeEngine {
         return resolver.resolve(ref, recipe.folder());
     }
 
-    private static List<String> writeMetadata(Recipe recipe, MergePlan plan, Path tokenizerDir,
+    private static List<String> writeMetadata(Recipe recipe, MergePlan plan, Path tokenizerDir, OutputTokenizer vocab,
                                               Path dir, long seed) throws IOException {
         List<String> files = new ArrayList<>();
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -282,6 +290,7 @@ public final class MergeEngine {
                     c.put("vocab_size", p.shape()[0]);
                 }
             }
+            if (vocab != null) c.put("vocab_size", vocab.rows());
             String d = recipe.outDtype() != null ? recipe.outDtype() : recipe.dtype();
             if (d != null) {
                 c.put("torch_dtype", DType.fromTorchName(d).orElseThrow().torchName());
@@ -295,6 +304,10 @@ public final class MergeEngine {
                 Files.copy(src, dir.resolve(f), StandardCopyOption.COPY_ATTRIBUTES);
                 files.add(f);
             }
+        }
+        if (vocab != null) {
+            vocab.writeFiles(dir);
+            if (!files.contains(Vocabulary.FILE)) files.add(Vocabulary.FILE);
         }
         if (recipe.chatTemplate() != null && Files.isRegularFile(dir.resolve("tokenizer_config.json"))) {
             ObjectNode tc = (ObjectNode) json.readTree(dir.resolve("tokenizer_config.json").toFile());

@@ -38,9 +38,17 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
 
     /** Builds the plan, collecting every problem (missing tensors, shape or dtype mismatches) before failing. */
     public static MergePlan build(Recipe recipe, Map<String, SourceModel> models) {
+        return build(recipe, models, null);
+    }
+
+    /**
+     * As {@link #build(Recipe, Map)}, with the embedding tensors given {@code vocabRows} rows
+     * (the output vocabulary of a tokenizer setting; null: their common leading rows).
+     */
+    static MergePlan build(Recipe recipe, Map<String, SourceModel> models, Integer vocabRows) {
         MergeMethod method = MergeMethods.find(recipe.mergeMethod()).orElseThrow(() -> new RecipeException(
                 "merge_method " + recipe.mergeMethod() + " is not implemented by this engine"));
-        return new Planner(recipe, method, models).plan();
+        return new Planner(recipe, method, models, vocabRows).plan();
     }
 
     /** A layer tensor's name around its index: {@code model.layers.} + i + {@code .mlp.up_proj.weight}. */
@@ -57,9 +65,11 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
         final List<String> problems = new ArrayList<>();
         final List<Planned> out = new ArrayList<>();
         final DType forcedDtype;
+        final Integer vocabRows;
         Architecture arch;
 
-        Planner(Recipe recipe, MergeMethod method, Map<String, SourceModel> models) {
+        Planner(Recipe recipe, MergeMethod method, Map<String, SourceModel> models, Integer vocabRows) {
+            this.vocabRows = vocabRows;
             this.recipe = recipe;
             this.method = method;
             this.models = models;
@@ -261,6 +271,11 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
             }
             if (first == null || problems.size() > before) return null;
             long[] shape = first.shape();
+            if (embedding && shape.length == 2 && vocabRows != null) {
+                // every input is laid out in the output vocabulary first (EmbeddingPermuter)
+                shape[0] = vocabRows;
+                return shape;
+            }
             if (embedding && shape.length == 2 && rows != shape[0]) {
                 // differing vocabularies: the common leading rows, as mergekit's rectify_embed_sizes;
                 // task-vector methods need the base to be the smallest (mergekit fails otherwise)

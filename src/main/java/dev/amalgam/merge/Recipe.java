@@ -17,7 +17,7 @@ public record Recipe(
         String dtype,
         String outDtype,
         String tokenizerSource,
-        Map<String, Object> tokenizer,
+        TokenizerSpec tokenizer,
         String chatTemplate,
         Long randomSeed,
         Path folder,
@@ -37,6 +37,17 @@ public record Recipe(
 
     /** A source of a slice: layers [start, end) of one model. */
     public record InputSlice(String model, int start, int end, Map<String, ParameterSetting> parameters) {
+    }
+
+    /**
+     * The tokenizer settings in effect ({@code tokenizer:} or the legacy {@code tokenizer_source:}),
+     * or null when neither is given: the base model's tokenizer files are then copied as they are
+     * and embeddings of differing vocabularies are cut to their common rows.
+     */
+    public TokenizerSpec effectiveTokenizer() {
+        if (tokenizer != null) return tokenizer;
+        if (tokenizerSource != null) return new TokenizerSpec(tokenizerSource, Map.of(), null);
+        return null;
     }
 
     /**

@@ -24,6 +24,18 @@ public final class RecipeChecker {
     private RecipeChecker() {
     }
 
+    /** Token embedding sources must be models of the merge (mergekit asserts the same). */
+    private static void checkTokenizer(Recipe r, List<String> problems) {
+        TokenizerSpec t = r.effectiveTokenizer();
+        if (t == null) return;
+        var models = r.referencedModels();
+        t.tokens().forEach((token, e) -> {
+            if (e.model() != null && !models.contains(e.model())) {
+                problems.add("tokenizer.tokens." + token + ": model " + e.model() + " is not one of the merged models " + models);
+            }
+        });
+    }
+
     public static Result check(Recipe r) {
         List<String> problems = new ArrayList<>();
         List<String> notes = new ArrayList<>();
@@ -33,8 +45,7 @@ public final class RecipeChecker {
                 problems.add(key + ": unsupported dtype \"" + v + "\" (bfloat16, float16 or float32)");
             }
         }
-        if ("union".equals(r.tokenizerSource())) problems.add("tokenizer_source: union is not supported yet (use base or a model)");
-        if (r.tokenizer() != null) problems.add("tokenizer: the tokenizer block is not supported yet (use tokenizer_source)");
+        checkTokenizer(r, problems);
 
         var method = MergeMethods.find(r.mergeMethod());
         if (method.isEmpty()) {

@@ -93,17 +93,74 @@ public final class RecipeParser {
             if (!s.isIntegralNumber() || !s.canConvertToLong()) throw error("random_seed", "must be an integer");
             seed = s.longValue();
         }
-        Map<String, Object> tokenizer = null;
-        if (root.has("tokenizer")) {
-            JsonNode t = root.get("tokenizer");
-            if (!t.isObject()) throw error("tokenizer", "must be a mapping");
-            keys(t, "tokenizer", TOKENIZER);
-            tokenizer = YAML.convertValue(t, Map.class);
+        TokenizerSpec tokenizer = null;
+        if (root.has("tokenizer") && !root.get("tokenizer").isNull()) {
             if (root.has("tokenizer_source")) throw error("tokenizer", "cannot specify both tokenizer_source and tokenizer");
+            tokenizer = tokenizer(root.get("tokenizer"));
         }
         return new Recipe(method, text(root, "base_model", ""), List.copyOf(models), List.copyOf(slices),
                 params(root.get("parameters"), "parameters"), text(root, "dtype", ""), text(root, "out_dtype", ""),
                 text(root, "tokenizer_source", ""), tokenizer, text(root, "chat_template", ""), seed, folder, source);
+    }
+
+    /** The {@code tokenizer:} block, as mergekit's TokenizerConfig (source defaults to union). */
+    private TokenizerSpec tokenizer(JsonNode t) {
+        if (!t.isObject()) throw error("tokenizer", "must be a mapping with 'source', 'tokens' and/or 'pad_to_multiple_of'");
+        keys(t, "tokenizer", TOKENIZER);
+        String source = text(t, "source", "tokenizer");
+        if (source == null) source = TokenizerSpec.UNION;
+        if (source.isBlank()) throw error("tokenizer.source", "must be union, base or a model");
+        Integer pad = null;
+        if (t.has("pad_to_multiple_of") && !t.get("pad_to_multiple_of").isNull()) {
+            JsonNode v = t.get("pad_to_multiple_of");
+            if (!v.isInt() || v.intValue() < 1) throw error("tokenizer.pad_to_multiple_of", "must be a positive integer");
+            pad = v.intValue();
+        }
+        var tokens = new LinkedHashMap<String, TokenizerSpec.TokenEmbedding>();
+        JsonNode list = t.get("tokens");
+        if (list != null && !list.isNull()) {
+            if (!list.isObject()) throw error("tokenizer.tokens", "must be a mapping of token strings to {source, force}");
+            for (var e : list.properties()) tokens.put(e.getKey(), tokenEmbedding(e.getValue(), "tokenizer.tokens." + e.getKey()));
+        }
+        return new TokenizerSpec(source, java.util.Collections.unmodifiableMap(tokens), pad);
+    }
+
+    private TokenizerSpec.TokenEmbedding tokenEmbedding(JsonNode v, String p) {
+        if (!v.isObject()) throw error(p, "must be a mapping with 'source' (and optionally 'force')");
+        keys(v, p, Set.of("source", "force"));
+        boolean force = false;
+        if (v.has("force") && !v.get("force").isNull()) {
+            if (!v.get("force").isBoolean()) throw error(p + ".force", "must be true or false");
+            force = v.get("force").booleanValue();
+        }
+        JsonNode src = v.get("source");
+        if (src == null || src.isNull()) throw error(p, "missing 'source' (a model, {kind: model_token, ...} or {kind: zero})");
+        if (src.isTextual()) {
+            if (src.textValue().isBlank()) throw error(p + ".source", "empty model reference");
+            return new TokenizerSpec.TokenEmbedding(TokenizerSpec.TokenEmbedding.Kind.MODEL,
+                    TokenizerSpec.modelReference(src.textValue()), null, null, force);
+        }
+        if (!src.isObject()) throw error(p + ".source", "must be a model reference or a mapping with 'kind'");
+        String kind = text(src, "kind", p + ".source");
+        if ("zero".equals(kind)) {
+            keys(src, p + ".source", Set.of("kind"));
+            return new TokenizerSpec.TokenEmbedding(TokenizerSpec.TokenEmbedding.Kind.ZERO, null, null, null, force);
+        }
+        if (!"model_token".equals(kind)) throw error(p + ".source.kind", "must be model_token or zero, got " + kind);
+        keys(src, p + ".source", Set.of("kind", "model", "token", "token_id"));
+        String model = text(src, "model", p + ".source");
+        if (model == null) throw error(p + ".source", "model_token needs 'model'");
+        String token = text(src, "token", p + ".source");
+        Integer id = null;
+        if (src.has("token_id") && !src.get("token_id").isNull()) {
+            if (!src.get("token_id").isInt() || src.get("token_id").intValue() < 0) {
+                throw error(p + ".source.token_id", "must be a non-negative integer");
+            }
+            id = src.get("token_id").intValue();
+        }
+        if ((token == null) == (id == null)) throw error(p + ".source", "give exactly one of 'token' and 'token_id'");
+        return new TokenizerSpec.TokenEmbedding(TokenizerSpec.TokenEmbedding.Kind.MODEL_TOKEN,
+                TokenizerSpec.modelReference(model), id, token, force);
     }
 
     private Recipe.OutputSlice slice(JsonNode s, String p) {

@@ -57,6 +57,7 @@ public final class RecipeYaml {
         if (r.dtype() != null) m.put("dtype", r.dtype());
         if (r.outDtype() != null) m.put("out_dtype", r.outDtype());
         if (r.tokenizerSource() != null) m.put("tokenizer_source", r.tokenizerSource());
+        if (r.tokenizer() != null) m.put("tokenizer", tokenizer(r.tokenizer()));
         if (r.chatTemplate() != null) m.put("chat_template", r.chatTemplate());
         if (seed != null) m.put("random_seed", seed);
         try {
@@ -64,6 +65,34 @@ public final class RecipeYaml {
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static Map<String, Object> tokenizer(TokenizerSpec t) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("source", t.source());
+        if (!t.tokens().isEmpty()) {
+            Map<String, Object> tokens = new LinkedHashMap<>();
+            t.tokens().forEach((token, e) -> {
+                Map<String, Object> entry = new LinkedHashMap<>();
+                switch (e.kind()) {
+                    case MODEL -> entry.put("source", e.model());
+                    case ZERO -> entry.put("source", Map.of("kind", "zero"));
+                    case MODEL_TOKEN -> {
+                        Map<String, Object> src = new LinkedHashMap<>();
+                        src.put("kind", "model_token");
+                        src.put("model", e.model());
+                        if (e.token() != null) src.put("token", e.token());
+                        else src.put("token_id", e.tokenId());
+                        entry.put("source", src);
+                    }
+                }
+                if (e.force()) entry.put("force", true);
+                tokens.put(token, entry);
+            });
+            out.put("tokens", tokens);
+        }
+        if (t.padToMultipleOf() != null) out.put("pad_to_multiple_of", t.padToMultipleOf());
+        return out;
     }
 
     private static Map<String, Object> params(Map<String, ParameterSetting> p) {

@@ -112,6 +112,46 @@ public final class SampleModel {
         }
     }
 
+    /**
+     * A small but loadable BPE tokenizer.json with one token per embedding row: {@code <unk>},
+     * {@code <s>} and {@code </s>} (special) then {@code t3}, {@code t4}, ...
+     */
+    static ObjectNode tokenizer(ObjectMapper json, int vocab) {
+        ObjectNode t = json.createObjectNode();
+        t.put("version", "1.0");
+        t.putNull("truncation");
+        t.putNull("padding");
+        var added = t.putArray("added_tokens");
+        String[] special = {"<unk>", "<s>", "</s>"};
+        for (int i = 0; i < Math.min(3, vocab); i++) {
+            ObjectNode a = added.addObject();
+            a.put("id", i);
+            a.put("content", special[i]);
+            a.put("single_word", false);
+            a.put("lstrip", false);
+            a.put("rstrip", false);
+            a.put("normalized", false);
+            a.put("special", true);
+        }
+        t.putNull("normalizer");
+        t.putObject("pre_tokenizer").put("type", "WhitespaceSplit");
+        t.putNull("post_processor");
+        t.putNull("decoder");
+        ObjectNode m = t.putObject("model");
+        m.put("type", "BPE");
+        m.putNull("dropout");
+        m.put("unk_token", "<unk>");
+        m.putNull("continuing_subword_prefix");
+        m.putNull("end_of_word_suffix");
+        m.put("fuse_unk", false);
+        m.put("byte_fallback", false);
+        m.put("ignore_merges", false);
+        ObjectNode v = m.putObject("vocab");
+        for (int i = 0; i < vocab; i++) v.put(i < 3 ? special[i] : "t" + i, i);
+        m.putArray("merges");
+        return t;
+    }
+
     private static void writeConfig(Path dir, Spec s) throws IOException {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode c = json.createObjectNode();
@@ -136,6 +176,7 @@ public final class SampleModel {
         tok.put("model_max_length", 2048);
         tok.put("tokenizer_class", "PreTrainedTokenizerFast");
         json.writeValue(dir.resolve("tokenizer_config.json").toFile(), tok);
+        json.writeValue(dir.resolve("tokenizer.json").toFile(), tokenizer(json, s.vocab()));
         Files.writeString(dir.resolve("README.md"), "Random " + s.arch() + " sample model made by amalgam sample-model"
                 + " (seed " + s.seed() + "): for tests and benchmarks only.\n");
     }
