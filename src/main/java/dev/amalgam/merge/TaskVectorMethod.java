@@ -7,6 +7,7 @@ import dev.amalgam.merge.kernel.RankBand;
 import dev.amalgam.safetensors.DType;
 import dev.amalgam.merge.kernel.SampledSelect;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -140,6 +141,10 @@ abstract class TaskVectorMethod implements MergeMethod {
         if (Math.abs(weightSum) < 1e-8f) weightSum = 1f; // mergekit's guard against dividing by ~0
         if (!consensus) Arrays.fill(divisor, weightSum);
         for (int i = 0; i < m; i++) sp[i].band = makeBand(sp[i], n);
+        if (fusedOutput(ctx, idx, sp)) {
+            fusedOutputPass(ctx, idx, sp, weights, normalize, lambda);
+            return;
+        }
         for (long c = 0; c < n; c += chunk) {
             int len = (int) Math.min(chunk, n - c);
             ctx.load(baseIdx, c, base, len);
@@ -165,6 +170,46 @@ abstract class TaskVectorMethod implements MergeMethod {
             if (lambda != 1f) k.scale(mixed, lambda, len);
             k.add(base, mixed, mixed, len);
             ctx.emit(c, mixed, len);
+        }
+    }
+
+    /**
+     * Whether the output pass can run on the fused kernels: the TIES consensus over BF16 task
+     * vectors, each kept whole or by plain top-k, written as BF16.
+     */
+    private boolean fusedOutput(TensorContext ctx, int[] idx, Sparsifier[] sp) {
+        if (!consensus || ctx.directDtype() != DType.BF16) return false;
+        if (ctx.inputs().get(ctx.baseIndex()).tensor().dtype() != DType.BF16) return false;
+        for (int i = 0; i < sp.length; i++) {
+            Sparsifier s = sp[i];
+            if (ctx.inputs().get(idx[i]).tensor().dtype() != DType.BF16 || s.random != null) return false;
+            if (s.band == null ? s.to <= s.from : !(s.band.topOnly() || s.band.keepsAll())) return false;
+        }
+        return true;
+    }
+
+    /**
+     * The output pass in two kernels per chunk ({@link MergeKernels#maskedDeltaBf16} per task
+     * vector, {@link MergeKernels#tiesCombineBf16}): the same bytes as the step-by-step pass.
+     */
+    private static void fusedOutputPass(TensorContext ctx, int[] idx, Sparsifier[] sp, float[] weights,
+                                        boolean normalize, float lambda) {
+        int m = sp.length;
+        MemorySegment base = ctx.inputs().get(ctx.baseIndex()).tensor().data();
+        float[][] weighted = new float[m][TensorContext.CHUNK];
+        MergeKernels k = ctx.kernels();
+        long n = ctx.elements();
+        for (long c = 0; c < n; c += TensorContext.CHUNK) {
+            int len = (int) Math.min(TensorContext.CHUNK, n - c);
+            for (int i = 0; i < m; i++) {
+                RankBand b = sp[i].band;
+                boolean top = b != null && b.topOnly();
+                long left = k.maskedDeltaBf16(ctx.inputs().get(idx[i]).tensor().data(), base, c,
+                        top ? b.thresholdKey() : -1, top ? b.tiesLeft() : 0, sp[i].rescale, weights[i], weighted[i], len);
+                if (top) b.tiesLeft(left);
+            }
+            k.tiesCombineBf16(weighted, weights, m, base, c, normalize, lambda, ctx.reserve(c, len), 0, len);
+            ctx.commit(c, len);
         }
     }
 
@@ -230,11 +275,20 @@ abstract class TaskVectorMethod implements MergeMethod {
             anySampled = true;
         }
         if (anySampled) {
+            var baseTensor = ctx.inputs().get(baseIdx).tensor();
             for (long c = 0; c < n; c += TensorContext.CHUNK) {
                 int len = (int) Math.min(TensorContext.CHUNK, n - c);
-                ctx.load(baseIdx, c, base, len);
+                boolean loaded = false;
                 for (int i = 0; i < sp.length; i++) {
                     if (sampled[i] == null) continue;
+                    var x = ctx.inputs().get(idx[i]).tensor();
+                    if (x.dtype() == DType.BF16 && baseTensor.dtype() == DType.BF16) {
+                        // the task vector's keys straight from the mapped bytes, no F32 copies
+                        sampled[i].countDelta(x.data(), baseTensor.data(), c, len, k);
+                        continue;
+                    }
+                    if (!loaded) ctx.load(baseIdx, c, base, len);
+                    loaded = true;
                     loadDelta(ctx, idx[i], c, base, tmp, len);
                     sampled[i].count(tmp, len, k);
                 }

@@ -93,6 +93,33 @@ public interface MergeKernels {
      */
     void bracket(float[] x, int n, int loKey, int hiKey, float[] out, long[] state);
 
+    /**
+     * {@link SampledSelect}'s counting pass fused with the task vector: the keys of x − base for
+     * BF16 elements [fromElem, fromElem + n) of both segments, classified and collected as
+     * {@link #bracket} does, without F32 copies of either.
+     */
+    void bracketDeltaBf16(MemorySegment x, MemorySegment base, long fromElem, int n, int loKey, int hiKey,
+                          float[] out, long[] state);
+
+    /**
+     * One task vector of TIES' output pass from BF16 segments: out[i] = d · rescale (when not 1)
+     * · weight with d = x − base, where d is multiplied by zero unless its key is above
+     * {@code thrKey}, or equal to it while {@code tiesLeft} lasts (lowest index first). The same
+     * operations as {@link #loadDelta}, {@link #keepTop}, {@link #scale} one after the other;
+     * a threshold key of -1 keeps everything. Returns the ties still allowed.
+     */
+    long maskedDeltaBf16(MemorySegment x, MemorySegment base, long fromElem, int thrKey, long tiesLeft,
+                         float rescale, float weight, float[] out, int n);
+
+    /**
+     * The end of TIES' output pass for a BF16 base and output: {@link #tiesMix} of the weighted
+     * task vectors, then {@link #finishStore} (divided by the agreeing weights when
+     * {@code normalize}, times lambda when not 1, plus the base) into {@code dst} from element
+     * {@code dstElem}, the same IEEE operations in the same order.
+     */
+    void tiesCombineBf16(float[][] weighted, float[] weights, int m, MemorySegment base, long fromElem,
+                         boolean normalize, float lambda, MemorySegment dst, long dstElem, int n);
+
     /** out[i] = a[i] - b[i]. */
     void sub(float[] a, float[] b, float[] out, int n);
 

@@ -31,6 +31,30 @@ public final class RankBand {
         this.lowerSkip = lower == null ? 0 : from - lower.above();
     }
 
+    /** A plain top-k (ties at the threshold by quota, lowest index first): what {@link MergeKernels#maskedDeltaBf16} applies. */
+    public boolean topOnly() {
+        return !all && !none && !hasLower && upperQuota != Long.MAX_VALUE;
+    }
+
+    public boolean keepsAll() {
+        return all;
+    }
+
+    /** The top-k threshold key (see {@link #topOnly}). */
+    public int thresholdKey() {
+        return upperKey;
+    }
+
+    /** Elements equal to the threshold still kept from here on. */
+    public long tiesLeft() {
+        return Math.max(0, upperQuota - upperSeen);
+    }
+
+    /** Records what a kernel consumed of {@link #tiesLeft}. */
+    public void tiesLeft(long left) {
+        upperSeen = upperQuota - left;
+    }
+
     /** Applies the band to the next chunk; the top-k-only case runs on the kernels. */
     public void apply(float[] x, int n, MergeKernels kernels) {
         if (all) return;

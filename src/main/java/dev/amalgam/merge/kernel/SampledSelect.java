@@ -65,16 +65,31 @@ public final class SampledSelect {
 
     /** Counts the next chunk (chunks in any order, all of them exactly once). */
     public void count(float[] x, int len, MergeKernels kernels) {
-        if (overflow) return;
+        if (overflow || !room(len)) return;
+        kernels.bracket(x, len, loKey, hiKey, inside, state);
+    }
+
+    /**
+     * As {@link #count} for the task vector x − base of BF16 elements [from, from + len), read
+     * straight from the segments ({@link MergeKernels#bracketDeltaBf16}).
+     */
+    public void countDelta(java.lang.foreign.MemorySegment x, java.lang.foreign.MemorySegment base, long from, int len,
+                           MergeKernels kernels) {
+        if (overflow || !room(len)) return;
+        kernels.bracketDeltaBf16(x, base, from, len, loKey, hiKey, inside, state);
+    }
+
+    /** Grows the collection buffer for len more keys; false (and overflow) past the limit. */
+    private boolean room(int len) {
         long need = state[1] + len + TensorLanes.PAD;
         if (need > inside.length) {
             if (state[1] + len > limit) {
                 overflow = true;
-                return;
+                return false;
             }
             inside = Arrays.copyOf(inside, (int) Math.min(limit + TensorLanes.PAD, Math.max(need, 2L * inside.length)));
         }
-        kernels.bracket(x, len, loKey, hiKey, inside, state);
+        return true;
     }
 
     /** The exact threshold of the rank, or null when the bracket missed (run the radix select). */

@@ -217,4 +217,80 @@ public final class ScalarKernels implements MergeKernels {
         for (int l = 0; l < LANES; l++) total += acc[l];
         return total;
     }
+
+    @Override
+    public void bracketDeltaBf16(MemorySegment x, MemorySegment base, long fromElem, int n, int loKey, int hiKey,
+                                 float[] out, long[] state) {
+        bracketDeltaTail(x, base, fromElem, 0, n, loKey, hiKey, out, state);
+    }
+
+    static void bracketDeltaTail(MemorySegment x, MemorySegment base, long fromElem, int start, int n, int loKey,
+                                 int hiKey, float[] out, long[] state) {
+        long above = state[0], eqHi = state[2], eqLo = state[3];
+        int pos = (int) state[1];
+        for (int i = start; i < n; i++) {
+            float d = FloatFormats.bf16ToF32(x.getAtIndex(SHORT, fromElem + i))
+                    - FloatFormats.bf16ToF32(base.getAtIndex(SHORT, fromElem + i));
+            int k = MagnitudeSelect.key(d);
+            if (k > hiKey) above++;
+            else if (k == hiKey) eqHi++;
+            else if (k == loKey) eqLo++;
+            else if (k > loKey) out[pos++] = Float.intBitsToFloat(k);
+        }
+        state[0] = above;
+        state[1] = pos;
+        state[2] = eqHi;
+        state[3] = eqLo;
+    }
+
+    @Override
+    public long maskedDeltaBf16(MemorySegment x, MemorySegment base, long fromElem, int thrKey, long tiesLeft,
+                                float rescale, float weight, float[] out, int n) {
+        return maskedDeltaTail(x, base, fromElem, thrKey, tiesLeft, rescale, weight, out, 0, n);
+    }
+
+    static long maskedDeltaTail(MemorySegment x, MemorySegment base, long fromElem, int thrKey, long tiesLeft,
+                                float rescale, float weight, float[] out, int start, int n) {
+        for (int i = start; i < n; i++) {
+            float d = FloatFormats.bf16ToF32(x.getAtIndex(SHORT, fromElem + i))
+                    - FloatFormats.bf16ToF32(base.getAtIndex(SHORT, fromElem + i));
+            int k = MagnitudeSelect.key(d);
+            boolean keep = k > thrKey;
+            if (!keep && k == thrKey && tiesLeft > 0) {
+                tiesLeft--;
+                keep = true;
+            }
+            if (!keep) d = d * 0f;
+            if (rescale != 1f) d = d * rescale;
+            out[i] = d * weight;
+        }
+        return tiesLeft;
+    }
+
+    @Override
+    public void tiesCombineBf16(float[][] weighted, float[] weights, int m, MemorySegment base, long fromElem,
+                                boolean normalize, float lambda, MemorySegment dst, long dstElem, int n) {
+        tiesCombineTail(weighted, weights, m, base, fromElem, normalize, lambda, dst, dstElem, 0, n);
+    }
+
+    static void tiesCombineTail(float[][] weighted, float[] weights, int m, MemorySegment base, long fromElem,
+                                boolean normalize, float lambda, MemorySegment dst, long dstElem, int start, int n) {
+        for (int i = start; i < n; i++) {
+            float sum = 0f;
+            for (int j = 0; j < m; j++) sum = sum + weighted[j][i];
+            boolean positive = sum >= 0f;
+            float mix = 0f, div = 0f;
+            for (int j = 0; j < m; j++) {
+                float d = weighted[j][i];
+                if (positive ? d > 0f : d < 0f) {
+                    mix = mix + d;
+                    div = div + weights[j];
+                }
+            }
+            if (normalize) mix = mix / (div == 0f ? 1f : div);
+            if (lambda != 1f) mix = mix * lambda;
+            float b = FloatFormats.bf16ToF32(base.getAtIndex(SHORT, fromElem + i));
+            dst.setAtIndex(SHORT, dstElem + i, FloatFormats.f32ToBf16(b + mix));
+        }
+    }
 }

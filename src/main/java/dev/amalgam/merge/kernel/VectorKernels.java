@@ -226,7 +226,7 @@ final class VectorKernels implements MergeKernels {
                     dstElem, scratch, n);
             return;
         }
-        int bound = F.loopBound(n);
+        int bound = n & -(2 * I.length());
         if (m == 3) fusedStore3(src[0], src[1], src[2], w[0], w[1], w[2], fromElem * 2, dst, dstElem * 2, bound, divide, divisor);
         else fusedStore2(src[0], src[1], w[0], w[1], fromElem * 2, dst, dstElem * 2, bound, divide, divisor);
         if (bound < n) {
@@ -237,35 +237,74 @@ final class VectorKernels implements MergeKernels {
     }
 
     /**
-     * Three BF16 inputs to BF16 in one loop, the result narrowed in registers: each element is
-     * ((0 + w0·x0) + w1·x1) + w2·x2, then / divisor, as the scalar twin computes it.
+     * Three BF16 inputs to BF16 in one loop, two BF16 elements per int lane: the even element is
+     * the low half (shifted up it is its F32 value), the odd one the high half (masked, likewise),
+     * so no lane-changing conversion is needed and each element sees exactly the scalar twin's
+     * operations: ((0 + w0·x0) + w1·x1) + w2·x2, then / divisor, narrowed.
+     * {@code bound} is a multiple of twice the int lane count.
      */
     private static void fusedStore3(MemorySegment s0, MemorySegment s1, MemorySegment s2, float w0, float w1, float w2,
                                     long base, MemorySegment dst, long dBase, int bound, boolean divide, float divisor) {
+        // written out in full: C2 boxes vectors passed to helpers it declines to inline
         FloatVector zero = FloatVector.zero(F);
-        int step = F.length();
+        IntVector high = HIGH_HALF, nan = BF16_NAN_HIGH;
+        int step = 2 * I.length();
         for (int i = 0; i < bound; i += step) {
             long off = base + 2L * i;
-            FloatVector acc = zero.add(bf16ToF32(ShortVector.fromMemorySegment(S, s0, off, LE)).mul(w0));
-            acc = acc.add(bf16ToF32(ShortVector.fromMemorySegment(S, s1, off, LE)).mul(w1));
-            acc = acc.add(bf16ToF32(ShortVector.fromMemorySegment(S, s2, off, LE)).mul(w2));
-            if (divide) acc = acc.div(divisor);
-            f32ToBf16(acc).intoMemorySegment(dst, dBase + 2L * i, LE);
+            IntVector a = IntVector.fromMemorySegment(I, s0, off, LE);
+            IntVector b = IntVector.fromMemorySegment(I, s1, off, LE);
+            IntVector c = IntVector.fromMemorySegment(I, s2, off, LE);
+            FloatVector lo = zero.add(a.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().mul(w0));
+            FloatVector hi = zero.add(a.lanewise(VectorOperators.AND, high).reinterpretAsFloats().mul(w0));
+            lo = lo.add(b.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().mul(w1));
+            hi = hi.add(b.lanewise(VectorOperators.AND, high).reinterpretAsFloats().mul(w1));
+            lo = lo.add(c.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().mul(w2));
+            hi = hi.add(c.lanewise(VectorOperators.AND, high).reinterpretAsFloats().mul(w2));
+            if (divide) {
+                lo = lo.div(divisor);
+                hi = hi.div(divisor);
+            }
+            IntVector bl = lo.reinterpretAsInts(), bh = hi.reinterpretAsInts();
+            IntVector rl = bl.add(bl.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
+                    .blend(nan, bl.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
+            IntVector rh = bh.add(bh.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
+                    .blend(nan, bh.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
+            rl.lanewise(VectorOperators.LSHR, 16).or(rh.lanewise(VectorOperators.AND, high))
+                    .intoMemorySegment(dst, dBase + 2L * i, LE);
         }
     }
 
     private static void fusedStore2(MemorySegment s0, MemorySegment s1, float w0, float w1,
                                     long base, MemorySegment dst, long dBase, int bound, boolean divide, float divisor) {
         FloatVector zero = FloatVector.zero(F);
-        int step = F.length();
+        IntVector high = HIGH_HALF, nan = BF16_NAN_HIGH;
+        int step = 2 * I.length();
         for (int i = 0; i < bound; i += step) {
             long off = base + 2L * i;
-            FloatVector acc = zero.add(bf16ToF32(ShortVector.fromMemorySegment(S, s0, off, LE)).mul(w0));
-            acc = acc.add(bf16ToF32(ShortVector.fromMemorySegment(S, s1, off, LE)).mul(w1));
-            if (divide) acc = acc.div(divisor);
-            f32ToBf16(acc).intoMemorySegment(dst, dBase + 2L * i, LE);
+            IntVector a = IntVector.fromMemorySegment(I, s0, off, LE);
+            IntVector b = IntVector.fromMemorySegment(I, s1, off, LE);
+            FloatVector lo = zero.add(a.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().mul(w0));
+            FloatVector hi = zero.add(a.lanewise(VectorOperators.AND, high).reinterpretAsFloats().mul(w0));
+            lo = lo.add(b.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().mul(w1));
+            hi = hi.add(b.lanewise(VectorOperators.AND, high).reinterpretAsFloats().mul(w1));
+            if (divide) {
+                lo = lo.div(divisor);
+                hi = hi.div(divisor);
+            }
+            IntVector bl = lo.reinterpretAsInts(), bh = hi.reinterpretAsInts();
+            IntVector rl = bl.add(bl.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
+                    .blend(nan, bl.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
+            IntVector rh = bh.add(bh.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
+                    .blend(nan, bh.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
+            rl.lanewise(VectorOperators.LSHR, 16).or(rh.lanewise(VectorOperators.AND, high))
+                    .intoMemorySegment(dst, dBase + 2L * i, LE);
         }
     }
+
+    /** High halves of the int lanes: the odd BF16 element of each pair, in place. */
+    private static final IntVector HIGH_HALF = IntVector.broadcast(I, 0xffff0000);
+    /** The canonical BF16 NaN in the high half of a lane. */
+    private static final IntVector BF16_NAN_HIGH = IntVector.broadcast(I, FloatFormats.BF16_NAN << 16);
 
     @Override
     public void weightedMean(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float divisor, float[] out, int n) {
@@ -486,4 +525,148 @@ final class VectorKernels implements MergeKernels {
         for (int l = 0; l < LANES; l++) total += acc.lane(l);
         return total;
     }
+
+    @Override
+    public void bracketDeltaBf16(MemorySegment x, MemorySegment base, long fromElem, int n, int loKey, int hiKey,
+                                 float[] out, long[] state) {
+        // constants as vectors and the key computation written out (see maskedDeltaBf16)
+        IntVector one = IntVector.broadcast(I, 1), abs = ABS_BITS, inf = INF_BITS, nanKey = NAN_KEY;
+        IntVector hi = IntVector.broadcast(I, hiKey), lo = IntVector.broadcast(I, loKey);
+        IntVector above = IntVector.zero(I), eqHi = IntVector.zero(I), eqLo = IntVector.zero(I);
+        int bound = F.loopBound(n);
+        int pos = (int) state[1];
+        long off0 = fromElem * 2;
+        int i = 0;
+        boolean inner = loKey != hiKey;
+        for (; i < bound; i += F.length()) {
+            long off = off0 + 2L * i;
+            FloatVector d = bf16ToF32(ShortVector.fromMemorySegment(S, x, off, LE))
+                    .sub(bf16ToF32(ShortVector.fromMemorySegment(S, base, off, LE)));
+            IntVector k = d.reinterpretAsInts().lanewise(VectorOperators.AND, abs);
+            k = k.blend(nanKey, k.compare(VectorOperators.GT, inf));
+            above = above.add(one, k.compare(VectorOperators.GT, hi));
+            eqHi = eqHi.add(one, k.compare(VectorOperators.EQ, hi));
+            if (inner) {
+                eqLo = eqLo.add(one, k.compare(VectorOperators.EQ, lo));
+                VectorMask<Integer> in = k.compare(VectorOperators.GT, lo).and(k.compare(VectorOperators.LT, hi));
+                if (in.anyTrue()) {
+                    k.compress(in).reinterpretAsFloats().intoArray(out, pos);
+                    pos += in.trueCount();
+                }
+            }
+        }
+        state[0] += above.reduceLanesToLong(VectorOperators.ADD);
+        state[1] = pos;
+        state[2] += eqHi.reduceLanesToLong(VectorOperators.ADD);
+        state[3] += eqLo.reduceLanesToLong(VectorOperators.ADD);
+        ScalarKernels.bracketDeltaTail(x, base, fromElem, i, n, loKey, hiKey, out, state);
+    }
+
+    private static final IntVector ABS_BITS = IntVector.broadcast(I, 0x7fffffff);
+    private static final IntVector INF_BITS = IntVector.broadcast(I, 0x7f800000);
+    private static final IntVector NAN_KEY = IntVector.broadcast(I, MagnitudeSelect.NAN_KEY);
+    private static final IntVector SIGN_BIT = IntVector.broadcast(I, 0x80000000);
+
+    @Override
+    public long maskedDeltaBf16(MemorySegment x, MemorySegment base, long fromElem, int thrKey, long tiesLeft,
+                                float rescale, float weight, float[] out, int n) {
+        // constants as vectors and everything written out: scalar operands and helper calls
+        // inside this loop made C2 rebuild vectors per iteration (3-4x slower, measured)
+        IntVector thr = IntVector.broadcast(I, thrKey), abs = ABS_BITS, inf = INF_BITS, nanKey = NAN_KEY;
+        FloatVector zero = FloatVector.zero(F);
+        int bound = F.loopBound(n);
+        long off0 = fromElem * 2;
+        long left = tiesLeft;
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            long off = off0 + 2L * i;
+            FloatVector d = bf16ToF32(ShortVector.fromMemorySegment(S, x, off, LE))
+                    .sub(bf16ToF32(ShortVector.fromMemorySegment(S, base, off, LE)));
+            IntVector bits = d.reinterpretAsInts();
+            IntVector k = bits.lanewise(VectorOperators.AND, abs);
+            k = k.blend(nanKey, k.compare(VectorOperators.GT, inf));
+            VectorMask<Integer> keep = k.compare(VectorOperators.GT, thr);
+            if (left > 0) {
+                VectorMask<Integer> eq = k.compare(VectorOperators.EQ, thr);
+                if (eq.anyTrue()) {
+                    long eqBits = eq.toLong();
+                    int count = Long.bitCount(eqBits);
+                    if (count <= left) {
+                        keep = keep.or(eq);
+                        left -= count;
+                    } else {
+                        keep = keep.or(VectorMask.fromLong(I, lowestBits(eqBits, left)));
+                        left = 0;
+                    }
+                }
+            }
+            d = bits.blend(d.mul(zero).reinterpretAsInts(), keep.not()).reinterpretAsFloats();
+            if (rescale != 1f) d = d.mul(rescale);
+            d.mul(weight).intoArray(out, i);
+        }
+        return ScalarKernels.maskedDeltaTail(x, base, fromElem, thrKey, left, rescale, weight, out, i, n);
+    }
+
+    @Override
+    public void tiesCombineBf16(float[][] weighted, float[] weights, int m, MemorySegment base, long fromElem,
+                                boolean normalize, float lambda, MemorySegment dst, long dstElem, int n) {
+        if (m < 1 || m > 3) {
+            // a vector carried across an inner loop over inputs gets boxed by C2: unrolled up to 3
+            ScalarKernels.tiesCombineTail(weighted, weights, m, base, fromElem, normalize, lambda, dst, dstElem, 0, n);
+            return;
+        }
+        float[] d0 = weighted[0], d1 = m > 1 ? weighted[1] : d0, d2 = m > 2 ? weighted[2] : d0;
+        FloatVector zero = FloatVector.zero(F), one = FloatVector.broadcast(F, 1f);
+        IntVector zeroI = IntVector.zero(I), sign = SIGN_BIT;
+        FloatVector w0 = FloatVector.broadcast(F, weights[0]);
+        FloatVector w1 = FloatVector.broadcast(F, m > 1 ? weights[1] : 0f);
+        FloatVector w2 = FloatVector.broadcast(F, m > 2 ? weights[2] : 0f);
+        int bound = F.loopBound(n);
+        long off0 = fromElem * 2, dOff0 = dstElem * 2;
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector a = FloatVector.fromArray(F, d0, i);
+            FloatVector b = FloatVector.fromArray(F, d1, i);
+            FloatVector c = FloatVector.fromArray(F, d2, i);
+            FloatVector sum = zero.add(a);
+            if (m > 1) sum = sum.add(b);
+            if (m > 2) sum = sum.add(c);
+            // agreeing with the majority sign: positive after flipping every sign when the sum
+            // is negative or NaN (zeros and NaN never agree), as the scalar test d > 0 / d < 0
+            IntVector flip = zeroI.blend(sign, sum.compare(VectorOperators.GE, zero).not().cast(I));
+            VectorMask<Float> agree = a.reinterpretAsInts().lanewise(VectorOperators.XOR, flip).reinterpretAsFloats()
+                    .compare(VectorOperators.GT, zero);
+            FloatVector mix = zero.add(a, agree);
+            FloatVector div = zero.add(w0, agree);
+            if (m > 1) {
+                agree = b.reinterpretAsInts().lanewise(VectorOperators.XOR, flip).reinterpretAsFloats()
+                        .compare(VectorOperators.GT, zero);
+                mix = mix.add(b, agree);
+                div = div.add(w1, agree);
+            }
+            if (m > 2) {
+                agree = c.reinterpretAsInts().lanewise(VectorOperators.XOR, flip).reinterpretAsFloats()
+                        .compare(VectorOperators.GT, zero);
+                mix = mix.add(c, agree);
+                div = div.add(w2, agree);
+            }
+            if (normalize) mix = mix.div(div.blend(one, div.compare(VectorOperators.EQ, zero)));
+            if (lambda != 1f) mix = mix.mul(lambda);
+            FloatVector x = bf16ToF32(ShortVector.fromMemorySegment(S, base, off0 + 2L * i, LE));
+            f32ToBf16(x.add(mix)).intoMemorySegment(dst, dOff0 + 2L * i, LE);
+        }
+        ScalarKernels.tiesCombineTail(weighted, weights, m, base, fromElem, normalize, lambda, dst, dstElem, i, n);
+    }
+
+    /** The lowest {@code count} set bits of {@code bits}: the tie lanes the quota still allows, lowest lane first. */
+    private static long lowestBits(long bits, long count) {
+        long chosen = 0;
+        for (long t = 0; t < count && bits != 0; t++) {
+            long lowest = bits & -bits;
+            chosen |= lowest;
+            bits ^= lowest;
+        }
+        return chosen;
+    }
+
 }

@@ -276,4 +276,101 @@ class KernelEquivalenceTest {
             }
         }
     }
+
+    /** BF16 segments: a base and inputs that differ from it by a few repeated steps (many equal keys), plus specials. */
+    private static MemorySegment[] bf16Inputs(Arena arena, Random r, int m, int n, long offset) {
+        MemorySegment[] out = new MemorySegment[m + 1];
+        float[] base = data(r, n);
+        for (int j = 0; j <= m; j++) {
+            out[j] = arena.allocate((n + offset) * 2 + 8);
+            float[] x = new float[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = j == 0 ? base[i] : r.nextInt(5) == 0 ? data(r, 1)[0] : base[i] + (r.nextInt(7) - 3) * 0.0078125f;
+            }
+            S.store(x, n, out[j], DType.BF16, offset);
+        }
+        return out;
+    }
+
+    @Test
+    void fusedBracketOfTheTaskVectorEqualsDeltaThenBracket() {
+        Random r = new Random(23);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int n : LENGTHS) {
+                long offset = r.nextInt(3);
+                MemorySegment[] seg = bf16Inputs(arena, r, 1, n, offset);
+                float[] base = new float[n], d = new float[n];
+                S.load(seg[0], DType.BF16, offset, base, n);
+                S.loadDelta(seg[1], DType.BF16, offset, base, d, n);
+                int hi = n == 0 ? 0 : MagnitudeSelect.key(d[r.nextInt(n)]);
+                int lo = r.nextBoolean() ? hi : Math.max(0, hi - r.nextInt(1 << 24));
+                float[] eo = new float[n + 64], so = new float[n + 64], vo = new float[n + 64];
+                long[] es = {1, 3, 2, 5}, ss = es.clone(), vs = es.clone();
+                S.bracket(d, n, lo, hi, eo, es);
+                S.bracketDeltaBf16(seg[1], seg[0], offset, n, lo, hi, so, ss);
+                V.bracketDeltaBf16(seg[1], seg[0], offset, n, lo, hi, vo, vs);
+                assertArrayEquals(es, ss, "scalar bracketDeltaBf16 n=" + n);
+                assertArrayEquals(es, vs, "vector bracketDeltaBf16 n=" + n);
+                assertBits(eo, so, (int) es[1], "scalar collected keys");
+                assertBits(eo, vo, (int) es[1], "vector collected keys");
+            }
+        }
+    }
+
+    @Test
+    void fusedTiesOutputEqualsTheSeparateKernels() {
+        Random r = new Random(29);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int n : LENGTHS) {
+                for (int m = 1; m <= 4; m++) {
+                    long offset = r.nextInt(3), dOff = r.nextInt(3);
+                    MemorySegment[] seg = bf16Inputs(arena, r, m, n, offset);
+                    MemorySegment[] xs = java.util.Arrays.copyOfRange(seg, 1, m + 1);
+                    float[] base = new float[n];
+                    S.load(seg[0], DType.BF16, offset, base, n);
+                    int[] thr = new int[m];
+                    long[] left = new long[m];
+                    float[] rescale = new float[m], w = new float[m];
+                    float[][] d = new float[m][n];
+                    for (int j = 0; j < m; j++) {
+                        S.loadDelta(xs[j], DType.BF16, offset, base, d[j], n);
+                        thr[j] = r.nextInt(4) == 0 || n == 0 ? -1 : MagnitudeSelect.key(d[j][r.nextInt(n)]);
+                        left[j] = r.nextInt(n / 4 + 2);
+                        rescale[j] = r.nextBoolean() ? 1f : 1.5f + r.nextFloat();
+                        w[j] = r.nextInt(5) == 0 ? 0f : (float) r.nextGaussian();
+                    }
+                    boolean normalize = r.nextBoolean();
+                    float lambda = r.nextBoolean() ? 1f : (float) r.nextGaussian();
+                    // the reference: the separate kernels one after the other
+                    long[] refLeft = left.clone();
+                    for (int j = 0; j < m; j++) {
+                        if (thr[j] >= 0) refLeft[j] = S.keepTop(d[j], n, thr[j], refLeft[j]);
+                        if (rescale[j] != 1f) S.scale(d[j], rescale[j], n);
+                        S.scale(d[j], w[j], n);
+                    }
+                    float[] mixed = new float[n], divisor = new float[n];
+                    S.tiesMix(d, w, m, mixed, divisor, n);
+                    long bytes = (n + dOff) * 2 + 8;
+                    MemorySegment expected = arena.allocate(bytes), so = arena.allocate(bytes), vo = arena.allocate(bytes);
+                    S.finishStore(mixed, normalize ? divisor : null, lambda, base, expected, DType.BF16, dOff, n);
+                    long[] sl = left.clone(), vl = left.clone();
+                    for (int j = 0; j < m; j++) if (thr[j] < 0) refLeft[j] = left[j];
+                    float[][] sw = new float[m][n], vw = new float[m][n];
+                    for (int j = 0; j < m; j++) {
+                        sl[j] = S.maskedDeltaBf16(xs[j], seg[0], offset, thr[j], sl[j], rescale[j], w[j], sw[j], n);
+                        vl[j] = V.maskedDeltaBf16(xs[j], seg[0], offset, thr[j], vl[j], rescale[j], w[j], vw[j], n);
+                        if (thr[j] < 0) sl[j] = vl[j] = left[j];
+                        assertBits(d[j], sw[j], n, "scalar maskedDeltaBf16");
+                        assertBits(d[j], vw[j], n, "vector maskedDeltaBf16");
+                    }
+                    S.tiesCombineBf16(sw, w, m, seg[0], offset, normalize, lambda, so, dOff, n);
+                    V.tiesCombineBf16(vw, w, m, seg[0], offset, normalize, lambda, vo, dOff, n);
+                    assertEquals(-1, expected.mismatch(so), "scalar ties output m=" + m + " n=" + n);
+                    assertEquals(-1, expected.mismatch(vo), "vector ties output m=" + m + " n=" + n);
+                    assertArrayEquals(refLeft, sl, "scalar tie quota m=" + m + " n=" + n);
+                    assertArrayEquals(refLeft, vl, "vector tie quota m=" + m + " n=" + n);
+                }
+            }
+        }
+    }
 }
