@@ -283,6 +283,11 @@ class SphericalMethodsTest {
         close(karcher(List.of(d(a), d(b), d(c)), 0, 1e-5), run("karcher", Map.of("max_iter", 0.0), false, xs, none, new long[]{n}));
         close(karcher(List.of(d(a), d(b), d(c)), 2, 1e-3),
                 run("karcher", Map.of("max_iter", 2.0, "tol", 1e-3), false, xs, none, new long[]{n}));
+        // the iteration moves the result away from the normalised arithmetic mean
+        double[] start = karcher(List.of(d(a), d(b), d(c)), 0, 1e-5), end = karcher(List.of(d(a), d(b), d(c)), 10, 1e-5);
+        double moved = 0;
+        for (int i = 0; i < n; i++) moved = Math.max(moved, Math.abs(start[i] - end[i]));
+        assertTrue(moved > 1e-3, "iterations matter in this test: " + moved);
         // a base model is one more input
         close(karcher(List.of(d(a), d(b), d(c)), 10, 1e-5), run("karcher", Map.of(), true, xs, none, new long[]{n}));
     }
