@@ -1,6 +1,8 @@
 package dev.amalgam.merge;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * Karcher (Riemannian) mean on the unit sphere, as mergekit's karcher.py: all inputs (a base
@@ -69,7 +71,7 @@ final class Karcher implements MergeMethod {
             norm[i] = Math.sqrt(g[i][i]);
             scale += norm[i] / n;
         }
-        int[] valid = java.util.stream.IntStream.range(0, n).filter(i -> norm[i] > tol).toArray();
+        int[] valid = IntStream.range(0, n).filter(i -> norm[i] > tol).toArray();
         float[] beta = new float[n];
         int v = valid.length;
         if (v == 0) return beta; // every input ~zero: zeros
@@ -80,10 +82,10 @@ final class Karcher implements MergeMethod {
         }
         double a = 1.0 / v;
         double[] u = new double[v];
-        java.util.Arrays.fill(u, a);
+        Arrays.fill(u, a);
         double un = Math.sqrt(Math.max(0, MultiSlerp.quad(e, u, u)));
         if (un < tol) {
-            java.util.Arrays.fill(u, 0);
+            Arrays.fill(u, 0);
             u[0] = 1;
         } else {
             for (int j = 0; j < v; j++) u[j] /= un;
