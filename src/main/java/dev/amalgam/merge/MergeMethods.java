@@ -14,7 +14,15 @@ public final class MergeMethods {
         for (MergeMethod m : List.of(new Linear(), new Slerp(), new TaskVectorMethods.TaskArithmetic(),
                 new TaskVectorMethods.Ties(), new TaskVectorMethods.DareTies(), new TaskVectorMethods.DareLinear(),
                 new TaskVectorMethods.Breadcrumbs(), new TaskVectorMethods.BreadcrumbsTies(), new ModelStock(),
-                new Passthrough())) {
+                new Passthrough(),
+                new TaskVectorMethods.Della(),
+                new TaskVectorMethods.DellaLinear(),
+                new Sce(),
+                new NuSlerp(),
+                new MultiSlerp(),
+                new Karcher(),
+                new NearSwap(),
+                new ArceeFusion())) {
             METHODS.put(m.name(), m);
         }
     }
@@ -23,8 +31,7 @@ public final class MergeMethods {
      * mergekit methods this engine does not implement yet: a recipe using one is well-formed
      * (recipe check accepts it with a note) but cannot be merged here.
      */
-    public static final Set<String> NOT_YET_IMPLEMENTED = Set.of("arcee_fusion", "nuslerp", "karcher", "della",
-            "della_linear", "sce", "multislerp", "nearswap", "ram");
+    public static final Set<String> NOT_YET_IMPLEMENTED = Set.of("ram");
 
     private MergeMethods() {
     }

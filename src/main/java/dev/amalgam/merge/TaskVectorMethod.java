@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * mergekit's "generalized task arithmetic": task vectors δᵢ = xᵢ − base are sparsified
- * (magnitude top-k, random drop, or magnitude with outliers removed), optionally rescaled to
+ * (magnitude top-k, random drop, magnitude with outliers removed, or DELLA's random drop with
+ * probabilities by magnitude rank), optionally rescaled to
  * keep their L1 norm, weighted, combined (summed, or summed over the TIES sign consensus),
  * optionally divided by the weights, scaled by λ and added to the base.
  *
@@ -24,7 +25,7 @@ import java.util.List;
  * order (the tie rule and the reductions depend on that order, never on threads).
  */
 abstract class TaskVectorMethod implements MergeMethod {
-    enum Sparsify { NONE, MAGNITUDE, RANDOM, MAGNITUDE_OUTLIERS }
+    enum Sparsify { NONE, MAGNITUDE, RANDOM, MAGNITUDE_OUTLIERS, DELLA }
 
     private final String name;
     private final String reference;
@@ -63,6 +64,7 @@ abstract class TaskVectorMethod implements MergeMethod {
         return switch (sparsify) {
             case NONE -> "elementwise, fixed input order";
             case RANDOM -> "counter-based randomness from random_seed + tensor name + input";
+            case DELLA -> "ranks per row (ties: lowest index ranks higher), counter-based randomness from random_seed + tensor name + input";
             default -> "exact top-k, ties at the threshold: lowest index kept";
         };
     }
@@ -90,6 +92,9 @@ abstract class TaskVectorMethod implements MergeMethod {
         if (sparsify == Sparsify.MAGNITUDE_OUTLIERS) {
             out.add(ParameterDef.number("gamma", 0.01, "fraction of the largest magnitudes removed"));
         }
+        if (sparsify == Sparsify.DELLA) {
+            out.add(ParameterDef.number("epsilon", 0.15, "keep probabilities range over density ± epsilon by magnitude rank"));
+        }
         return List.copyOf(out);
     }
 
@@ -97,6 +102,7 @@ abstract class TaskVectorMethod implements MergeMethod {
     private static final class Sparsifier {
         RankBand band;
         CounterRandom random;
+        DellaPrune della;
         float density = 1f;
         float rescale = 1f;
         MagnitudeSelect select;
@@ -223,6 +229,19 @@ abstract class TaskVectorMethod implements MergeMethod {
         s.density = (float) density;
         switch (sparsify) {
             case RANDOM -> s.random = new CounterRandom(ctx.seed(), ctx.name(), ordinal);
+            case DELLA -> {
+                if (density == 0) {
+                    s.to = 0; // mergekit: a zero task vector, not rescaled
+                    return s;
+                }
+                double epsilon = ctx.number(input, "epsilon");
+                if (density + epsilon >= 1 || density - epsilon <= 0) {
+                    throw ctx.fail(input, "epsilon " + epsilon + " must keep density ± epsilon inside (0, 1) (density "
+                            + density + ")");
+                }
+                s.della = new DellaPrune(ctx, input, ordinal, density, epsilon);
+                return s;
+            }
             case MAGNITUDE -> {
                 long k = (long) (density * n);
                 if (k <= 0) throw ctx.fail(input, "density " + density + " keeps no element of " + n);
@@ -338,6 +357,7 @@ abstract class TaskVectorMethod implements MergeMethod {
         loadDelta(ctx, input, c, base, delta, len);
         if (s.band != null) s.band.apply(delta, len, ctx.kernels());
         else if (s.random != null) s.random.dropout(delta, c, len, s.density);
+        else if (s.della != null) s.della.apply(delta, c, len);
         else if (s.to <= s.from) ctx.kernels().scale(delta, 0f, len);
     }
 
@@ -350,12 +370,13 @@ abstract class TaskVectorMethod implements MergeMethod {
             int len = (int) Math.min(TensorContext.CHUNK, n - c);
             ctx.load(ctx.baseIndex(), c, base, len);
             for (int i = 0; i < sp.length; i++) {
-                if (sp[i].select == null && sp[i].random == null && sp[i].to > sp[i].from) continue;
+                if (sp[i].select == null && sp[i].random == null && sp[i].della == null && sp[i].to > sp[i].from) continue;
                 ctx.load(idx[i], c, tmp, len);
                 k.sub(tmp, base, tmp, len);
                 before[i] += k.sumAbs(tmp, len);
                 if (sp[i].band != null) sp[i].band.apply(tmp, len, k);
                 else if (sp[i].random != null) sp[i].random.dropout(tmp, c, len, sp[i].density);
+                else if (sp[i].della != null) sp[i].della.apply(tmp, c, len);
                 else k.scale(tmp, 0f, len);
                 after[i] += k.sumAbs(tmp, len);
             }

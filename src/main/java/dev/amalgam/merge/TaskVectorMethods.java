@@ -40,4 +40,16 @@ final class TaskVectorMethods {
             super("breadcrumbs_ties", "https://arxiv.org/abs/2312.06795", true, Sparsify.MAGNITUDE_OUTLIERS, false, false);
         }
     }
+
+    static final class Della extends TaskVectorMethod {
+        Della() {
+            super("della", "https://arxiv.org/abs/2406.11617", true, Sparsify.DELLA, true, true);
+        }
+    }
+
+    static final class DellaLinear extends TaskVectorMethod {
+        DellaLinear() {
+            super("della_linear", "https://arxiv.org/abs/2406.11617", false, Sparsify.DELLA, false, true);
+        }
+    }
 }

@@ -28,6 +28,12 @@ class MethodsTest {
     /** Runs a method over F32 inputs (base first when hasBase); returns the output. */
     static float[] run(String method, Map<String, Object> globals, boolean hasBase, List<float[]> xs,
                        List<Map<String, Object>> params, long[] shape) {
+        return run(method, globals, hasBase, xs, params, shape, 42L);
+    }
+
+    /** As above, with the recipe seed given (randomised methods). */
+    static float[] run(String method, Map<String, Object> globals, boolean hasBase, List<float[]> xs,
+                       List<Map<String, Object>> params, long[] shape, long seed) {
         MergeMethod m = MergeMethods.find(method).orElseThrow();
         Map<String, Object> g = new HashMap<>();
         for (ParameterDef p : m.parameters()) if (p.defaultValue() != null) g.put(p.name(), p.defaultValue());
@@ -44,7 +50,7 @@ class MethodsTest {
             inputs.add(new TensorContext.Input("m" + i, new Tensor(info, seg, "mem"), hasBase && i == 0, p));
         }
         float[] out = new float[xs.getFirst().length];
-        m.merge(new TensorContext(NAME, inputs, g, Kernels.get(), 42L,
+        m.merge(new TensorContext(NAME, inputs, g, Kernels.get(), seed,
                 (from, v, n) -> System.arraycopy(v, 0, out, (int) from, n)));
         return out;
     }
@@ -255,7 +261,9 @@ class MethodsTest {
     void everyMethodDeclaresWhatTheIssueLists() {
         var names = MergeMethods.all().stream().map(MergeMethod::name).toList();
         assertEquals(List.of("linear", "slerp", "task_arithmetic", "ties", "dare_ties", "dare_linear", "breadcrumbs",
-                "breadcrumbs_ties", "model_stock", "passthrough"), names);
+                "breadcrumbs_ties", "model_stock", "passthrough", "della", "della_linear", "sce", "nuslerp", "multislerp",
+                "karcher", "nearswap", "arcee_fusion"), names);
+        assertEquals(java.util.Set.of("ram"), MergeMethods.NOT_YET_IMPLEMENTED);
         var ties = MergeMethods.find("ties").orElseThrow();
         assertEquals(Boolean.TRUE, ties.parameters().stream().filter(p -> p.name().equals("normalize")).findFirst().orElseThrow().defaultValue());
         var dare = MergeMethods.find("dare_ties").orElseThrow();
