@@ -14,7 +14,7 @@ public final class MergeMethods {
         for (MergeMethod m : List.of(new Linear(), new Slerp(), new TaskVectorMethods.TaskArithmetic(),
                 new TaskVectorMethods.Ties(), new TaskVectorMethods.DareTies(), new TaskVectorMethods.DareLinear(),
                 new TaskVectorMethods.Breadcrumbs(), new TaskVectorMethods.BreadcrumbsTies(), new ModelStock(),
-                new Passthrough())) {
+                new Passthrough(), new Dam())) {
             METHODS.put(m.name(), m);
         }
     }

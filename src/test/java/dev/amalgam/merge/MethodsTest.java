@@ -255,7 +255,7 @@ class MethodsTest {
     void everyMethodDeclaresWhatTheIssueLists() {
         var names = MergeMethods.all().stream().map(MergeMethod::name).toList();
         assertEquals(List.of("linear", "slerp", "task_arithmetic", "ties", "dare_ties", "dare_linear", "breadcrumbs",
-                "breadcrumbs_ties", "model_stock", "passthrough"), names);
+                "breadcrumbs_ties", "model_stock", "passthrough", "dam"), names);
         var ties = MergeMethods.find("ties").orElseThrow();
         assertEquals(Boolean.TRUE, ties.parameters().stream().filter(p -> p.name().equals("normalize")).findFirst().orElseThrow().defaultValue());
         var dare = MergeMethods.find("dare_ties").orElseThrow();
