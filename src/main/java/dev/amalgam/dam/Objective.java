@@ -105,8 +105,12 @@ final class Objective {
      * {@code gradient}, its gradient with respect to the coefficients.
      */
     Value evaluate(float[][][] coef, List<Targets> data, double temp, boolean gradient, ExecutorService pool) {
-        float[][] w = merged(coef);
-        Llama net = new Llama(layout, w, maxLen);
+        return evaluate(merged(coef), data, temp, gradient, pool);
+    }
+
+    /** As {@link #evaluate(float[][][], List, double, boolean, ExecutorService)} for given merged weights. */
+    Value evaluate(float[][] mergedWeights, List<Targets> data, double temp, boolean gradient, ExecutorService pool) {
+        Llama net = new Llama(layout, mergedWeights, maxLen);
         long positions = 0;
         for (Targets d : data) positions += d.tokens().length;
         double scale = temp * temp / positions;
