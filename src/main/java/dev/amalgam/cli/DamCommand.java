@@ -198,7 +198,8 @@ final class DamCommand implements Callable<Integer> {
             }
             var o = spec.commandLine().getOut();
             o.printf(Locale.ROOT, "%d sequences (%d positions); KL(p_model || p_merged), mean per position:%n", d.sequences(), d.positions());
-            for (int m = 0; m < models.size(); m++) o.printf(Locale.ROOT, "  %s: %.6f%n", models.get(m), d.perModel()[m]);
+            // a KL is never negative; rounding leaves about -1e-9 when the merged model is a source itself
+            for (int m = 0; m < models.size(); m++) o.printf(Locale.ROOT, "  %s: %.6f%n", models.get(m), Math.max(0, d.perModel()[m]));
             o.printf(Locale.ROOT, "  sum: %.6f%n", d.total());
             return 0;
         }
