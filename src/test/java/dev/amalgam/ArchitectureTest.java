@@ -16,7 +16,8 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 class ArchitectureTest {
     private static final String[] PLAIN = {
             "dev.amalgam.safetensors..", "dev.amalgam.merge..", "dev.amalgam.provenance..",
-            "dev.amalgam.scan..", "dev.amalgam.ledger..", "dev.amalgam.storage..", "dev.amalgam.policy.."};
+            "dev.amalgam.scan..", "dev.amalgam.ledger..", "dev.amalgam.storage..", "dev.amalgam.policy..",
+            "dev.amalgam.dam.."};
     private static final String[] FRAMEWORKS = {
             "io.quarkus..", "jakarta..", "javax.ws..", "javax.persistence..", "org.hibernate..",
             "io.vertx..", "org.jboss.resteasy..", "java.net.http.."};

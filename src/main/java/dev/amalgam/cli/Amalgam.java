@@ -19,6 +19,7 @@ import dev.amalgam.BuildInfo;
                 MergeCommand.class,
                 RecipeCommand.class,
                 SampleModelCommand.class,
+                DamCommand.class,
                 BenchCommand.class,
                 DigestCommand.class,
                 SignCommand.class,

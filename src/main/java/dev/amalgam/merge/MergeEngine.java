@@ -181,7 +181,7 @@ public final class MergeEngine {
             Tensor t = embeddings.input(p.name(), in.model(), in.tensor());
             if (t == null) t = leadingRows(models.get(in.model()).weights().tensor(in.tensor()), p.shape());
             if (part) t = elements(t, from, count);
-            inputs.add(new TensorContext.Input(in.model(), t, in.isBase(), in.params()));
+            inputs.add(new TensorContext.Input(in.model(), t, in.isBase(), in.params(), in.position()));
         }
         if (p.copyRaw()) {
             writer.write(p.name(), 0, inputs.getFirst().tensor().data());
@@ -227,7 +227,8 @@ public final class MergeEngine {
                     run[1] += (long) n * dt.byteSize();
                 }
             };
-            method.merge(new TensorContext(p.name(), inputs, p.globals(), kernels, seed, sink));
+            method.merge(new TensorContext(p.name(), p.shape(), part ? from : 0, inputs, p.globals(), kernels, seed, sink,
+                    models));
             if (run[1] > 0) writer.write(p.name(), base + run[0], buf.asSlice(0, run[1]));
         }
         // drop the inputs' pages from this process (the page cache keeps them): resident memory

@@ -33,10 +33,17 @@ public interface MergeMethod {
         return null;
     }
 
+    /** Method-specific rules on the whole recipe (beyond its parameter declarations); problems or an empty list. */
+    default List<String> checkRecipe(Recipe recipe) {
+        return List.of();
+    }
+
     /**
      * True when each output element depends only on the same element of the inputs (no norms,
      * no selection, no randomness keyed by position): the executor may then split a big tensor
-     * into parts computed in parallel.
+     * into parts computed in parallel. A method whose math depends on the element's position
+     * (DAM's per-column coefficients) may still be elementwise: it reads the part's position
+     * from {@link TensorContext#offset()} and the tensor's shape from {@link TensorContext#shape()}.
      */
     default boolean elementwise(Map<String, Object> globals) {
         return false;

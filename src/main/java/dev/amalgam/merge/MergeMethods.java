@@ -22,7 +22,8 @@ public final class MergeMethods {
                 new MultiSlerp(),
                 new Karcher(),
                 new NearSwap(),
-                new ArceeFusion())) {
+                new ArceeFusion(),
+                new Dam())) {
             METHODS.put(m.name(), m);
         }
     }

@@ -30,7 +30,8 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
                           boolean copyRaw, long[] shape) {
     }
 
-    public record PlannedInput(String model, String tensor, boolean isBase, Map<String, Object> params) {
+    /** One input of an output tensor; {@code position} as {@link TensorContext.Input#position()}. */
+    public record PlannedInput(String model, String tensor, boolean isBase, Map<String, Object> params, int position) {
         TensorInfo info(Map<String, SourceModel> models) {
             return models.get(model).weights().info(tensor);
         }
@@ -162,18 +163,19 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
             String base = slice.baseModel() != null ? slice.baseModel() : recipe.baseModel();
             List<PlannedInput> inputs = new ArrayList<>();
             boolean optional = arch.optional().contains(outName);
-            for (Recipe.InputSlice src : slice.sources()) {
+            for (int position = 0; position < slice.sources().size(); position++) {
+                Recipe.InputSlice src = slice.sources().get(position);
                 String name = layer == null ? outName : layer.at(src.start() + offset);
                 SourceModel m = models.get(src.model());
                 if (!m.weights().has(name) && optional && !arch.embeddings().isEmpty()) {
                     // a tied head: the embedding matrix stands in, as mergekit's tied_names
                     String tied = arch.preWeights().isEmpty() ? null : arch.preWeights().getFirst();
                     if (tied != null && m.weights().has(tied)) {
-                        inputs.add(input(src, name, tied, base, slice, t));
+                        inputs.add(input(src, name, tied, base, slice, t, position));
                         continue;
                     }
                 }
-                inputs.add(input(src, name, name, base, slice, t));
+                inputs.add(input(src, name, name, base, slice, t, position));
             }
             if (optional) {
                 boolean realHead = false;
@@ -204,7 +206,7 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
         }
 
         PlannedInput input(Recipe.InputSlice src, String inputName, String tensorName, String base,
-                           Recipe.OutputSlice slice, double t) {
+                           Recipe.OutputSlice slice, double t, int position) {
             Map<String, Object> params = new HashMap<>();
             for (ParameterDef p : method.tensorParameters()) {
                 Object v = lookup(p.name(), src.model(), inputName, t, slice);
@@ -219,7 +221,7 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
                 }
                 if (v != null) params.put(p.name(), v);
             }
-            return new PlannedInput(src.model(), tensorName, src.model().equals(base), params);
+            return new PlannedInput(src.model(), tensorName, src.model().equals(base), params, position);
         }
 
         Object lookup(String name, String model, String tensor, double t, Recipe.OutputSlice slice) {

@@ -59,7 +59,9 @@ final class OutputTokenizer {
 
     static OutputTokenizer build(TokenizerSpec spec, Recipe recipe, Map<String, SourceModel> models,
                                  ModelResolver resolver) throws IOException {
-        List<String> refs = recipe.referencedModels();
+        // the merged models: not folders a method parameter names (DAM's coefficients)
+        List<String> refs = new ArrayList<>(recipe.referencedModels());
+        refs.removeAll(recipe.parameterModels());
         String base = recipe.baseModel() != null ? recipe.baseModel() : refs.getFirst();
         Map<String, Vocabulary> vocabs = new LinkedHashMap<>();
         vocabs.put(base, Vocabulary.read(base, models.get(base).dir(), configRows(models.get(base))).stripped());

@@ -52,7 +52,9 @@ public record Recipe(
 
     /**
      * Every model whose weights the recipe uses, base first, without duplicates, in order of
-     * appearance ({@code tokenizer_source} only lends its tokenizer files and is not listed).
+     * appearance, then the folders named by the method's model-reference parameters (DAM's
+     * {@code coefficients}), so they are resolved, hashed and recorded like models
+     * ({@code tokenizer_source} only lends its tokenizer files and is not listed).
      */
     public List<String> referencedModels() {
         var out = new java.util.LinkedHashSet<String>();
@@ -62,6 +64,21 @@ public record Recipe(
             if (s.baseModel() != null) out.add(s.baseModel());
             for (InputSlice src : s.sources()) out.add(src.model());
         }
+        out.addAll(parameterModels());
+        return List.copyOf(out);
+    }
+
+    /** Values of the method's top-level model-reference parameters (none for unknown methods). */
+    public List<String> parameterModels() {
+        var out = new java.util.ArrayList<String>();
+        MergeMethods.find(mergeMethod).ifPresent(m -> {
+            for (ParameterDef p : m.parameters()) {
+                if (p.kind() == ParameterDef.Kind.MODEL && parameters.get(p.name()) instanceof ParameterSetting.Scalar s
+                        && s.value() instanceof String ref) {
+                    out.add(ref);
+                }
+            }
+        });
         return List.copyOf(out);
     }
 }

@@ -79,6 +79,20 @@ public final class RecipeChecker {
             if (slice.residualWeight() != null) problems.add("slices[" + s + "].residual_weight: not supported");
         }
         checkSlices(r, problems);
+        for (ParameterDef p : m.parameters()) {
+            if (p.kind() != ParameterDef.Kind.MODEL) continue;
+            // one reference for the whole recipe: that is what referencedModels() records
+            var v = r.parameters().get(p.name());
+            if (v != null && !(v instanceof ParameterSetting.Scalar)) {
+                problems.add("parameters." + p.name() + ": a model reference must be a single value (no lists or conditions)");
+            }
+            for (int s = 0; s < r.slices().size(); s++) {
+                if (r.slices().get(s).parameters().containsKey(p.name())) {
+                    problems.add("slices[" + s + "].parameters." + p.name() + ": set it once under the top-level parameters");
+                }
+            }
+        }
+        problems.addAll(m.checkRecipe(r));
 
         boolean hasBase = r.baseModel() != null;
         if (m.needsBaseModel() && !hasBase) {

@@ -21,8 +21,16 @@ public final class TensorContext {
     /** Elements per chunk: part of the reduction order, so of the output bytes. */
     public static final int CHUNK = 8192;
 
-    /** One input tensor with the parameters evaluated for it. */
-    public record Input(String model, Tensor tensor, boolean isBase, Map<String, Object> params) {
+    /**
+     * One input tensor with the parameters evaluated for it. {@code position} is where its model
+     * stands in the recipe ({@code models:} order, or the slice's {@code sources:} order; a base
+     * model added by the planner comes last), whatever order the inputs are given in; -1 when
+     * unknown.
+     */
+    public record Input(String model, Tensor tensor, boolean isBase, Map<String, Object> params, int position) {
+        public Input(String model, Tensor tensor, boolean isBase, Map<String, Object> params) {
+            this(model, tensor, isBase, params, -1);
+        }
     }
 
     /** Receives finished F32 chunks in any order; converts and writes them. */
@@ -47,20 +55,55 @@ public final class TensorContext {
     }
 
     private final String name;
+    private final long[] shape;
+    private final long offset;
     private final List<Input> inputs;
     private final Map<String, Object> globals;
     private final MergeKernels kernels;
     private final long seed;
     private final Sink sink;
+    private final Map<String, SourceModel> referenced;
 
+    /** A whole tensor: shape from the first input, no referenced models. */
     public TensorContext(String name, List<Input> inputs, Map<String, Object> globals, MergeKernels kernels,
                          long seed, Sink sink) {
+        this(name, inputs.getFirst().tensor().info().shape(), 0, inputs, globals, kernels, seed, sink, Map.of());
+    }
+
+    /**
+     * {@code shape} is the whole output tensor's; the inputs may be a 1-D part of it starting at
+     * element {@code offset}. {@code referenced} holds the opened models named by model-reference
+     * parameters, by reference.
+     */
+    public TensorContext(String name, long[] shape, long offset, List<Input> inputs, Map<String, Object> globals,
+                         MergeKernels kernels, long seed, Sink sink, Map<String, SourceModel> referenced) {
         this.name = name;
+        this.shape = shape.clone();
+        this.offset = offset;
         this.inputs = inputs;
         this.globals = globals;
         this.kernels = kernels;
         this.seed = seed;
         this.sink = sink;
+        this.referenced = referenced;
+    }
+
+    /** The whole output tensor's shape (the inputs may be a part of it). */
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    /** Index in the whole tensor of element 0 of the inputs: 0 unless the tensor was split into parts. */
+    public long offset() {
+        return offset;
+    }
+
+    /** The opened model a model-reference parameter names. */
+    public SourceModel referenced(String param) {
+        Object ref = globals.get(param);
+        SourceModel m = ref == null ? null : referenced.get(ref);
+        if (m == null) throw fail("parameter '" + param + "' names no opened model (" + ref + ")");
+        return m;
     }
 
     public String name() {

@@ -47,6 +47,9 @@ public interface MergeKernels {
     /** acc[i] = acc[i] + w * x[i]. */
     void axpy(float[] acc, float[] x, float w, int n);
 
+    /** acc[i] = acc[i] + w[i] * x[i]: a weight per element (DAM's per-column coefficients). */
+    void mulAdd(float[] acc, float[] w, float[] x, int n);
+
     /**
      * out[i] = ((0 + w[0]·x0[i]) + w[1]·x1[i]) + ..., the inputs read straight from their
      * segments (all of one dtype): the same sums as clearing out and calling axpy per input,

@@ -63,6 +63,11 @@ public final class ScalarKernels implements MergeKernels {
     }
 
     @Override
+    public void mulAdd(float[] acc, float[] w, float[] x, int n) {
+        for (int i = 0; i < n; i++) acc[i] = acc[i] + w[i] * x[i];
+    }
+
+    @Override
     public void weightedSum(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float[] out, int n) {
         weightedSumTail(src, dtype, fromElem, w, m, out, 0, n);
     }

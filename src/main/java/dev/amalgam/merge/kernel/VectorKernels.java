@@ -172,6 +172,17 @@ final class VectorKernels implements MergeKernels {
     }
 
     @Override
+    public void mulAdd(float[] acc, float[] w, float[] x, int n) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector a = FloatVector.fromArray(F, acc, i);
+            a.add(FloatVector.fromArray(F, w, i).mul(FloatVector.fromArray(F, x, i))).intoArray(acc, i);
+        }
+        for (; i < n; i++) acc[i] = acc[i] + w[i] * x[i];
+    }
+
+    @Override
     public void weightedSum(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float[] out, int n) {
         if (dtype != DType.BF16 && dtype != DType.F16) {
             ScalarKernels.weightedSumTail(src, dtype, fromElem, w, m, out, 0, n);

@@ -61,6 +61,10 @@ class KernelEquivalenceTest {
             S.axpy(s1, b, w, n);
             V.axpy(v1, b, w, n);
             assertBits(s1, v1, n, "axpy");
+            float[] c = data(r, n), s4 = a.clone(), v4 = a.clone();
+            S.mulAdd(s4, c, b, n);
+            V.mulAdd(v4, c, b, n);
+            assertBits(s4, v4, n, "mulAdd");
             float[] s2 = new float[n], v2 = new float[n];
             S.sub(a, b, s2, n);
             V.sub(a, b, v2, n);
