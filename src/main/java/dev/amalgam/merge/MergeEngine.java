@@ -55,6 +55,12 @@ public final class MergeEngine {
     /** As {@link #run}, with the part size of split tensors given (tests prove it changes nothing). */
     static MergeResult run(Recipe recipe, ModelResolver resolver, Path out, MergeOptions options,
                            ProgressListener progress, long partElements) throws IOException {
+        return run(recipe, resolver, out, options, progress, partElements, STREAM);
+    }
+
+    /** As above, reading elementwise inputs by positional reads ({@code stream}) or through the mappings. */
+    static MergeResult run(Recipe recipe, ModelResolver resolver, Path out, MergeOptions options,
+                           ProgressListener progress, long partElements, boolean stream) throws IOException {
         var check = RecipeChecker.check(recipe);
         if (!check.ok()) throw new RecipeException(recipe.source(), check.problems());
         if (MergeMethods.find(recipe.mergeMethod()).isEmpty()) {
@@ -80,7 +86,7 @@ public final class MergeEngine {
                  SafetensorsWriter writer = SafetensorsWriter.create(stage.path(), specs, options.shardSize())) {
                 progress.started(specs.size(), bytes);
                 if (vocab != null) embeddings.prepare(plan, models, vocab);
-                execute(plan, models, embeddings, writer, kernels, seed, options.threads(), progress, partElements);
+                execute(plan, models, embeddings, writer, kernels, seed, options.threads(), progress, partElements, stream);
                 for (Path f : writer.finish()) files.add(f.getFileName().toString());
             }
             Path tokenizerDir = vocab != null ? vocab.filesFrom() : tokenizerSource(recipe, resolver, plan);
@@ -124,7 +130,7 @@ public final class MergeEngine {
     private static void execute(MergePlan plan, Map<String, SourceModel> models, EmbeddingPermuter embeddings,
                                 SafetensorsWriter writer,
                                 MergeKernels kernels, long seed, int threads, ProgressListener progress,
-                                long partElements) throws IOException {
+                                long partElements, boolean stream) throws IOException {
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "amalgam-merge");
             t.setDaemon(true);
@@ -143,7 +149,7 @@ public final class MergeEngine {
                 for (long part = 0; part < parts; part++) {
                     long from = part * partElements, count = split ? Math.min(partElements, n - from) : n;
                     futures.add(pool.submit(() -> {
-                        compute(plan.method(), p, models, embeddings, writer, kernels, seed, from, count, split);
+                        compute(plan.method(), p, models, embeddings, writer, kernels, seed, from, count, split, stream);
                         if (left.decrementAndGet() == 0) progress.tensorDone(p.name(), writer.spec(p.name()).byteSize());
                         return null;
                     }));
@@ -175,10 +181,12 @@ public final class MergeEngine {
      */
     static void compute(MergeMethod method, MergePlan.Planned p, Map<String, SourceModel> models,
                         EmbeddingPermuter embeddings, SafetensorsWriter writer, MergeKernels kernels, long seed, long from, long count,
-                        boolean part) throws IOException {
+                        boolean part, boolean stream) throws IOException {
         List<TensorContext.Input> inputs = new ArrayList<>();
+        boolean fromFiles = true;
         for (MergePlan.PlannedInput in : p.inputs()) {
             Tensor t = embeddings.input(p.name(), in.model(), in.tensor());
+            fromFiles &= t == null;
             if (t == null) t = leadingRows(models.get(in.model()).weights().tensor(in.tensor()), p.shape());
             if (part) t = elements(t, from, count);
             inputs.add(new TensorContext.Input(in.model(), t, in.isBase(), in.params(), in.position()));
@@ -187,13 +195,17 @@ public final class MergeEngine {
             writer.write(p.name(), 0, inputs.getFirst().tensor().data());
             return;
         }
+        if (fromFiles && stream && method.elementwise(p.globals())) {
+            computeStreamed(method, p, models, writer, kernels, seed, part ? from : 0, count, inputs);
+            return;
+        }
         DType dt = p.outDtype();
         long partBytes = count * dt.byteSize();
-        try (Arena arena = Arena.ofConfined()) {
+        {
             // contiguous chunks collect in a buffer of up to 4 MiB per write: one system call
             // per chunk of 8192 elements would cost more than the arithmetic
             long cap = Math.max((long) TensorContext.CHUNK * dt.byteSize(), Math.min(OUTPUT_BUFFER, partBytes));
-            MemorySegment buf = arena.allocate(cap, 64);
+            MemorySegment buf = SCRATCH.get().get(0, cap);
             long base = part ? from * dt.byteSize() : 0;
             long[] run = {0, 0}; // byte offset in this part where the buffer starts, bytes filled
             TensorContext.Sink sink = new TensorContext.Sink() {
@@ -235,6 +247,95 @@ public final class MergeEngine {
         // stays bounded by the tensors in flight, not by the size of the models
         for (TensorContext.Input in : inputs) {
             if (in.tensor().data().isMapped()) in.tensor().data().unload();
+        }
+    }
+
+    /**
+     * Native buffers one merge thread reuses from tensor to tensor: a fresh allocation per tensor
+     * would fault its pages in (and zero them) every time, which cost more system time than the
+     * merge arithmetic.
+     */
+    private static final class Scratch {
+        private final List<MemorySegment> slots = new ArrayList<>();
+
+        MemorySegment get(int slot, long bytes) {
+            while (slots.size() <= slot) slots.add(null);
+            MemorySegment s = slots.get(slot);
+            if (s == null || s.byteSize() < bytes) {
+                s = Arena.ofAuto().allocate(bytes, 64);
+                slots.set(slot, s);
+            }
+            return s.asSlice(0, bytes);
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** Elements per window of a streamed elementwise tensor: three BF16 inputs and the output stay in L2. */
+    static final int WINDOW = 16 * TensorContext.CHUNK;
+    /** {@code -Damalgam.stream=false} reads elementwise inputs through the mappings (for comparisons). */
+    static final boolean STREAM = !"false".equals(System.getProperty("amalgam.stream"));
+
+    /**
+     * An elementwise method over elements [from, from + count) of one output tensor, window by
+     * window: each input window is copied from the page cache with a positional read into a small
+     * buffer (no page faults on the mappings, nothing to drop from the resident set afterwards),
+     * the method runs on the window, and results collect in the output buffer. Elementwise
+     * results do not depend on the windows.
+     */
+    private static void computeStreamed(MergeMethod method, MergePlan.Planned p, Map<String, SourceModel> models,
+                                        SafetensorsWriter writer, MergeKernels kernels, long seed, long from, long count,
+                                        List<TensorContext.Input> inputs) throws IOException {
+        DType dt = p.outDtype();
+        long outSize = dt.byteSize();
+        int m = inputs.size();
+        {
+            Scratch scratch = SCRATCH.get();
+            MemorySegment[] bufs = new MemorySegment[m];
+            for (int j = 0; j < m; j++) bufs[j] = scratch.get(1 + j, (long) WINDOW * inputs.get(j).tensor().dtype().byteSize());
+            long cap = Math.max(WINDOW * outSize, Math.min(OUTPUT_BUFFER, count * outSize));
+            MemorySegment out = scratch.get(0, cap);
+            long outStart = 0, filled = 0; // bytes of this range before the buffer, bytes in it
+            List<TensorContext.Input> window = new ArrayList<>(m);
+            for (long w = 0; w < count; w += WINDOW) {
+                int len = (int) Math.min(WINDOW, count - w);
+                window.clear();
+                for (int j = 0; j < m; j++) {
+                    TensorContext.Input in = inputs.get(j);
+                    Tensor t = in.tensor();
+                    long size = t.dtype().byteSize();
+                    MemorySegment dst = bufs[j].asSlice(0, len * size);
+                    models.get(in.model()).weights().read(t.name(), (from + w) * size, dst);
+                    var info = new dev.amalgam.safetensors.TensorInfo(t.name(), t.dtype(), new long[]{len}, 0, len * size);
+                    window.add(new TensorContext.Input(in.model(), new Tensor(info, dst, t.file()), in.isBase(), in.params(),
+                            in.position()));
+                }
+                if (filled + len * outSize > cap) {
+                    writer.write(p.name(), (from * outSize) + outStart, out.asSlice(0, filled));
+                    outStart += filled;
+                    filled = 0;
+                }
+                long at = filled / outSize;
+                TensorContext.Sink sink = new TensorContext.Sink() {
+                    @Override
+                    public void accept(long at0, float[] values, int n) {
+                        kernels.store(values, n, out, dt, at + at0);
+                    }
+
+                    @Override
+                    public DType directDtype() {
+                        return dt;
+                    }
+
+                    @Override
+                    public MemorySegment reserve(long at0, int n) {
+                        return out.asSlice((at + at0) * outSize, n * outSize);
+                    }
+                };
+                method.merge(new TensorContext(p.name(), p.shape(), from + w, window, p.globals(), kernels, seed, sink, models));
+                filled += len * outSize;
+            }
+            if (filled > 0) writer.write(p.name(), (from * outSize) + outStart, out.asSlice(0, filled));
         }
     }
 

@@ -17,23 +17,45 @@ public final class SafetensorsFile implements AutoCloseable {
     private final Arena arena;
     private final MemorySegment mapping;
     private final SafetensorsHeader header;
+    private final FileChannel channel;
 
-    private SafetensorsFile(Path path, Arena arena, MemorySegment mapping, SafetensorsHeader header) {
+    private SafetensorsFile(Path path, Arena arena, MemorySegment mapping, SafetensorsHeader header, FileChannel channel) {
         this.path = path;
         this.arena = arena;
         this.mapping = mapping;
         this.header = header;
+        this.channel = channel;
     }
 
     public static SafetensorsFile open(Path path) throws IOException {
         Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
+        try {
             MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             SafetensorsHeader header = SafetensorsHeader.parse(seg, path.toString());
-            return new SafetensorsFile(path, arena, seg, header);
+            return new SafetensorsFile(path, arena, seg, header, ch);
         } catch (IOException | RuntimeException e) {
             arena.close();
+            ch.close();
             throw e;
+        }
+    }
+
+    /**
+     * Copies bytes [offset, offset + dst.byteSize()) of the named tensor into {@code dst} (a
+     * native segment) with positional reads: a streaming pass reads through the page cache
+     * without faulting the mapping in page by page. Safe from several threads.
+     */
+    public void read(String name, long offset, MemorySegment dst) throws IOException {
+        TensorInfo info = header.tensor(name);
+        if (info == null) throw new IllegalArgumentException(path + " has no tensor " + name);
+        if (offset < 0 || offset + dst.byteSize() > info.byteSize()) {
+            throw new IllegalArgumentException(name + ": read of " + dst.byteSize() + " bytes at " + offset + " outside the tensor");
+        }
+        java.nio.ByteBuffer b = dst.asByteBuffer();
+        long pos = header.dataStart() + info.begin() + offset;
+        while (b.hasRemaining()) {
+            if (channel.read(b, pos + b.position()) < 0) throw new java.io.EOFException(path + " ended inside tensor " + name);
         }
     }
 
@@ -56,5 +78,10 @@ public final class SafetensorsFile implements AutoCloseable {
     @Override
     public void close() {
         arena.close();
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // read-only channel: nothing was written that could be lost
+        }
     }
 }

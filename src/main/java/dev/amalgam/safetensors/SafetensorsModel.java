@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -136,6 +137,13 @@ public final class SafetensorsModel implements AutoCloseable {
     public Tensor tensor(String name) {
         SafetensorsFile f = byTensor.get(name);
         return f == null ? null : f.tensor(name);
+    }
+
+    /** Copies bytes of the named tensor into {@code dst} by positional reads (see {@link SafetensorsFile#read}). */
+    public void read(String name, long offset, MemorySegment dst) throws IOException {
+        SafetensorsFile f = byTensor.get(name);
+        if (f == null) throw new IllegalArgumentException(dir + " has no tensor " + name);
+        f.read(name, offset, dst);
     }
 
     public List<SafetensorsFile> files() {

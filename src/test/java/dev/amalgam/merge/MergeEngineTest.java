@@ -43,4 +43,29 @@ class MergeEngineTest {
             }
         }
     }
+
+    @Test
+    void streamedInputsGiveTheSameBytesAsTheMappings() throws IOException {
+        var spec = new SampleModel.Spec("llama", 2, 64, 512, 300, 1, DType.BF16);
+        SampleModel.write(dir.resolve("a"), spec, null, 0);
+        SampleModel.write(dir.resolve("b"), spec, dir.resolve("a"), 0.01);
+        SampleModel.write(dir.resolve("c"), spec, dir.resolve("a"), 0.02);
+        for (String method : new String[]{"linear", "task_arithmetic", "nearswap"}) {
+            String models = method.equals("nearswap") ? "[{model: a}, {model: b}]"
+                    : "[{model: a, parameters: {weight: 0.6}}, {model: b, parameters: {weight: 0.3}}, {model: c, parameters: {weight: 0.2}}]";
+            Recipe r = RecipeParser.parse("""
+                    models: %s
+                    merge_method: %s
+                    base_model: a
+                    %s
+                    """.formatted(models, method, method.equals("nearswap") ? "parameters: {t: 0.001}" : ""), dir, "test.yml");
+            var options = MergeOptions.defaults().withThreads(2);
+            // a part size that is not a multiple of the window, so windows end inside parts
+            long part = MergeEngine.WINDOW + 3 * TensorContext.CHUNK;
+            MergeEngine.run(r, ModelResolver.local(), dir.resolve(method + "-mapped"), options, ProgressListener.NONE, part, false);
+            MergeEngine.run(r, ModelResolver.local(), dir.resolve(method + "-streamed"), options, ProgressListener.NONE, part, true);
+            assertArrayEquals(Files.readAllBytes(dir.resolve(method + "-mapped/model-00001-of-00001.safetensors")),
+                    Files.readAllBytes(dir.resolve(method + "-streamed/model-00001-of-00001.safetensors")), method);
+        }
+    }
 }
