@@ -48,13 +48,17 @@ final class BenchCommand implements Callable<Integer> {
         out.printf("kernels %s, %d elements per tensor, best of %d, %d cores%n", Kernels.get().name(), elements, repeats, all);
         var bench = new MergeBenchmark(elements, repeats);
         int[] threadCounts = all > 1 ? new int[]{1, all} : new int[]{1};
-        out.printf("%-22s %7s %9s %9s %s%n", "measurement", "threads", "seconds", "GB/s", "ratio");
+        out.printf("%-30s %7s %9s %9s %s%n", "measurement", "threads", "seconds", "GB/s", "ratio");
         for (int t : threadCounts) {
             var copy = bench.copy(t);
             var linear = bench.linear(t);
+            var toRam = bench.linearToMemory(t);
+            var task = bench.taskArithmetic(t);
             var ties = bench.ties(t);
             print(out, copy, "1.00 of copy");
             print(out, linear, String.format("%.2f of copy", linear.gbPerSecond() / copy.gbPerSecond()));
+            print(out, toRam, String.format("%.2f of copy", toRam.gbPerSecond() / copy.gbPerSecond()));
+            print(out, task, String.format("%.2f of copy", task.gbPerSecond() / copy.gbPerSecond()));
             print(out, ties, String.format("%.2f of copy, %.2fx linear time", ties.gbPerSecond() / copy.gbPerSecond(),
                     ties.seconds() / linear.seconds()));
             if (t == 1) {
@@ -67,7 +71,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static void print(PrintWriter out, MergeBenchmark.Measurement m, String ratio) {
-        out.printf("%-22s %7d %9.4f %9.2f %s%n", m.name(), m.threads(), m.seconds(), m.gbPerSecond(), ratio);
+        out.printf("%-30s %7d %9.4f %9.2f %s%n", m.name(), m.threads(), m.seconds(), m.gbPerSecond(), ratio);
         out.flush();
     }
 

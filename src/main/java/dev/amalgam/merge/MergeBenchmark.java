@@ -62,15 +62,28 @@ public final class MergeBenchmark {
         }
     }
 
+    /** Output bytes the executor collects before each write to the file (its output buffer). */
+    static final long OUTPUT_BUFFER = 4L << 20;
+
+    /** Linear with the output going, as in the executor, into a reused 4 MiB buffer. */
     public Measurement linear(int threads) throws Exception {
-        return merge("linear", threads, 3, false);
+        return merge("linear", threads, 3, false, true);
+    }
+
+    /** Linear with the output going to a fresh buffer as large as the tensor. */
+    public Measurement linearToMemory(int threads) throws Exception {
+        return merge("linear", threads, 3, false, false);
+    }
+
+    public Measurement taskArithmetic(int threads) throws Exception {
+        return merge("task_arithmetic", threads, 3, true, true);
     }
 
     public Measurement ties(int threads) throws Exception {
-        return merge("ties", threads, 3, true);
+        return merge("ties", threads, 3, true, true);
     }
 
-    private Measurement merge(String method, int threads, int inputs, boolean hasBase) throws Exception {
+    private Measurement merge(String method, int threads, int inputs, boolean hasBase, boolean executorBuffer) throws Exception {
         long per = elements / threads;
         MergeMethod m = MergeMethods.find(method).orElseThrow();
         try (Arena arena = Arena.ofShared()) {
@@ -90,17 +103,18 @@ public final class MergeBenchmark {
                     in.add(new TensorContext.Input("m" + j, new Tensor(info, seg, "bench"), isBase, params));
                 }
                 jobs.add(in);
-                outs.add(staggered(arena, per * 2, stagger++));
+                outs.add(staggered(arena, executorBuffer ? Math.min(OUTPUT_BUFFER, per * 2) : per * 2, stagger++));
             }
             Map<String, Object> globals = new java.util.HashMap<>();
             for (ParameterDef p : m.parameters()) if (p.defaultValue() != null) globals.put(p.name(), p.defaultValue());
             double s = time(threads, t -> {
                 MemorySegment out = outs.get(t);
+                long size = out.byteSize();
                 m.merge(new TensorContext("bench." + t, jobs.get(t), globals, kernels, 1L,
                         new TensorContext.Sink() {
                             @Override
                             public void accept(long from, float[] v, int n) {
-                                kernels.store(v, n, out, DType.BF16, from);
+                                kernels.store(v, n, out, DType.BF16, (from * 2 % size) / 2);
                             }
 
                             @Override
@@ -110,11 +124,13 @@ public final class MergeBenchmark {
 
                             @Override
                             public MemorySegment reserve(long from, int n) {
-                                return out.asSlice(from * 2, n * 2L);
+                                // chunks are 16 KiB: they tile the 4 MiB buffer exactly
+                                return out.asSlice(from * 2 % size, n * 2L);
                             }
                         }));
             });
-            return new Measurement(method + " bf16 " + inputs + "->1", threads, s, (inputs + 1) * per * 2 * threads);
+            return new Measurement(method + " bf16 " + inputs + "->1" + (executorBuffer ? "" : " (to RAM)"), threads, s,
+                    (inputs + 1) * per * 2 * threads);
         }
     }
 

@@ -147,6 +147,17 @@ abstract class TaskVectorMethod implements MergeMethod {
         if (Math.abs(weightSum) < 1e-8f) weightSum = 1f; // mergekit's guard against dividing by ~0
         if (!consensus) Arrays.fill(divisor, weightSum);
         for (int i = 0; i < m; i++) sp[i].band = makeBand(sp[i], n);
+        if (plainSum(ctx, idx, sp)) {
+            MemorySegment baseSeg = ctx.inputs().get(baseIdx).tensor().data();
+            MemorySegment[] xs = new MemorySegment[m];
+            for (int i = 0; i < m; i++) xs[i] = ctx.inputs().get(idx[i]).tensor().data();
+            for (long c = 0; c < n; c += chunk) {
+                int len = (int) Math.min(chunk, n - c);
+                k.taskSumStoreBf16(baseSeg, xs, m, c, weights, normalize, weightSum, lambda, ctx.reserve(c, len), 0, len);
+                ctx.commit(c, len);
+            }
+            return;
+        }
         if (fusedOutput(ctx, idx, sp)) {
             fusedOutputPass(ctx, idx, sp, weights, normalize, lambda);
             return;
@@ -177,6 +188,16 @@ abstract class TaskVectorMethod implements MergeMethod {
             k.add(base, mixed, mixed, len);
             ctx.emit(c, mixed, len);
         }
+    }
+
+    /** Task arithmetic over at most three BF16 task vectors into BF16: one {@link MergeKernels#taskSumStoreBf16} per chunk. */
+    private boolean plainSum(TensorContext ctx, int[] idx, Sparsifier[] sp) {
+        if (consensus || sparsify != Sparsify.NONE || sp.length > 3 || ctx.directDtype() != DType.BF16) return false;
+        if (ctx.inputs().get(ctx.baseIndex()).tensor().dtype() != DType.BF16) return false;
+        for (int i = 0; i < sp.length; i++) {
+            if (ctx.inputs().get(idx[i]).tensor().dtype() != DType.BF16 || sp[i].rescale != 1f || sp[i].to <= sp[i].from) return false;
+        }
+        return true;
     }
 
     /**

@@ -123,6 +123,15 @@ public interface MergeKernels {
     void tiesCombineBf16(float[][] weighted, float[] weights, int m, MemorySegment base, long fromElem,
                          boolean normalize, float lambda, MemorySegment dst, long dstElem, int n);
 
+    /**
+     * Task arithmetic's output for BF16 inputs and output in one pass: with d_j = (x_j − base) ·
+     * weights[j], the element is base + (((d_0 + d_1) + ...) / divisor when {@code divide}) ·
+     * lambda (when not 1), narrowed: the same operations as {@link #loadDelta}, {@link #scale},
+     * {@link #add} and {@link #finishStore} one after the other.
+     */
+    void taskSumStoreBf16(MemorySegment base, MemorySegment[] xs, int m, long fromElem, float[] weights, boolean divide,
+                          float divisor, float lambda, MemorySegment dst, long dstElem, int n);
+
     /** out[i] = a[i] - b[i]. */
     void sub(float[] a, float[] b, float[] out, int n);
 

@@ -298,4 +298,22 @@ public final class ScalarKernels implements MergeKernels {
             dst.setAtIndex(SHORT, dstElem + i, FloatFormats.f32ToBf16(b + mix));
         }
     }
+
+    @Override
+    public void taskSumStoreBf16(MemorySegment base, MemorySegment[] xs, int m, long fromElem, float[] weights,
+                                 boolean divide, float divisor, float lambda, MemorySegment dst, long dstElem, int n) {
+        taskSumTail(base, xs, m, fromElem, weights, divide, divisor, lambda, dst, dstElem, 0, n);
+    }
+
+    static void taskSumTail(MemorySegment base, MemorySegment[] xs, int m, long fromElem, float[] weights,
+                            boolean divide, float divisor, float lambda, MemorySegment dst, long dstElem, int start, int n) {
+        for (int i = start; i < n; i++) {
+            float b = FloatFormats.bf16ToF32(base.getAtIndex(SHORT, fromElem + i));
+            float sum = (FloatFormats.bf16ToF32(xs[0].getAtIndex(SHORT, fromElem + i)) - b) * weights[0];
+            for (int j = 1; j < m; j++) sum = sum + (FloatFormats.bf16ToF32(xs[j].getAtIndex(SHORT, fromElem + i)) - b) * weights[j];
+            if (divide) sum = sum / divisor;
+            if (lambda != 1f) sum = sum * lambda;
+            dst.setAtIndex(SHORT, dstElem + i, FloatFormats.f32ToBf16(b + sum));
+        }
+    }
 }

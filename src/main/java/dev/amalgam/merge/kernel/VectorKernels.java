@@ -549,6 +549,7 @@ final class VectorKernels implements MergeKernels {
         long off0 = fromElem * 2;
         int i = 0;
         boolean inner = loKey != hiKey;
+        float[] lanes = new float[F.length()];
         for (; i < bound; i += F.length()) {
             long off = off0 + 2L * i;
             FloatVector d = bf16ToF32(ShortVector.fromMemorySegment(S, x, off, LE))
@@ -561,8 +562,12 @@ final class VectorKernels implements MergeKernels {
                 eqLo = eqLo.add(one, k.compare(VectorOperators.EQ, lo));
                 VectorMask<Integer> in = k.compare(VectorOperators.GT, lo).and(k.compare(VectorOperators.LT, hi));
                 if (in.anyTrue()) {
-                    k.compress(in).reinterpretAsFloats().intoArray(out, pos);
-                    pos += in.trueCount();
+                    // the few lanes inside, picked by their mask bits: vpcompressd is microcoded
+                    // and slow on some CPUs (Zen 4), and the bracket holds a few % of elements
+                    k.reinterpretAsFloats().intoArray(lanes, 0);
+                    for (long bits = in.toLong(); bits != 0; bits &= bits - 1) {
+                        out[pos++] = lanes[Long.numberOfTrailingZeros(bits)];
+                    }
                 }
             }
         }
@@ -680,4 +685,55 @@ final class VectorKernels implements MergeKernels {
         return chosen;
     }
 
+
+    @Override
+    public void taskSumStoreBf16(MemorySegment base, MemorySegment[] xs, int m, long fromElem, float[] weights,
+                                 boolean divide, float divisor, float lambda, MemorySegment dst, long dstElem, int n) {
+        if (m < 1 || m > 3) {
+            ScalarKernels.taskSumTail(base, xs, m, fromElem, weights, divide, divisor, lambda, dst, dstElem, 0, n);
+            return;
+        }
+        // two BF16 elements per int lane, as fusedStore3; written out in full (see there)
+        MemorySegment x0 = xs[0], x1 = m > 1 ? xs[1] : xs[0], x2 = m > 2 ? xs[2] : xs[0];
+        float w0 = weights[0], w1 = m > 1 ? weights[1] : 0f, w2 = m > 2 ? weights[2] : 0f;
+        IntVector high = HIGH_HALF, nan = BF16_NAN_HIGH;
+        int step = 2 * I.length();
+        int bound = n & -step;
+        long off0 = fromElem * 2, dOff0 = dstElem * 2;
+        for (int i = 0; i < bound; i += step) {
+            long off = off0 + 2L * i;
+            IntVector bp = IntVector.fromMemorySegment(I, base, off, LE);
+            FloatVector bLo = bp.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector bHi = bp.lanewise(VectorOperators.AND, high).reinterpretAsFloats();
+            IntVector a = IntVector.fromMemorySegment(I, x0, off, LE);
+            FloatVector lo = a.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().sub(bLo).mul(w0);
+            FloatVector hi = a.lanewise(VectorOperators.AND, high).reinterpretAsFloats().sub(bHi).mul(w0);
+            if (m > 1) {
+                IntVector b = IntVector.fromMemorySegment(I, x1, off, LE);
+                lo = lo.add(b.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().sub(bLo).mul(w1));
+                hi = hi.add(b.lanewise(VectorOperators.AND, high).reinterpretAsFloats().sub(bHi).mul(w1));
+            }
+            if (m > 2) {
+                IntVector c = IntVector.fromMemorySegment(I, x2, off, LE);
+                lo = lo.add(c.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().sub(bLo).mul(w2));
+                hi = hi.add(c.lanewise(VectorOperators.AND, high).reinterpretAsFloats().sub(bHi).mul(w2));
+            }
+            if (divide) {
+                lo = lo.div(divisor);
+                hi = hi.div(divisor);
+            }
+            if (lambda != 1f) {
+                lo = lo.mul(lambda);
+                hi = hi.mul(lambda);
+            }
+            IntVector rl = bLo.add(lo).reinterpretAsInts(), rh = bHi.add(hi).reinterpretAsInts();
+            IntVector ol = rl.add(rl.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
+                    .blend(nan, rl.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
+            IntVector oh = rh.add(rh.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
+                    .blend(nan, rh.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
+            ol.lanewise(VectorOperators.LSHR, 16).or(oh.lanewise(VectorOperators.AND, high))
+                    .intoMemorySegment(dst, dOff0 + 2L * i, LE);
+        }
+        ScalarKernels.taskSumTail(base, xs, m, fromElem, weights, divide, divisor, lambda, dst, dstElem, bound, n);
+    }
 }

@@ -377,4 +377,40 @@ class KernelEquivalenceTest {
             }
         }
     }
+
+    @Test
+    void fusedTaskArithmeticEqualsTheSeparateKernels() {
+        Random r = new Random(37);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int n : LENGTHS) {
+                for (int m = 1; m <= 4; m++) {
+                    long offset = r.nextInt(3), dOff = r.nextInt(3);
+                    MemorySegment[] seg = bf16Inputs(arena, r, m, n, offset);
+                    MemorySegment[] xs = java.util.Arrays.copyOfRange(seg, 1, m + 1);
+                    float[] base = new float[n], w = new float[m];
+                    S.load(seg[0], DType.BF16, offset, base, n);
+                    float[][] d = new float[m][n];
+                    for (int j = 0; j < m; j++) {
+                        w[j] = r.nextInt(6) == 0 ? 0f : (float) r.nextGaussian();
+                        S.loadDelta(xs[j], DType.BF16, offset, base, d[j], n);
+                        S.scale(d[j], w[j], n);
+                    }
+                    float[] mixed = d[0].clone();
+                    for (int j = 1; j < m; j++) S.add(mixed, d[j], mixed, n);
+                    boolean divide = r.nextBoolean();
+                    float divisor = (float) r.nextGaussian();
+                    float lambda = r.nextBoolean() ? 1f : (float) r.nextGaussian();
+                    float[] div = new float[n];
+                    java.util.Arrays.fill(div, divisor);
+                    long bytes = (n + dOff) * 2 + 8;
+                    MemorySegment expected = arena.allocate(bytes), so = arena.allocate(bytes), vo = arena.allocate(bytes);
+                    S.finishStore(mixed, divide ? div : null, lambda, base, expected, DType.BF16, dOff, n);
+                    S.taskSumStoreBf16(seg[0], xs, m, offset, w, divide, divisor, lambda, so, dOff, n);
+                    V.taskSumStoreBf16(seg[0], xs, m, offset, w, divide, divisor, lambda, vo, dOff, n);
+                    assertEquals(-1, expected.mismatch(so), "scalar taskSumStoreBf16 m=" + m + " n=" + n);
+                    assertEquals(-1, expected.mismatch(vo), "vector taskSumStoreBf16 m=" + m + " n=" + n);
+                }
+            }
+        }
+    }
 }
