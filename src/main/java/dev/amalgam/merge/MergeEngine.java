@@ -199,7 +199,7 @@ public final class MergeEngine {
             computeStreamed(method, p, models, writer, kernels, seed, part ? from : 0, count, opened);
             return;
         }
-        List<TensorContext.Input> inputs = fromFiles && stream ? buffered(opened, models, part ? from : 0) : opened;
+        List<TensorContext.Input> inputs = opened;
         DType dt = p.outDtype();
         long partBytes = count * dt.byteSize();
         {
@@ -271,36 +271,6 @@ public final class MergeEngine {
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-
-    /** Input bytes per tensor (all inputs together) that a thread reads into its buffers for multi-pass methods. */
-    static final long BUFFERED_LIMIT = 256L << 20;
-
-    /**
-     * The inputs of a multi-pass method copied into this thread's reused buffers by positional
-     * reads when they total at most {@link #BUFFERED_LIMIT}: the passes then read memory that is
-     * already resident instead of faulting the mappings in (and dropping them again) pass after
-     * pass. Larger tensors stay on the mappings.
-     */
-    private static List<TensorContext.Input> buffered(List<TensorContext.Input> inputs, Map<String, SourceModel> models,
-                                                      long from) throws IOException {
-        long total = 0;
-        for (TensorContext.Input in : inputs) total += in.tensor().data().byteSize();
-        if (total > BUFFERED_LIMIT) return inputs;
-        Scratch scratch = SCRATCH.get();
-        List<TensorContext.Input> out = new ArrayList<>(inputs.size());
-        for (int j = 0; j < inputs.size(); j++) {
-            TensorContext.Input in = inputs.get(j);
-            Tensor t = in.tensor();
-            MemorySegment dst = scratch.get(BUFFER_SLOTS + j, t.data().byteSize());
-            models.get(in.model()).weights().read(t.name(), from * t.dtype().byteSize(), dst);
-            out.add(new TensorContext.Input(in.model(), new Tensor(t.info(), dst, t.file()), in.isBase(), in.params(),
-                    in.position()));
-        }
-        return out;
-    }
-
-    /** Scratch slots below this hold the output and window buffers; whole-tensor buffers start here. */
-    private static final int BUFFER_SLOTS = 64;
 
     /** Elements per window of a streamed elementwise tensor: three BF16 inputs and the output stay in L2. */
     static final int WINDOW = 16 * TensorContext.CHUNK;
