@@ -181,6 +181,57 @@ class RegistrationAndMergeTest {
     }
 
     @Test
+    void damMergeRecordsItsCoefficientsAsAnInputAndUnionTokenizerRuns() throws Exception {
+        String tag = UUID.randomUUID().toString().substring(0, 6);
+        // models of their own: identical content would return the other tests' registrations
+        Path damBase = work.resolve("dam-base-" + tag), damTuned = work.resolve("dam-tuned-" + tag);
+        var spec = new SampleModel.Spec("llama", 2, 32, 64, 128, 31, DType.BF16);
+        SampleModel.write(damBase, spec, null, 0);
+        SampleModel.write(damTuned, spec, damBase, 0.01);
+        Path coef = work.resolve("dam-coef-" + tag);
+        var rows = new java.util.LinkedHashMap<String, float[][]>();
+        try (var m = dev.amalgam.safetensors.SafetensorsModel.open(damBase)) {
+            for (String t : m.names()) {
+                long[] shape = m.info(t).shape();
+                float[][] c = new float[2][(int) shape[shape.length - 1]];
+                java.util.Arrays.fill(c[0], 0.75f);
+                java.util.Arrays.fill(c[1], 0.25f);
+                rows.put(t, c);
+            }
+        }
+        Files.createDirectories(coef);
+        new dev.amalgam.dam.Coefficients(rows).write(coef);
+        multipart(damBase, "dam-base-" + tag, "1", "apache-2.0").post("/api/v1/models").then().statusCode(201);
+        multipart(damTuned, "dam-tuned-" + tag, "1", "apache-2.0").post("/api/v1/models").then().statusCode(201);
+        multipart(coef, "dam-coef-" + tag, "1", "apache-2.0").post("/api/v1/models").then().statusCode(201);
+        String recipe = """
+                merge_method: dam
+                models:
+                  - model: dam-base-%1$s@1
+                  - model: dam-tuned-%1$s@1
+                parameters:
+                  coefficients: dam-coef-%1$s@1
+                tokenizer_source: union
+                dtype: bfloat16
+                """.formatted(tag);
+        String location = given().auth().oauth2(admin()).contentType("application/yaml").body(recipe.getBytes())
+                .post("/api/v1/merges").then().statusCode(202).extract().header("Location");
+        String state = "queued";
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!List.of("succeeded", "failed", "cancelled").contains(state) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            state = given().auth().oauth2(admin()).get(location).then().statusCode(200).extract().path("state");
+        }
+        int out = given().auth().oauth2(admin()).get(location).then().statusCode(200)
+                .body("state", equalTo("succeeded")).extract().path("outputModelId");
+        given().auth().oauth2(admin()).get("/api/v1/models/" + out + "/lineage").then().statusCode(200)
+                .body("nodes.name", containsInAnyOrder("dam-base-" + tag, "dam-tuned-" + tag, "dam-coef-" + tag));
+        String tokenizer = given().auth().oauth2(admin()).get("/api/v1/models/" + out + "/files/tokenizer.json")
+                .then().statusCode(200).extract().asString();
+        assertTrue(tokenizer.contains("\"BPE\""), tokenizer);
+    }
+
+    @Test
     void manifestSignatureAndFilesAreServed() throws Exception {
         String name = "serve-" + UUID.randomUUID().toString().substring(0, 6);
         Path dir = work.resolve(name);
