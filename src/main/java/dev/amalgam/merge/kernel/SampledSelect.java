@@ -49,9 +49,9 @@ public final class SampledSelect {
         return (n - BLOCK) / (BLOCKS - 1) * b;
     }
 
-    /** Sets the bracket from the sampled keys (any order; the array is sorted in place). */
+    /** Sets the bracket from the sampled keys (non-negative, as {@link MagnitudeSelect#key}; any order; sorted in place). */
     public void begin(int[] sampled) {
-        Arrays.sort(sampled);
+        radixSort(sampled);
         int s = sampled.length;
         // descending position of the rank in the sample
         long pos = rank * s / n;
@@ -61,6 +61,26 @@ public final class SampledSelect {
         java.util.Arrays.fill(state, 0);
         overflow = false;
         inside = new float[(int) Math.min(limit, 1 << 16) + TensorLanes.PAD];
+    }
+
+    /**
+     * Sorts non-negative keys ascending in two counting passes of 16 bits: a 65,536-key sample
+     * in about a tenth of {@code Arrays.sort}'s time (which cost milliseconds per tensor).
+     */
+    static void radixSort(int[] a) {
+        int[] tmp = new int[a.length];
+        int[] count = new int[1 << 16];
+        for (int shift = 0; shift < 32; shift += 16) {
+            Arrays.fill(count, 0);
+            for (int v : a) count[(v >>> shift) & 0xffff]++;
+            for (int b = 0, sum = 0; b < count.length; b++) {
+                int c = count[b];
+                count[b] = sum;
+                sum += c;
+            }
+            for (int v : a) tmp[count[(v >>> shift) & 0xffff]++] = v;
+            System.arraycopy(tmp, 0, a, 0, a.length);
+        }
     }
 
     /** Counts the next chunk (chunks in any order, all of them exactly once). */

@@ -562,12 +562,8 @@ final class VectorKernels implements MergeKernels {
                 eqLo = eqLo.add(one, k.compare(VectorOperators.EQ, lo));
                 VectorMask<Integer> in = k.compare(VectorOperators.GT, lo).and(k.compare(VectorOperators.LT, hi));
                 if (in.anyTrue()) {
-                    // the few lanes inside, picked by their mask bits: vpcompressd is microcoded
-                    // and slow on some CPUs (Zen 4), and the bracket holds a few % of elements
-                    k.reinterpretAsFloats().intoArray(lanes, 0);
-                    for (long bits = in.toLong(); bits != 0; bits &= bits - 1) {
-                        out[pos++] = lanes[Long.numberOfTrailingZeros(bits)];
-                    }
+                    k.compress(in).reinterpretAsFloats().intoArray(out, pos);
+                    pos += in.trueCount();
                 }
             }
         }
@@ -586,10 +582,13 @@ final class VectorKernels implements MergeKernels {
     @Override
     public long maskedDeltaBf16(MemorySegment x, MemorySegment base, long fromElem, int thrKey, long tiesLeft,
                                 float rescale, float weight, float[] out, int n) {
+        // an infinite or NaN threshold (a top-k of only infinities and NaN) takes the scalar
+        // twin; below it, NaN keys are above the threshold and never equal to it, and dropped
+        // elements are finite, so d · 0 is d's sign alone
+        if (thrKey >= 0x7f800000) return ScalarKernels.maskedDeltaTail(x, base, fromElem, thrKey, tiesLeft, rescale, weight, out, 0, n);
         // constants as vectors and everything written out: scalar operands and helper calls
         // inside this loop made C2 rebuild vectors per iteration (3-4x slower, measured)
-        IntVector thr = IntVector.broadcast(I, thrKey), abs = ABS_BITS, inf = INF_BITS, nanKey = NAN_KEY;
-        FloatVector zero = FloatVector.zero(F);
+        IntVector thr = IntVector.broadcast(I, thrKey), abs = ABS_BITS, sign = SIGN_BIT, all = IntVector.broadcast(I, -1);
         int bound = F.loopBound(n);
         long off0 = fromElem * 2;
         long left = tiesLeft;
@@ -600,7 +599,6 @@ final class VectorKernels implements MergeKernels {
                     .sub(bf16ToF32(ShortVector.fromMemorySegment(S, base, off, LE)));
             IntVector bits = d.reinterpretAsInts();
             IntVector k = bits.lanewise(VectorOperators.AND, abs);
-            k = k.blend(nanKey, k.compare(VectorOperators.GT, inf));
             VectorMask<Integer> keep = k.compare(VectorOperators.GT, thr);
             if (left > 0) {
                 VectorMask<Integer> eq = k.compare(VectorOperators.EQ, thr);
@@ -616,7 +614,7 @@ final class VectorKernels implements MergeKernels {
                     }
                 }
             }
-            d = bits.blend(d.mul(zero).reinterpretAsInts(), keep.not()).reinterpretAsFloats();
+            d = bits.lanewise(VectorOperators.AND, sign.blend(all, keep)).reinterpretAsFloats();
             if (rescale != 1f) d = d.mul(rescale);
             d.mul(weight).intoArray(out, i);
         }

@@ -80,4 +80,17 @@ class SampledSelectTest {
             for (int i = 0; i < ss[1]; i++) assertEquals(Float.floatToRawIntBits(so[i]), Float.floatToRawIntBits(vo[i]), "n=" + n + " at " + i);
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void radixSortOfKeysEqualsArraysSort() {
+        java.util.Random r = new java.util.Random(5);
+        for (int n : new int[]{0, 1, 2, 100, 65536}) {
+            int[] a = new int[n];
+            for (int i = 0; i < n; i++) a[i] = r.nextInt(4) == 0 ? r.nextInt(8) : r.nextInt() & 0x7fffffff;
+            int[] want = a.clone();
+            java.util.Arrays.sort(want);
+            SampledSelect.radixSort(a);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(want, a);
+        }
+    }
 }
