@@ -16,8 +16,9 @@ import java.nio.ByteOrder;
 /**
  * Vector API kernels ({@code FloatVector.SPECIES_PREFERRED}). Loops run to
  * {@code loopBound(n)} and finish with the scalar twin's code, so results equal
- * {@link ScalarKernels} bit for bit. F16 conversion has no vector operator in this JDK and runs
- * the scalar loop (the JIT intrinsifies {@code Float.float16ToFloat}).
+ * {@link ScalarKernels} bit for bit. F16 has no conversion operator in this JDK's Vector API:
+ * both directions are written with integer operations (exact; narrowing is checked against
+ * {@code Float.floatToFloat16} over the whole half range).
  */
 final class VectorKernels implements MergeKernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -103,9 +104,41 @@ final class VectorKernels implements MergeKernels {
                 VectorMask<Integer> nan = b.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000);
                 b.blend(FloatFormats.F32_NAN, nan).intoMemorySegment(dst, base + 4L * i, LE);
             }
+        } else if (dtype == DType.F16) {
+            long base = fromElem * 2;
+            // written out in the loop, constants as vectors (see fusedStore3)
+            IntVector abs = ABS_BITS, minNormal = F16_MIN_NORMAL, overflow = F16_OVERFLOW, inf = INF_BITS;
+            IntVector rebias = F16_REBIAS, halfInf = F16_INF, halfNan = F16_NAN_BITS, low = IntVector.broadcast(I, 0xfff);
+            FloatVector scale = F16_SUBNORMAL_SCALE, magic = F16_MAGIC;
+            for (; i < bound; i += F.length()) {
+                FloatVector f = FloatVector.fromArray(F, src, i);
+                IntVector b = f.reinterpretAsInts();
+                IntVector a = b.lanewise(VectorOperators.AND, abs);
+                // normal halves: rebias the exponent, round the 13 dropped bits to nearest even
+                IntVector normal = a.sub(rebias).add(low).add(a.lanewise(VectorOperators.LSHR, 13).and(1))
+                        .lanewise(VectorOperators.LSHR, 13);
+                // subnormal halves (and zero): |f| · 2^24 rounded to an integer by adding 2^23
+                IntVector sub = f.abs().mul(scale).add(magic).reinterpretAsInts().sub(magic.reinterpretAsInts());
+                IntVector h = normal.blend(sub, a.compare(VectorOperators.LT, minNormal))
+                        .blend(halfInf, a.compare(VectorOperators.GE, overflow))
+                        .or(b.lanewise(VectorOperators.LSHR, 16).and(0x8000))
+                        .blend(halfNan, a.compare(VectorOperators.GT, inf));
+                ((ShortVector) h.convertShape(VectorOperators.I2S, S, 0)).intoMemorySegment(dst, base + 2L * i, LE);
+            }
         }
         ScalarKernels.storeTail(src, i, n, dst, dtype, fromElem);
     }
+
+    /** F32 bits of 2^-14, the smallest normal half. */
+    private static final IntVector F16_MIN_NORMAL = IntVector.broadcast(I, 0x38800000);
+    /** F32 bits of 65520: from here on a half rounds to infinity. */
+    private static final IntVector F16_OVERFLOW = IntVector.broadcast(I, 0x477ff000);
+    /** Exponent rebias from single (127) to half (15), in place. */
+    private static final IntVector F16_REBIAS = IntVector.broadcast(I, 112 << 23);
+    private static final IntVector F16_INF = IntVector.broadcast(I, 0x7c00);
+    private static final IntVector F16_NAN_BITS = IntVector.broadcast(I, FloatFormats.F16_NAN);
+    private static final FloatVector F16_SUBNORMAL_SCALE = FloatVector.broadcast(F, 0x1p24f);
+    private static final FloatVector F16_MAGIC = FloatVector.broadcast(F, 0x1p23f);
 
     /** Round to nearest even by adding 0x7fff + lsb; every NaN becomes the canonical one. */
     private static ShortVector f32ToBf16(FloatVector f) {

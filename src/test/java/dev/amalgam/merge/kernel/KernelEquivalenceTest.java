@@ -413,4 +413,38 @@ class KernelEquivalenceTest {
             }
         }
     }
+
+    @Test
+    void f16NarrowingAgreesWithTheJdkOverTheWholeHalfRange() {
+        // every 13th float bit pattern from below the smallest subnormal half to past the overflow
+        // point, both signs, plus the rounding boundaries and specials
+        int n = 1 << 16;
+        float[] x = new float[n];
+        MemorySegment so = Arena.ofAuto().allocate(2L * n), vo = Arena.ofAuto().allocate(2L * n);
+        int[] edges = {0, 0x33000000, 0x33000001, 0x337fffff, 0x38800000, 0x387fffff, 0x387ff000, 0x38801000,
+                0x477fe000, 0x477fefff, 0x477ff000, 0x477fffff, 0x7f800000, 0x7f800001, 0x7fc00000, 0x7fffffff};
+        long checked = 0;
+        for (long bits = 0x33000000L - 13L * n; bits < 0x47900000L; ) {
+            int len = 0;
+            while (len < n && bits < 0x47900000L) {
+                int b = (int) Math.max(0, bits);
+                x[len++] = Float.intBitsToFloat((len & 1) == 0 ? b : b | 0x80000000);
+                bits += 13;
+            }
+            for (int e = 0; e < edges.length && len + 2 <= n; e++) {
+                x[len++] = Float.intBitsToFloat(edges[e]);
+                x[len++] = Float.intBitsToFloat(edges[e] | 0x80000000);
+            }
+            S.store(x, len, so, DType.F16, 0);
+            V.store(x, len, vo, DType.F16, 0);
+            long at = so.asSlice(0, 2L * len).mismatch(vo.asSlice(0, 2L * len));
+            assertEquals(-1, at, () -> "F16 of " + Integer.toHexString(Float.floatToRawIntBits(x[(int) Math.max(0, at) / 2])));
+            for (int i = 0; i < len; i++) {
+                short want = Float.isNaN(x[i]) ? (short) 0x7e00 : Float.floatToFloat16(x[i]);
+                assertEquals(want, so.getAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, i), "scalar F16 reference");
+            }
+            checked += len;
+        }
+        assertTrue(checked > 20_000_000, "covered " + checked);
+    }
 }
