@@ -62,6 +62,26 @@ final class Dam implements MergeMethod {
         return problems;
     }
 
+    /** Every merged tensor has finite-shaped coefficients of the right shape (values are checked when merging). */
+    @Override
+    public List<String> checkPlan(MergePlan plan, Map<String, SourceModel> models) {
+        List<String> problems = new java.util.ArrayList<>();
+        for (MergePlan.Planned p : plan.tensors()) {
+            if (p.copyRaw() || !(p.globals().get(COEFFICIENTS) instanceof String ref) || models.get(ref) == null) continue;
+            int m = p.inputs().size();
+            long cols = p.shape().length == 0 ? 1 : p.shape()[p.shape().length - 1];
+            var info = models.get(ref).weights().info(p.name());
+            if (info == null) {
+                problems.add("tensor " + p.name() + ": no coefficients in coefficients " + ref + " (dam needs a [" + m + ", "
+                        + cols + "] tensor of the same name)");
+            } else if (!info.dtype().isMergeFloat() || info.rank() != 2 || info.dim(0) != m || info.dim(1) != cols) {
+                problems.add("tensor " + p.name() + ": coefficients in " + ref + " are " + info.dtype() + info.shapeString()
+                        + ", expected a float [" + m + ", " + cols + "] tensor");
+            }
+        }
+        return problems;
+    }
+
     @Override
     public boolean elementwise(Map<String, Object> globals) {
         return true;

@@ -73,6 +73,8 @@ public final class MergeEngine {
             TokenizerSpec tokenizer = recipe.effectiveTokenizer();
             OutputTokenizer vocab = tokenizer == null ? null : OutputTokenizer.build(tokenizer, recipe, models, resolver);
             MergePlan plan = MergePlan.build(recipe, models, vocab == null ? null : vocab.rows());
+            List<String> problems = plan.method().checkPlan(plan, models);
+            if (!problems.isEmpty()) throw new RecipeException(recipe.source(), problems);
             MergeKernels kernels = Kernels.get();
             List<TensorSpec> specs = new ArrayList<>();
             long bytes = 0;
@@ -121,7 +123,10 @@ public final class MergeEngine {
         try {
             TokenizerSpec tokenizer = recipe.effectiveTokenizer();
             OutputTokenizer vocab = tokenizer == null ? null : OutputTokenizer.build(tokenizer, recipe, models, resolver);
-            return MergePlan.build(recipe, models, vocab == null ? null : vocab.rows());
+            MergePlan plan = MergePlan.build(recipe, models, vocab == null ? null : vocab.rows());
+            List<String> problems = plan.method().checkPlan(plan, models);
+            if (!problems.isEmpty()) throw new RecipeException(recipe.source(), problems);
+            return plan;
         } finally {
             models.values().forEach(SourceModel::close);
         }

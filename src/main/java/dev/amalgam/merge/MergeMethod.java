@@ -49,6 +49,14 @@ public interface MergeMethod {
         return false;
     }
 
+    /**
+     * Problems with the opened inputs that the plan alone does not show (e.g. dam's coefficient
+     * shapes), found before any tensor is computed; {@code models} holds every referenced folder.
+     */
+    default List<String> checkPlan(MergePlan plan, Map<String, SourceModel> models) {
+        return List.of();
+    }
+
     /** Computes the output tensor chunk by chunk through {@code ctx}. */
     void merge(TensorContext ctx);
 }

@@ -192,6 +192,36 @@ class DamTest {
         }
     }
 
+    @Test
+    void coefficientProblemsAreReportedTogetherBeforeAnythingIsMerged() throws IOException {
+        var spec = new SampleModel.Spec("llama", 1, 16, 32, 20, 5, DType.F32);
+        SampleModel.write(dir.resolve("a"), spec, null, 0);
+        SampleModel.write(dir.resolve("b"), spec, dir.resolve("a"), 0.05);
+        Map<String, float[][]> coef = new LinkedHashMap<>();
+        try (var a = SafetensorsModel.open(dir.resolve("a"))) {
+            for (String name : a.names()) {
+                long[] shape = a.info(name).shape();
+                int cols = (int) shape[shape.length - 1];
+                if (name.contains("down_proj")) continue;                                   // missing
+                coef.put(name, name.contains("up_proj") ? new float[3][cols] : new float[2][cols]); // wrong shape
+            }
+        }
+        Files.createDirectories(dir.resolve("partial"));
+        new Coefficients(coef).write(dir.resolve("partial"));
+        Recipe recipe = RecipeParser.parse("""
+                merge_method: dam
+                models: [{model: a}, {model: b}]
+                parameters: {coefficients: partial}
+                """, dir, "dam.yml");
+        var e = assertThrows(RecipeException.class, () -> MergeEngine.resolve(recipe, ModelResolver.local()));
+        assertTrue(e.getMessage().contains("model.layers.0.mlp.down_proj.weight: no coefficients"), e.getMessage());
+        assertTrue(e.getMessage().contains("model.layers.0.mlp.up_proj.weight: coefficients in partial are F32[3, 16]"), e.getMessage());
+        var run = assertThrows(RecipeException.class, () -> MergeEngine.run(recipe, ModelResolver.local(), dir.resolve("never"),
+                MergeOptions.defaults(), ProgressListener.NONE));
+        assertTrue(run.getMessage().contains("down_proj"), run.getMessage());
+        assertFalse(Files.exists(dir.resolve("never")));
+    }
+
     static float[] floats(Tensor t) {
         float[] out = new float[(int) t.elementCount()];
         Kernels.get().load(t.data(), t.dtype(), 0, out, out.length);
