@@ -68,6 +68,17 @@ public record Recipe(
         return List.copyOf(out);
     }
 
+    /**
+     * The model whose tokenizer the output takes ({@code tokenizer_source: model} or
+     * {@code tokenizer.source}) when it is not one of {@link #referencedModels()}, or null: its
+     * files end up in the output, so the registry records it (role {@code tokenizer}).
+     */
+    public String tokenizerModel() {
+        TokenizerSpec t = effectiveTokenizer();
+        if (t == null || t.model() == null || referencedModels().contains(t.model())) return null;
+        return t.model();
+    }
+
     /** Values of the method's top-level model-reference parameters (none for unknown methods). */
     public List<String> parameterModels() {
         var out = new java.util.ArrayList<String>();

@@ -119,7 +119,9 @@ public class MergeJobService {
                         + " is already registered; choose another version");
             }
         }
-        for (String ref : recipe.referencedModels()) {
+        List<String> sources = new ArrayList<>(recipe.referencedModels());
+        if (recipe.tokenizerModel() != null) sources.add(recipe.tokenizerModel());
+        for (String ref : sources) {
             try {
                 Model m = models.find(ModelRef.parse(ref));
                 problems.addAll(inputProblems(ref, m));

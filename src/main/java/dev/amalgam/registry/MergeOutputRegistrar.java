@@ -11,7 +11,9 @@ import jakarta.transaction.Transactional;
 import org.hibernate.Session;
 
 import java.io.IOException;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Registers what a merge job produced: the output model (status {@code pending-review}, license
@@ -37,8 +39,12 @@ public class MergeOutputRegistrar {
     @Transactional
     public Model register(long jobId, Recipe recipe, MergeResult result) throws IOException {
         MergeJob job = session.find(MergeJob.class, jobId);
+        // every model whose files are in the output: the merged ones, and a tokenizer source
+        Map<String, String> roles = new LinkedHashMap<>();
+        for (String ref : result.inputs()) roles.put(ref, ref.equals(recipe.baseModel()) ? "base" : "input");
+        if (recipe.tokenizerModel() != null) roles.putIfAbsent(recipe.tokenizerModel(), "tokenizer");
         StringBuilder license = new StringBuilder();
-        for (String ref : result.inputs()) {
+        for (String ref : roles.keySet()) {
             Model in = models.find(ModelRef.parse(ref));
             if (!license.isEmpty()) license.append(" AND ");
             license.append(in.license.contains(" ") ? "(" + in.license + ")" : in.license);
@@ -48,9 +54,9 @@ public class MergeOutputRegistrar {
                         "pending-review"),
                 job.submittedBy);
         Model out = reg.model();
-        for (String ref : result.inputs()) {
+        for (String ref : roles.keySet()) {
             Model in = models.find(ModelRef.parse(ref));
-            String role = ref.equals(recipe.baseModel()) ? "base" : "input";
+            String role = roles.get(ref);
             // identical output content may already be registered (same recipe run before): edges once
             boolean known = session.createSelectionQuery(
                             "select count(*) from LineageEdge where childId = :c and parentId = :p and role = :r", Long.class)
@@ -66,10 +72,10 @@ public class MergeOutputRegistrar {
         }
         job.seed = result.seed();
         var inputs = LedgerService.payload().putArray("inputs");
-        for (String ref : result.inputs()) {
+        for (String ref : roles.keySet()) {
             Model in = models.find(ModelRef.parse(ref));
             inputs.addObject().put("ref", ref).put("rootDigest", in.rootDigest).put("license", in.license)
-                    .put("role", ref.equals(recipe.baseModel()) ? "base" : "input");
+                    .put("role", roles.get(ref));
         }
         var p = LedgerService.payload();
         p.put("merge", jobId).put("outputName", job.outputName).put("outputVersion", job.outputVersion)
@@ -77,7 +83,7 @@ public class MergeOutputRegistrar {
                 .put("engine", result.engineVersion()).put("output", out.rootDigest);
         p.set("inputs", inputs);
         List<dev.amalgam.provenance.SlsaProvenance.Input> deps = new java.util.ArrayList<>();
-        for (String ref : result.inputs()) {
+        for (String ref : roles.keySet()) {
             Model in = models.find(ModelRef.parse(ref));
             deps.add(new dev.amalgam.provenance.SlsaProvenance.Input(ref, "amalgam:model/" + in.name + "@" + in.version,
                     in.rootDigest.substring("sha256:".length())));

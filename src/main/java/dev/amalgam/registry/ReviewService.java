@@ -100,7 +100,10 @@ public class ReviewService {
                         (String) r[1]));
             }
         } else {
-            for (String ref : MergeJobService.parse(job.recipe).referencedModels()) {
+            var recipe = MergeJobService.parse(job.recipe);
+            var refs = new java.util.ArrayList<>(recipe.referencedModels());
+            if (recipe.tokenizerModel() != null) refs.add(recipe.tokenizerModel());
+            for (String ref : refs) {
                 Model m = models.find(ModelRef.parse(ref));
                 inputs.add(new InputView(m.id, m.name, m.version, m.rootDigest, m.license, m.scanVerdict, m.status, null));
             }

@@ -232,6 +232,47 @@ class RegistrationAndMergeTest {
     }
 
     @Test
+    void aTokenizerSourceOutsideTheMergeIsRecordedWithItsOwnRole() throws Exception {
+        String tag = UUID.randomUUID().toString().substring(0, 6);
+        var spec = new SampleModel.Spec("llama", 1, 16, 32, 64, 41, DType.BF16);
+        Path a = work.resolve("tk-a-" + tag), b = work.resolve("tk-b-" + tag), tok = work.resolve("tk-tok-" + tag);
+        SampleModel.write(a, spec, null, 0);
+        SampleModel.write(b, spec, a, 0.01);
+        SampleModel.write(tok, new SampleModel.Spec("llama", 1, 16, 32, 64, 42, DType.BF16), null, 0);
+        multipart(a, "tk-a-" + tag, "1", "apache-2.0").post("/api/v1/models").then().statusCode(201);
+        multipart(b, "tk-b-" + tag, "1", "apache-2.0").post("/api/v1/models").then().statusCode(201);
+        multipart(tok, "tk-tok-" + tag, "1", "mit").post("/api/v1/models").then().statusCode(201);
+        String recipe = """
+                merge_method: linear
+                models:
+                  - model: tk-a-%1$s@1
+                    parameters: {weight: 0.5}
+                  - model: tk-b-%1$s@1
+                    parameters: {weight: 0.5}
+                tokenizer_source: model:tk-tok-%1$s@1
+                """.formatted(tag);
+        String location = given().auth().oauth2(admin()).contentType("application/yaml").body(recipe.getBytes())
+                .post("/api/v1/merges").then().statusCode(202).extract().header("Location");
+        String state = "queued";
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!List.of("succeeded", "failed", "cancelled").contains(state) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            state = given().auth().oauth2(admin()).get(location).then().statusCode(200).extract().path("state");
+        }
+        int out = given().auth().oauth2(admin()).get(location).then().statusCode(200)
+                .body("state", equalTo("succeeded")).extract().path("outputModelId");
+        given().auth().oauth2(admin()).get("/api/v1/models/" + out).then().statusCode(200)
+                .body("license", equalTo("Apache-2.0 AND Apache-2.0 AND MIT"));
+        given().auth().oauth2(admin()).get("/api/v1/models/" + out + "/lineage").then().statusCode(200)
+                .body("nodes.name", hasItem("tk-tok-" + tag))
+                .body("edges.role", hasItem("tokenizer"));
+        // an unknown tokenizer model is refused with the other reasons, before anything runs
+        given().auth().oauth2(admin()).contentType("application/yaml")
+                .body(recipe.replace("tk-tok-" + tag + "@1", "nobody-" + tag + "@1").getBytes())
+                .post("/api/v1/merges").then().statusCode(422).body("errors[0]", containsString("nobody-" + tag));
+    }
+
+    @Test
     void manifestSignatureAndFilesAreServed() throws Exception {
         String name = "serve-" + UUID.randomUUID().toString().substring(0, 6);
         Path dir = work.resolve(name);
