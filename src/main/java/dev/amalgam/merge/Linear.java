@@ -55,6 +55,9 @@ final class Linear implements MergeMethod {
             src[j] = ctx.inputs().get(j).tensor().data();
             fused &= ctx.inputs().get(j).tensor().dtype() == dtype;
         }
+        // x / 1 is x exactly (signed zeros, infinities and NaN included): weights that already
+        // sum to one skip the division
+        boolean divide = normalize && total != 1f;
         float[] acc = new float[TensorContext.CHUNK], x = new float[TensorContext.CHUNK];
         long n = ctx.elements();
         DType out = ctx.directDtype();
@@ -63,10 +66,10 @@ final class Linear implements MergeMethod {
             if (fused && out != null) {
                 // computed and narrowed in one pass, written straight into the output buffer
                 MemorySegment dst = ctx.reserve(c, len);
-                k.weightedMeanStore(src, dtype, c, w, m, normalize, total, dst, out, 0, acc, len);
+                k.weightedMeanStore(src, dtype, c, w, m, divide, total, dst, out, 0, acc, len);
                 ctx.commit(c, len);
                 continue;
-            } else if (fused && normalize) {
+            } else if (fused && divide) {
                 k.weightedMean(src, dtype, c, w, m, total, acc, len);
             } else if (fused) {
                 k.weightedSum(src, dtype, c, w, m, acc, len);
@@ -76,7 +79,7 @@ final class Linear implements MergeMethod {
                     ctx.load(j, c, x, len);
                     k.axpy(acc, x, w[j], len);
                 }
-                if (normalize) k.divide(acc, total, len);
+                if (divide) k.divide(acc, total, len);
             }
             ctx.emit(c, acc, len);
         }
