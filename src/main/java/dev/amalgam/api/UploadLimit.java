@@ -1,0 +1,58 @@
+package dev.amalgam.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.ext.web.Router;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Refuses a request whose declared {@code Content-Length} exceeds {@code amalgam.max-upload-bytes}
+ * with a problem+json 413 before anything is read. Quarkus's own body-size check (a route at order
+ * -2) would answer the same status with an empty body; this route runs first. amalgam's CLI and
+ * {@code curl -F} declare the length. A chunked upload without one that runs past the limit still
+ * gets Quarkus's bare 413 (Quarkus ends that response itself), except tar uploads, which count
+ * their bytes themselves and answer problem+json.
+ */
+@ApplicationScoped
+public class UploadLimit {
+    @ConfigProperty(name = "amalgam.max-upload-bytes")
+    long maxUploadBytes;
+
+    void install(@Observes Router router) {
+        router.route().order(-10).handler(rc -> {
+            String declared = rc.request().getHeader("Content-Length");
+            if (declared != null) {
+                try {
+                    long length = Long.parseLong(declared.trim());
+                    if (length > maxUploadBytes) {
+                        rc.response().setStatusCode(413).putHeader("Content-Type", Problem.MEDIA_TYPE)
+                                .putHeader("Connection", "close").end(body(length, rc.request().path()));
+                        return;
+                    }
+                } catch (NumberFormatException e) {
+                    // not a number: let the HTTP layer reject it
+                }
+            }
+            rc.next();
+        });
+    }
+
+    private String body(long length, String path) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("type", "about:blank");
+        p.put("title", "Payload Too Large");
+        p.put("status", 413);
+        p.put("detail", (length < 0 ? "the request body" : "the request body of " + length + " bytes")
+                + " exceeds the upload limit of " + maxUploadBytes + " bytes (AMALGAM_MAX_UPLOAD_BYTES)");
+        p.put("instance", path);
+        try {
+            return new ObjectMapper().writeValueAsString(p);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
