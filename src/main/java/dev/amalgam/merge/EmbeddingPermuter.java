@@ -112,6 +112,9 @@ final class EmbeddingPermuter implements AutoCloseable {
             for (int c = 0; c < h; c++) row[c] = (float) (sum[c] / tokens);
             for (int i = tokens; i < rows; i++) kernels.store(row, h, seg, dt, i * hidden);
         }
+        // out of this process's resident set until the merge reads it (the page cache keeps the
+        // bytes): a 128k-token vocabulary lays out a gigabyte per model and matrix
+        seg.unload();
         var info = new TensorInfo(src.name(), dt, new long[]{rows, hidden}, 0, rows * rowBytes);
         return new Tensor(info, seg, file.toString());
     }
