@@ -92,7 +92,14 @@ final class EmbeddingPermuter implements AutoCloseable {
             seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, rows * rowBytes, arena);
         }
         float[] row = new float[h], x = new float[h];
+        // rows written so far, and the source rows read, leave the resident set every 64 MiB of
+        // output (the page cache keeps them; a source row needed again is mapped back in)
+        long batch = Math.max(1, (64L << 20) / rowBytes);
         for (int i = 0; i < tokens; i++) {
+            if (i > 0 && i % batch == 0) {
+                seg.asSlice((i - batch) * rowBytes, batch * rowBytes).unload();
+                for (Tensor t : byModel.values()) if (t.data().isMapped()) t.data().unload();
+            }
             String token = vocab.tokens().get(i);
             TokenizerSpec.TokenEmbedding cfg = vocab.spec().tokens().get(token);
             if (rowOf[i] >= 0 && (cfg == null || !cfg.force())) {
@@ -115,6 +122,7 @@ final class EmbeddingPermuter implements AutoCloseable {
         // out of this process's resident set until the merge reads it (the page cache keeps the
         // bytes): a 128k-token vocabulary lays out a gigabyte per model and matrix
         seg.unload();
+        for (Tensor t : byModel.values()) if (t.data().isMapped()) t.data().unload();
         var info = new TensorInfo(src.name(), dt, new long[]{rows, hidden}, 0, rows * rowBytes);
         return new Tensor(info, seg, file.toString());
     }
