@@ -6,8 +6,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.List;
 
 /**
  * Refuses a request whose declared {@code Content-Length} exceeds {@code amalgam.max-upload-bytes}
@@ -19,6 +18,8 @@ import java.util.Map;
  */
 @ApplicationScoped
 public class UploadLimit {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     @ConfigProperty(name = "amalgam.max-upload-bytes")
     long maxUploadBytes;
 
@@ -42,15 +43,10 @@ public class UploadLimit {
     }
 
     private String body(long length, String path) {
-        Map<String, Object> p = new LinkedHashMap<>();
-        p.put("type", "about:blank");
-        p.put("title", "Payload Too Large");
-        p.put("status", 413);
-        p.put("detail", (length < 0 ? "the request body" : "the request body of " + length + " bytes")
-                + " exceeds the upload limit of " + maxUploadBytes + " bytes (AMALGAM_MAX_UPLOAD_BYTES)");
-        p.put("instance", path);
+        String detail = "the request body of " + length + " bytes exceeds the upload limit of " + maxUploadBytes
+                + " bytes (AMALGAM_MAX_UPLOAD_BYTES)";
         try {
-            return new ObjectMapper().writeValueAsString(p);
+            return JSON.writeValueAsString(new Problem("about:blank", "Payload Too Large", 413, detail, path, List.of()));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -62,9 +62,6 @@ public final class MergeBenchmark {
         }
     }
 
-    /** Output bytes the executor collects before each write to the file (its output buffer). */
-    static final long OUTPUT_BUFFER = 4L << 20;
-
     /** Linear with the output going, as in the executor, into a reused 4 MiB buffer. */
     public Measurement linear(int threads) throws Exception {
         return merge("linear", threads, 3, false, true);
@@ -103,7 +100,7 @@ public final class MergeBenchmark {
                     in.add(new TensorContext.Input("m" + j, new Tensor(info, seg, "bench"), isBase, params));
                 }
                 jobs.add(in);
-                outs.add(staggered(arena, executorBuffer ? Math.min(OUTPUT_BUFFER, per * 2) : per * 2, stagger++));
+                outs.add(staggered(arena, executorBuffer ? Math.min(MergeEngine.OUTPUT_BUFFER, per * 2) : per * 2, stagger++));
             }
             Map<String, Object> globals = new java.util.HashMap<>();
             for (ParameterDef p : m.parameters()) if (p.defaultValue() != null) globals.put(p.name(), p.defaultValue());

@@ -40,7 +40,8 @@ public final class MergeEngine {
             "special_tokens_map.json", "tokenizer.model", "vocab.json", "merges.txt", "added_tokens.json",
             "generation_config.json");
 
-    private static final long OUTPUT_BUFFER = 4L << 20;
+    /** Output bytes a merge thread collects before each write to the file. */
+    static final long OUTPUT_BUFFER = 4L << 20;
     /** Elements per part when an elementwise method splits a big tensor (a multiple of the chunk). */
     static final long PART = 1024L * TensorContext.CHUNK;
 
@@ -91,7 +92,8 @@ public final class MergeEngine {
                 execute(plan, models, embeddings, writer, kernels, seed, options.threads(), progress, partElements, stream);
                 for (Path f : writer.finish()) files.add(f.getFileName().toString());
             }
-            Path tokenizerDir = vocab != null ? vocab.filesFrom() : tokenizerSource(recipe, resolver, plan);
+            // without a tokenizer setting the base's (or first model's) files are copied as they are
+            Path tokenizerDir = vocab != null ? vocab.filesFrom() : plan.reference().dir();
             files.addAll(writeMetadata(recipe, plan, tokenizerDir, vocab, stage.path(), seed));
             progress.finished();
             stage.commit();
@@ -374,13 +376,6 @@ public final class MergeEngine {
             long size = in.tensor().dtype().byteSize();
             if (d.isMapped() && elems > 0) d.asSlice(fromElem * size, elems * size).unload();
         }
-    }
-
-    /** The folder tokenizer files come from: {@code tokenizer_source} (any folder, weights or not) or the base. */
-    private static Path tokenizerSource(Recipe recipe, ModelResolver resolver, MergePlan plan) throws IOException {
-        String ref = recipe.tokenizerSource();
-        if (ref == null || ref.equals("base")) return plan.reference().dir();
-        return resolver.resolve(ref, recipe.folder());
     }
 
     private static List<String> writeMetadata(Recipe recipe, MergePlan plan, Path tokenizerDir, OutputTokenizer vocab,

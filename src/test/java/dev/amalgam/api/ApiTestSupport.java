@@ -23,6 +23,18 @@ public final class ApiTestSupport {
         }
     }
 
+    /** Polls a merge job (its URL) with a token until it has ended or a minute has passed; returns its state. */
+    public static String awaitMerge(String location, String token) throws InterruptedException {
+        String state = "queued";
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+        while (!java.util.List.of("succeeded", "failed", "cancelled").contains(state) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            state = io.restassured.RestAssured.given().auth().oauth2(token).get(location).then().statusCode(200)
+                    .extract().path("state");
+        }
+        return state;
+    }
+
     /** Creates a principal with a unique name and the given role; returns its token. */
     public static String tokenWithRole(PrincipalService principals, Role role) {
         String name = role.id() + "-" + UUID.randomUUID().toString().substring(0, 8);

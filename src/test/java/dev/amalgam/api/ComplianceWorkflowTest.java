@@ -15,7 +15,6 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -91,12 +90,7 @@ class ComplianceWorkflowTest {
         int id = given().auth().oauth2(submitter).contentType("application/yaml").body(recipe.getBytes())
                 .queryParam("name", outputName).queryParam("version", version)
                 .post("/api/v1/merges").then().statusCode(202).extract().path("id");
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        String state;
-        do {
-            Thread.sleep(100);
-            state = given().auth().oauth2(submitter).get("/api/v1/merges/" + id).then().extract().path("state");
-        } while (!List.of("succeeded", "failed", "cancelled").contains(state) && System.nanoTime() < deadline);
+        ApiTestSupport.awaitMerge("/api/v1/merges/" + id, submitter);
         var job = given().auth().oauth2(submitter).get("/api/v1/merges/" + id).then();
         job.body("failureReason", equalTo(null)).body("state", equalTo("succeeded"));
         return id;

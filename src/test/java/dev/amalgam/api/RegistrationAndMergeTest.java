@@ -11,8 +11,6 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
 import java.util.UUID;
 import java.util.stream.Stream;
 
@@ -158,12 +156,7 @@ class RegistrationAndMergeTest {
         String location = given().auth().oauth2(admin()).contentType("application/yaml").body(recipe.getBytes())
                 .post("/api/v1/merges").then().statusCode(202)
                 .body("state", equalTo("queued")).extract().header("Location");
-        String state = "queued";
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!List.of("succeeded", "failed", "cancelled").contains(state) && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-            state = given().auth().oauth2(admin()).get(location).then().statusCode(200).extract().path("state");
-        }
+        ApiTestSupport.awaitMerge(location, admin());
         var job = given().auth().oauth2(admin()).get(location).then().statusCode(200)
                 .body("state", equalTo("succeeded")).body("progress", equalTo(1.0f)).extract();
         int out = job.path("outputModelId");
@@ -216,12 +209,7 @@ class RegistrationAndMergeTest {
                 """.formatted(tag);
         String location = given().auth().oauth2(admin()).contentType("application/yaml").body(recipe.getBytes())
                 .post("/api/v1/merges").then().statusCode(202).extract().header("Location");
-        String state = "queued";
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!List.of("succeeded", "failed", "cancelled").contains(state) && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-            state = given().auth().oauth2(admin()).get(location).then().statusCode(200).extract().path("state");
-        }
+        ApiTestSupport.awaitMerge(location, admin());
         int out = given().auth().oauth2(admin()).get(location).then().statusCode(200)
                 .body("state", equalTo("succeeded")).extract().path("outputModelId");
         given().auth().oauth2(admin()).get("/api/v1/models/" + out + "/lineage").then().statusCode(200)
@@ -253,12 +241,7 @@ class RegistrationAndMergeTest {
                 """.formatted(tag);
         String location = given().auth().oauth2(admin()).contentType("application/yaml").body(recipe.getBytes())
                 .post("/api/v1/merges").then().statusCode(202).extract().header("Location");
-        String state = "queued";
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!List.of("succeeded", "failed", "cancelled").contains(state) && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-            state = given().auth().oauth2(admin()).get(location).then().statusCode(200).extract().path("state");
-        }
+        ApiTestSupport.awaitMerge(location, admin());
         int out = given().auth().oauth2(admin()).get(location).then().statusCode(200)
                 .body("state", equalTo("succeeded")).extract().path("outputModelId");
         given().auth().oauth2(admin()).get("/api/v1/models/" + out).then().statusCode(200)
