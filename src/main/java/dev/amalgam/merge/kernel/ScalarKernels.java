@@ -229,23 +229,26 @@ public final class ScalarKernels implements MergeKernels {
         bracketDeltaTail(x, base, fromElem, 0, n, loKey, hiKey, out, state);
     }
 
+    /**
+     * The fused BF16 kernels below are, by construction, the separate kernels one after the other
+     * (the vector implementation must equal exactly that); each works on elements [start, n),
+     * the vector loop's tail.
+     */
+    private static final ScalarKernels TWIN = new ScalarKernels();
+
+    /** Base and task vector (x − base) of BF16 elements [from, from + len), widened. */
+    private static float[][] baseAndDelta(MemorySegment x, MemorySegment base, long from, int len) {
+        float[] b = new float[len], d = new float[len];
+        TWIN.load(base, DType.BF16, from, b, len);
+        TWIN.loadDelta(x, DType.BF16, from, b, d, len);
+        return new float[][]{b, d};
+    }
+
     static void bracketDeltaTail(MemorySegment x, MemorySegment base, long fromElem, int start, int n, int loKey,
                                  int hiKey, float[] out, long[] state) {
-        long above = state[0], eqHi = state[2], eqLo = state[3];
-        int pos = (int) state[1];
-        for (int i = start; i < n; i++) {
-            float d = FloatFormats.bf16ToF32(x.getAtIndex(SHORT, fromElem + i))
-                    - FloatFormats.bf16ToF32(base.getAtIndex(SHORT, fromElem + i));
-            int k = MagnitudeSelect.key(d);
-            if (k > hiKey) above++;
-            else if (k == hiKey) eqHi++;
-            else if (k == loKey) eqLo++;
-            else if (k > loKey) out[pos++] = Float.intBitsToFloat(k);
-        }
-        state[0] = above;
-        state[1] = pos;
-        state[2] = eqHi;
-        state[3] = eqLo;
+        int len = n - start;
+        if (len <= 0) return;
+        bracketTail(baseAndDelta(x, base, fromElem + start, len)[1], 0, len, loKey, hiKey, out, state);
     }
 
     @Override
@@ -256,20 +259,14 @@ public final class ScalarKernels implements MergeKernels {
 
     static long maskedDeltaTail(MemorySegment x, MemorySegment base, long fromElem, int thrKey, long tiesLeft,
                                 float rescale, float weight, float[] out, int start, int n) {
-        for (int i = start; i < n; i++) {
-            float d = FloatFormats.bf16ToF32(x.getAtIndex(SHORT, fromElem + i))
-                    - FloatFormats.bf16ToF32(base.getAtIndex(SHORT, fromElem + i));
-            int k = MagnitudeSelect.key(d);
-            boolean keep = k > thrKey;
-            if (!keep && k == thrKey && tiesLeft > 0) {
-                tiesLeft--;
-                keep = true;
-            }
-            if (!keep) d = d * 0f;
-            if (rescale != 1f) d = d * rescale;
-            out[i] = d * weight;
-        }
-        return tiesLeft;
+        int len = n - start;
+        if (len <= 0) return tiesLeft;
+        float[] d = baseAndDelta(x, base, fromElem + start, len)[1];
+        long left = keepTopTail(d, 0, len, thrKey, tiesLeft); // a key of -1 keeps every element
+        if (rescale != 1f) TWIN.scale(d, rescale, len);
+        TWIN.scale(d, weight, len);
+        System.arraycopy(d, 0, out, start, len);
+        return left;
     }
 
     @Override
@@ -280,23 +277,14 @@ public final class ScalarKernels implements MergeKernels {
 
     static void tiesCombineTail(float[][] weighted, float[] weights, int m, MemorySegment base, long fromElem,
                                 boolean normalize, float lambda, MemorySegment dst, long dstElem, int start, int n) {
-        for (int i = start; i < n; i++) {
-            float sum = 0f;
-            for (int j = 0; j < m; j++) sum = sum + weighted[j][i];
-            boolean positive = sum >= 0f;
-            float mix = 0f, div = 0f;
-            for (int j = 0; j < m; j++) {
-                float d = weighted[j][i];
-                if (positive ? d > 0f : d < 0f) {
-                    mix = mix + d;
-                    div = div + weights[j];
-                }
-            }
-            if (normalize) mix = mix / (div == 0f ? 1f : div);
-            if (lambda != 1f) mix = mix * lambda;
-            float b = FloatFormats.bf16ToF32(base.getAtIndex(SHORT, fromElem + i));
-            dst.setAtIndex(SHORT, dstElem + i, FloatFormats.f32ToBf16(b + mix));
-        }
+        int len = n - start;
+        if (len <= 0) return;
+        float[][] w = new float[m][];
+        for (int j = 0; j < m; j++) w[j] = java.util.Arrays.copyOfRange(weighted[j], start, n);
+        float[] mixed = new float[len], divisor = new float[len], b = new float[len];
+        tiesMixTail(w, weights, m, mixed, divisor, 0, len);
+        TWIN.load(base, DType.BF16, fromElem + start, b, len);
+        TWIN.finishStore(mixed, normalize ? divisor : null, lambda, b, dst, DType.BF16, dstElem + start, len);
     }
 
     @Override
@@ -307,13 +295,22 @@ public final class ScalarKernels implements MergeKernels {
 
     static void taskSumTail(MemorySegment base, MemorySegment[] xs, int m, long fromElem, float[] weights,
                             boolean divide, float divisor, float lambda, MemorySegment dst, long dstElem, int start, int n) {
-        for (int i = start; i < n; i++) {
-            float b = FloatFormats.bf16ToF32(base.getAtIndex(SHORT, fromElem + i));
-            float sum = (FloatFormats.bf16ToF32(xs[0].getAtIndex(SHORT, fromElem + i)) - b) * weights[0];
-            for (int j = 1; j < m; j++) sum = sum + (FloatFormats.bf16ToF32(xs[j].getAtIndex(SHORT, fromElem + i)) - b) * weights[j];
-            if (divide) sum = sum / divisor;
-            if (lambda != 1f) sum = sum * lambda;
-            dst.setAtIndex(SHORT, dstElem + i, FloatFormats.f32ToBf16(b + sum));
+        int len = n - start;
+        if (len <= 0) return;
+        float[] b = new float[len], mixed = null;
+        TWIN.load(base, DType.BF16, fromElem + start, b, len);
+        for (int j = 0; j < m; j++) {
+            float[] d = new float[len];
+            TWIN.loadDelta(xs[j], DType.BF16, fromElem + start, b, d, len);
+            TWIN.scale(d, weights[j], len);
+            if (mixed == null) mixed = d;
+            else TWIN.add(mixed, d, mixed, len);
         }
+        float[] div = null;
+        if (divide) {
+            div = new float[len];
+            java.util.Arrays.fill(div, divisor);
+        }
+        TWIN.finishStore(mixed, div, lambda, b, dst, DType.BF16, dstElem + start, len);
     }
 }
