@@ -17,53 +17,17 @@ import java.util.List;
  * inputs at a time for the softmax (up to a chunk; longer rows are streamed three times).
  * Passes: KL per row, two for the quantiles, one for the output.
  */
-final class ArceeFusion implements MergeMethod {
+final class ArceeFusion extends BasePairMethod {
     private static final double EPS = 1e-8;
 
-    @Override
-    public String name() {
-        return "arcee_fusion";
+    ArceeFusion() {
+        super("arcee_fusion", "https://arcee.ai",
+                "exact quantiles (no sampling); softmax and KL per row in index order, StrictMath",
+                List.of());
     }
 
     @Override
-    public String reference() {
-        return "https://arcee.ai";
-    }
-
-    @Override
-    public List<ParameterDef> parameters() {
-        return List.of();
-    }
-
-    @Override
-    public List<ParameterDef> tensorParameters() {
-        return List.of();
-    }
-
-    @Override
-    public boolean needsBaseModel() {
-        return true;
-    }
-
-    @Override
-    public String determinism() {
-        return "exact quantiles (no sampling); softmax and KL per row in index order, StrictMath";
-    }
-
-    @Override
-    public String checkInputCount(int inputs, boolean hasBase) {
-        return inputs == 2 ? null : "arcee_fusion merges exactly two models (base and one other), got " + inputs;
-    }
-
-    @Override
-    public void merge(TensorContext ctx) {
-        if (ctx.size() == 1) {
-            new Passthrough().merge(ctx);
-            return;
-        }
-        int a = ctx.baseIndex();
-        if (a < 0 || ctx.size() != 2) throw ctx.fail("arcee_fusion needs the base model and exactly one other model");
-        int b = 1 - a;
+    void merge(TensorContext ctx, int a, int b) {
         long n = ctx.elements();
         if (n == 0) return;
         long[] shape = ctx.inputs().getFirst().tensor().info().shape();

@@ -16,33 +16,15 @@ import java.util.Map;
  * ({@code amalgam dam fit} writes one). Being a model reference, the folder is resolved, hashed
  * and recorded like the input models.
  */
-final class Dam implements MergeMethod {
+final class Dam extends DeclaredMethod {
     static final String COEFFICIENTS = "coefficients";
 
-    @Override
-    public String name() {
-        return "dam";
-    }
-
-    @Override
-    public String reference() {
-        return "https://arxiv.org/abs/2410.08371";
-    }
-
-    @Override
-    public List<ParameterDef> parameters() {
-        return List.of(ParameterDef.requiredModel(COEFFICIENTS,
-                "model folder of learned coefficients ([models, columns] per tensor; see amalgam dam fit)"));
-    }
-
-    @Override
-    public List<ParameterDef> tensorParameters() {
-        return List.of();
-    }
-
-    @Override
-    public String determinism() {
-        return "elementwise, per-column coefficients, models summed in recipe order";
+    Dam() {
+        super("dam", "https://arxiv.org/abs/2410.08371", false,
+                "elementwise, per-column coefficients, models summed in recipe order",
+                List.of(ParameterDef.requiredModel(COEFFICIENTS,
+                    "model folder of learned coefficients ([models, columns] per tensor; see amalgam dam fit)")),
+                List.of());
     }
 
     @Override

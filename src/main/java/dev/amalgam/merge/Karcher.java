@@ -16,32 +16,14 @@ import java.util.stream.IntStream;
  * matrix (dot products in chunk order), one for the output Σ βᵢ·xᵢ. Memory: one chunk per
  * input and an N×N matrix, never a whole tensor.
  */
-final class Karcher implements MergeMethod {
-    @Override
-    public String name() {
-        return "karcher";
-    }
-
-    @Override
-    public String reference() {
-        return "https://en.wikipedia.org/wiki/Karcher_mean";
-    }
-
-    @Override
-    public List<ParameterDef> parameters() {
-        return List.of(
-                ParameterDef.number("max_iter", 10.0, "most fixed-point iterations (a whole number)"),
-                ParameterDef.number("tol", 1e-5, "convergence tolerance; inputs with norm <= tol are left out"));
-    }
-
-    @Override
-    public List<ParameterDef> tensorParameters() {
-        return List.of();
-    }
-
-    @Override
-    public String determinism() {
-        return "Gram matrix in fixed chunk/lane order, iterations in double";
+final class Karcher extends DeclaredMethod {
+    Karcher() {
+        super("karcher", "https://en.wikipedia.org/wiki/Karcher_mean", false,
+                "Gram matrix in fixed chunk/lane order, iterations in double",
+                List.of(
+                    ParameterDef.number("max_iter", 10.0, "most fixed-point iterations (a whole number)"),
+                    ParameterDef.number("tol", 1e-5, "convergence tolerance; inputs with norm <= tol are left out")),
+                List.of());
     }
 
     @Override

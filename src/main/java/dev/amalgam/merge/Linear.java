@@ -7,25 +7,12 @@ import java.util.Arrays;
 import java.util.List;
 
 /** Weighted average: Σ wᵢ·xᵢ, divided by Σ wᵢ when {@code normalize} (default). */
-final class Linear implements MergeMethod {
-    @Override
-    public String name() {
-        return "linear";
-    }
-
-    @Override
-    public String reference() {
-        return "https://arxiv.org/abs/2203.05482";
-    }
-
-    @Override
-    public List<ParameterDef> parameters() {
-        return List.of(ParameterDef.bool("normalize", true, "divide by the sum of weights"));
-    }
-
-    @Override
-    public List<ParameterDef> tensorParameters() {
-        return List.of(ParameterDef.requiredNumber("weight", "weight of this model"));
+final class Linear extends DeclaredMethod {
+    Linear() {
+        super("linear", "https://arxiv.org/abs/2203.05482", false,
+                "elementwise, fixed input order",
+                List.of(ParameterDef.bool("normalize", true, "divide by the sum of weights")),
+                List.of(ParameterDef.requiredNumber("weight", "weight of this model")));
     }
 
     @Override

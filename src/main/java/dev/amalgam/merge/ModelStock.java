@@ -8,35 +8,12 @@ import java.util.List;
  * t = N·cosθ / (1 + (N−1)·cosθ), θ the mean pairwise angle between their task vectors; per
  * row of the last dimension when {@code filter_wise}, else over the whole tensor.
  */
-final class ModelStock implements MergeMethod {
-    @Override
-    public String name() {
-        return "model_stock";
-    }
-
-    @Override
-    public String reference() {
-        return "https://arxiv.org/abs/2403.19522";
-    }
-
-    @Override
-    public List<ParameterDef> parameters() {
-        return List.of(ParameterDef.bool("filter_wise", false, "one angle per row instead of per tensor"));
-    }
-
-    @Override
-    public List<ParameterDef> tensorParameters() {
-        return List.of();
-    }
-
-    @Override
-    public boolean needsBaseModel() {
-        return true;
-    }
-
-    @Override
-    public String determinism() {
-        return "dot products in fixed chunk/lane order";
+final class ModelStock extends DeclaredMethod {
+    ModelStock() {
+        super("model_stock", "https://arxiv.org/abs/2403.19522", true,
+                "dot products in fixed chunk/lane order",
+                List.of(ParameterDef.bool("filter_wise", false, "one angle per row instead of per tensor")),
+                List.of());
     }
 
     @Override

@@ -18,32 +18,14 @@ import java.util.List;
  * projections at the normalised weighted mean is zero — so it only adds rounding noise in
  * mergekit; it is evaluated here all the same.)
  */
-final class MultiSlerp implements MergeMethod {
-    @Override
-    public String name() {
-        return "multislerp";
-    }
-
-    @Override
-    public String reference() {
-        return "https://goddard.blog/posts/multislerp-wow-what-a-cool-idea";
-    }
-
-    @Override
-    public List<ParameterDef> parameters() {
-        return List.of(
-                ParameterDef.bool("normalize_weights", true, "divide the weights by their sum"),
-                ParameterDef.number("eps", 1e-8, "added to norms before dividing by them"));
-    }
-
-    @Override
-    public List<ParameterDef> tensorParameters() {
-        return List.of(ParameterDef.requiredNumber("weight", "weight of this model"));
-    }
-
-    @Override
-    public String determinism() {
-        return "Gram matrix in fixed chunk/lane order, coefficients in double";
+final class MultiSlerp extends DeclaredMethod {
+    MultiSlerp() {
+        super("multislerp", "https://goddard.blog/posts/multislerp-wow-what-a-cool-idea", false,
+                "Gram matrix in fixed chunk/lane order, coefficients in double",
+                List.of(
+                    ParameterDef.bool("normalize_weights", true, "divide the weights by their sum"),
+                    ParameterDef.number("eps", 1e-8, "added to norms before dividing by them")),
+                List.of(ParameterDef.requiredNumber("weight", "weight of this model")));
     }
 
     @Override

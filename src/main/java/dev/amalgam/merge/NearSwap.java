@@ -8,37 +8,13 @@ import java.util.Map;
  * w = clamp(t / max(|base − x|, 1e-6), 0, 1) and the output is w·x + (1 − w)·base, as mergekit's
  * nearswap.py. Elementwise; memory: three chunks.
  */
-final class NearSwap implements MergeMethod {
+final class NearSwap extends BasePairMethod {
     private static final float MIN_DIFF = 1e-6f;
 
-    @Override
-    public String name() {
-        return "nearswap";
-    }
-
-    @Override
-    public String reference() {
-        return "https://huggingface.co/alchemonaut/QuartetAnemoi-70B-t0.0001";
-    }
-
-    @Override
-    public List<ParameterDef> parameters() {
-        return List.of(ParameterDef.requiredNumber("t", "distance under which the other model's value is taken fully"));
-    }
-
-    @Override
-    public List<ParameterDef> tensorParameters() {
-        return List.of();
-    }
-
-    @Override
-    public boolean needsBaseModel() {
-        return true;
-    }
-
-    @Override
-    public String checkInputCount(int inputs, boolean hasBase) {
-        return inputs == 2 ? null : "nearswap merges exactly two models (base and one other), got " + inputs;
+    NearSwap() {
+        super("nearswap", "https://huggingface.co/alchemonaut/QuartetAnemoi-70B-t0.0001",
+                "elementwise, fixed input order",
+                List.of(ParameterDef.requiredNumber("t", "distance under which the other model's value is taken fully")));
     }
 
     @Override
@@ -47,14 +23,7 @@ final class NearSwap implements MergeMethod {
     }
 
     @Override
-    public void merge(TensorContext ctx) {
-        if (ctx.size() == 1) {
-            new Passthrough().merge(ctx);
-            return;
-        }
-        int a = ctx.baseIndex();
-        if (a < 0 || ctx.size() != 2) throw ctx.fail("nearswap needs the base model and exactly one other model");
-        int b = 1 - a;
+    void merge(TensorContext ctx, int a, int b) {
         float t = (float) ctx.number("t");
         int chunk = TensorContext.CHUNK;
         float[] xa = new float[chunk], xb = new float[chunk];

@@ -15,35 +15,17 @@ import java.util.List;
  * summed in chunk order on the kernels). Per vector, three doubles and two floats per vector
  * besides the chunks, the sums accumulated element by element in index order.
  */
-final class NuSlerp implements MergeMethod {
+final class NuSlerp extends DeclaredMethod {
     private static final double NORM_EPS = 1e-7;
     private static final double COLINEAR_EPS = 1e-8;
 
-    @Override
-    public String name() {
-        return "nuslerp";
-    }
-
-    @Override
-    public String reference() {
-        return "mergekit";
-    }
-
-    @Override
-    public List<ParameterDef> parameters() {
-        return List.of(
-                ParameterDef.bool("nuslerp_row_wise", false, "without flattening: vectors along the first dimension instead of the last"),
-                ParameterDef.bool("nuslerp_flatten", true, "one great circle over the whole tensor"));
-    }
-
-    @Override
-    public List<ParameterDef> tensorParameters() {
-        return List.of(ParameterDef.requiredNumber("weight", "relative weight; t = second weight / sum of both"));
-    }
-
-    @Override
-    public String determinism() {
-        return "norms and dot product in fixed chunk/lane order (per vector: in index order)";
+    NuSlerp() {
+        super("nuslerp", "mergekit", false,
+                "norms and dot product in fixed chunk/lane order (per vector: in index order)",
+                List.of(
+                    ParameterDef.bool("nuslerp_row_wise", false, "without flattening: vectors along the first dimension instead of the last"),
+                    ParameterDef.bool("nuslerp_flatten", true, "one great circle over the whole tensor")),
+                List.of(ParameterDef.requiredNumber("weight", "relative weight; t = second weight / sum of both")));
     }
 
     @Override

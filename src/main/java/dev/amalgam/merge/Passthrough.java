@@ -3,30 +3,12 @@ package dev.amalgam.merge;
 import java.util.List;
 
 /** Copies its single input (optionally times {@code scale}): slices and frankenmerges. */
-final class Passthrough implements MergeMethod {
-    @Override
-    public String name() {
-        return "passthrough";
-    }
-
-    @Override
-    public String reference() {
-        return "mergekit";
-    }
-
-    @Override
-    public List<ParameterDef> parameters() {
-        return List.of();
-    }
-
-    @Override
-    public List<ParameterDef> tensorParameters() {
-        return List.of(ParameterDef.number("scale", null, "multiply the tensor by this factor"));
-    }
-
-    @Override
-    public String determinism() {
-        return "copy (bytes unchanged when the dtype is)";
+final class Passthrough extends DeclaredMethod {
+    Passthrough() {
+        super("passthrough", "mergekit", false,
+                "copy (bytes unchanged when the dtype is)",
+                List.of(),
+                List.of(ParameterDef.number("scale", null, "multiply the tensor by this factor")));
     }
 
     @Override

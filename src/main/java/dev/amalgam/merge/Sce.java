@@ -21,40 +21,8 @@ import java.util.List;
  * threshold (nonzero count, then a two-pass radix select); one pass sums the squares (dot
  * products in chunk order); one writes the output.
  */
-final class Sce implements MergeMethod {
+final class Sce extends DeclaredMethod {
     private static final float MIN_DIVISOR = 1e-6f;
-
-    @Override
-    public String name() {
-        return "sce";
-    }
-
-    @Override
-    public String reference() {
-        return "https://arxiv.org/abs/2408.07990";
-    }
-
-    @Override
-    public List<ParameterDef> parameters() {
-        return List.of(
-                ParameterDef.bool("int8_mask", false, "store masks as int8 (memory only; no effect on the result here)"),
-                ParameterDef.number("select_topk", 1.0, "fraction of positions (by variance across models) kept"));
-    }
-
-    @Override
-    public List<ParameterDef> tensorParameters() {
-        return List.of();
-    }
-
-    @Override
-    public boolean needsBaseModel() {
-        return true;
-    }
-
-    @Override
-    public String determinism() {
-        return "exact top-k of the variance, ties at the threshold: lowest index kept; sums in fixed chunk/lane order";
-    }
 
     /** Which positions survive the variance selection, applied chunk by chunk in index order. */
     private static final class Selection {
@@ -86,6 +54,15 @@ final class Sce implements MergeMethod {
                 if (!keep) for (int i = 0; i < m; i++) d[i][e] = d[i][e] * 0f;
             }
         }
+    }
+
+    Sce() {
+        super("sce", "https://arxiv.org/abs/2408.07990", true,
+                "exact top-k of the variance, ties at the threshold: lowest index kept; sums in fixed chunk/lane order",
+                List.of(
+                    ParameterDef.bool("int8_mask", false, "store masks as int8 (memory only; no effect on the result here)"),
+                    ParameterDef.number("select_topk", 1.0, "fraction of positions (by variance across models) kept")),
+                List.of());
     }
 
     @Override

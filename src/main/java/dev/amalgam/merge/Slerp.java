@@ -7,54 +7,18 @@ import java.util.List;
  * linear interpolation when the two tensors are nearly colinear (|cos| > 0.9995), as mergekit.
  * The angle comes from a first pass of norms and a dot product in the fixed reduction order.
  */
-final class Slerp implements MergeMethod {
+final class Slerp extends BasePairMethod {
     private static final double DOT_THRESHOLD = 0.9995;
     private static final double EPS = 1e-8;
 
-    @Override
-    public String name() {
-        return "slerp";
+    Slerp() {
+        super("slerp", "https://en.wikipedia.org/wiki/Slerp",
+                "norms and dot product in fixed chunk/lane order",
+                List.of(ParameterDef.requiredNumber("t", "interpolation factor: 0 = base model, 1 = the other")));
     }
 
     @Override
-    public String reference() {
-        return "https://en.wikipedia.org/wiki/Slerp";
-    }
-
-    @Override
-    public List<ParameterDef> parameters() {
-        return List.of(ParameterDef.requiredNumber("t", "interpolation factor: 0 = base model, 1 = the other"));
-    }
-
-    @Override
-    public List<ParameterDef> tensorParameters() {
-        return List.of();
-    }
-
-    @Override
-    public boolean needsBaseModel() {
-        return true;
-    }
-
-    @Override
-    public String determinism() {
-        return "norms and dot product in fixed chunk/lane order";
-    }
-
-    @Override
-    public String checkInputCount(int inputs, boolean hasBase) {
-        return inputs == 2 ? null : "slerp merges exactly two models (base and one other), got " + inputs;
-    }
-
-    @Override
-    public void merge(TensorContext ctx) {
-        if (ctx.size() == 1) {
-            new Passthrough().merge(ctx);
-            return;
-        }
-        int a = ctx.baseIndex();
-        if (a < 0 || ctx.size() != 2) throw ctx.fail("slerp needs the base model and exactly one other model");
-        int b = 1 - a;
+    void merge(TensorContext ctx, int a, int b) {
         double t = ctx.number("t");
         var k = ctx.kernels();
         int chunk = TensorContext.CHUNK;
