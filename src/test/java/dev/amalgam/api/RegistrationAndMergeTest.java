@@ -52,6 +52,13 @@ class RegistrationAndMergeTest {
         return ApiTestSupport.adminToken(config.settings().dataDir());
     }
 
+    /** Submits a merge recipe; returns the queued job's location. */
+    private String submit(String recipe) {
+        return given().auth().oauth2(admin()).contentType("application/yaml").body(recipe.getBytes())
+                .post("/api/v1/merges").then().statusCode(202)
+                .body("state", equalTo("queued")).extract().header("Location");
+    }
+
     private RequestSpecification multipart(Path dir, String name, String version, String license) throws IOException {
         RequestSpecification r = given().auth().oauth2(admin())
                 .multiPart("name", name).multiPart("version", version).multiPart("license", license);
@@ -153,9 +160,7 @@ class RegistrationAndMergeTest {
                     parameters: {weight: 0.5}
                 dtype: bfloat16
                 """.formatted(tag);
-        String location = given().auth().oauth2(admin()).contentType("application/yaml").body(recipe.getBytes())
-                .post("/api/v1/merges").then().statusCode(202)
-                .body("state", equalTo("queued")).extract().header("Location");
+        String location = submit(recipe);
         ApiTestSupport.awaitMerge(location, admin());
         var job = given().auth().oauth2(admin()).get(location).then().statusCode(200)
                 .body("state", equalTo("succeeded")).body("progress", equalTo(1.0f)).extract();
@@ -207,8 +212,7 @@ class RegistrationAndMergeTest {
                 tokenizer_source: union
                 dtype: bfloat16
                 """.formatted(tag);
-        String location = given().auth().oauth2(admin()).contentType("application/yaml").body(recipe.getBytes())
-                .post("/api/v1/merges").then().statusCode(202).extract().header("Location");
+        String location = submit(recipe);
         ApiTestSupport.awaitMerge(location, admin());
         int out = given().auth().oauth2(admin()).get(location).then().statusCode(200)
                 .body("state", equalTo("succeeded")).extract().path("outputModelId");
@@ -239,8 +243,7 @@ class RegistrationAndMergeTest {
                     parameters: {weight: 0.5}
                 tokenizer_source: model:tk-tok-%1$s@1
                 """.formatted(tag);
-        String location = given().auth().oauth2(admin()).contentType("application/yaml").body(recipe.getBytes())
-                .post("/api/v1/merges").then().statusCode(202).extract().header("Location");
+        String location = submit(recipe);
         ApiTestSupport.awaitMerge(location, admin());
         int out = given().auth().oauth2(admin()).get(location).then().statusCode(200)
                 .body("state", equalTo("succeeded")).extract().path("outputModelId");
