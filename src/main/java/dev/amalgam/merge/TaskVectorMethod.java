@@ -147,7 +147,7 @@ abstract class TaskVectorMethod implements MergeMethod {
         if (Math.abs(weightSum) < 1e-8f) weightSum = 1f; // mergekit's guard against dividing by ~0
         if (!consensus) Arrays.fill(divisor, weightSum);
         for (int i = 0; i < m; i++) sp[i].band = makeBand(sp[i], n);
-        if (plainSum(ctx, idx, sp)) {
+        if (plainSum(sp, ctx)) {
             MemorySegment baseSeg = ctx.inputs().get(baseIdx).tensor().data();
             MemorySegment[] xs = new MemorySegment[m];
             for (int i = 0; i < m; i++) xs[i] = ctx.inputs().get(idx[i]).tensor().data();
@@ -158,7 +158,7 @@ abstract class TaskVectorMethod implements MergeMethod {
             }
             return;
         }
-        if (fusedOutput(ctx, idx, sp)) {
+        if (fusedOutput(sp, ctx)) {
             fusedOutputPass(ctx, idx, sp, weights, normalize, lambda);
             return;
         }
@@ -191,12 +191,16 @@ abstract class TaskVectorMethod implements MergeMethod {
     }
 
     /** Task arithmetic over at most three BF16 task vectors into BF16: one {@link MergeKernels#taskSumStoreBf16} per chunk. */
-    private boolean plainSum(TensorContext ctx, int[] idx, Sparsifier[] sp) {
-        if (consensus || sparsify != Sparsify.NONE || sp.length > 3 || ctx.directDtype() != DType.BF16) return false;
-        if (ctx.inputs().get(ctx.baseIndex()).tensor().dtype() != DType.BF16) return false;
-        for (int i = 0; i < sp.length; i++) {
-            if (ctx.inputs().get(idx[i]).tensor().dtype() != DType.BF16 || sp[i].rescale != 1f || sp[i].to <= sp[i].from) return false;
-        }
+    private boolean plainSum(Sparsifier[] sp, TensorContext ctx) {
+        if (consensus || sparsify != Sparsify.NONE || sp.length > 3 || !allBf16(ctx)) return false;
+        for (Sparsifier s : sp) if (s.rescale != 1f || s.to <= s.from) return false;
+        return true;
+    }
+
+    /** Every input and the output are BF16: the fused kernels' case. */
+    private static boolean allBf16(TensorContext ctx) {
+        if (ctx.directDtype() != DType.BF16) return false;
+        for (TensorContext.Input in : ctx.inputs()) if (in.tensor().dtype() != DType.BF16) return false;
         return true;
     }
 
@@ -204,12 +208,10 @@ abstract class TaskVectorMethod implements MergeMethod {
      * Whether the output pass can run on the fused kernels: the TIES consensus over BF16 task
      * vectors, each kept whole or by plain top-k, written as BF16.
      */
-    private boolean fusedOutput(TensorContext ctx, int[] idx, Sparsifier[] sp) {
-        if (!consensus || ctx.directDtype() != DType.BF16) return false;
-        if (ctx.inputs().get(ctx.baseIndex()).tensor().dtype() != DType.BF16) return false;
-        for (int i = 0; i < sp.length; i++) {
-            Sparsifier s = sp[i];
-            if (ctx.inputs().get(idx[i]).tensor().dtype() != DType.BF16 || s.random != null) return false;
+    private boolean fusedOutput(Sparsifier[] sp, TensorContext ctx) {
+        if (!consensus || !allBf16(ctx)) return false;
+        for (Sparsifier s : sp) {
+            if (s.random != null) return false;
             if (s.band == null ? s.to <= s.from : !(s.band.topOnly() || s.band.keepsAll())) return false;
         }
         return true;
