@@ -55,7 +55,11 @@ public final class MergeBenchmark {
             List<MemorySegment[]> parts = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 long size = bytes / 2 / threads;
-                parts.add(new MemorySegment[]{staggered(arena, size, 2 * t), staggered(arena, size, 2 * t + 1)});
+                MemorySegment from = staggered(arena, size, 2 * t), to = staggered(arena, size, 2 * t + 1);
+                // both buffers written before timing, so no page is a shared zero page or untouched
+                from.fill((byte) 0x5a);
+                to.fill((byte) 0xa5);
+                parts.add(new MemorySegment[]{from, to});
             }
             double s = time(threads, t -> MemorySegment.copy(parts.get(t)[0], 0, parts.get(t)[1], 0, parts.get(t)[0].byteSize()));
             return new Measurement("memory copy", threads, s, bytes);
