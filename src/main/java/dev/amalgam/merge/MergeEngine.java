@@ -207,6 +207,9 @@ public final class MergeEngine {
             return;
         }
         List<TensorContext.Input> inputs = opened;
+        // multi-pass methods read their passes by windows: positional reads into reused buffers
+        // when streaming (no page faults on the mappings, nothing resident to drop behind them)
+        boolean windowed = fromFiles && stream;
         DType dt = p.outDtype();
         long partBytes = count * dt.byteSize();
         {
@@ -234,7 +237,7 @@ public final class MergeEngine {
                     if (at != run[0] + run[1] || run[1] + len > cap) {
                         if (run[1] > 0) {
                             writer.write(p.name(), base + run[0], buf.asSlice(0, run[1]));
-                            unload(inputs, run[0] / dt.byteSize(), run[1] / dt.byteSize());
+                            if (!windowed) unload(inputs, run[0] / dt.byteSize(), run[1] / dt.byteSize());
                         }
                         run[0] = at;
                         run[1] = 0;
@@ -247,8 +250,10 @@ public final class MergeEngine {
                     run[1] += (long) n * dt.byteSize();
                 }
             };
-            method.merge(new TensorContext(p.name(), p.shape(), part ? from : 0, inputs, p.globals(), kernels, seed, sink,
-                    models));
+            TensorContext ctx = new TensorContext(p.name(), p.shape(), part ? from : 0, inputs, p.globals(), kernels, seed,
+                    sink, models);
+            if (windowed) ctx.readingWith(positionalReads(inputs, models));
+            method.merge(ctx);
             if (run[1] > 0) writer.write(p.name(), base + run[0], buf.asSlice(0, run[1]));
         }
         // drop the inputs' pages from this process (the page cache keeps them): resident memory
@@ -280,7 +285,7 @@ public final class MergeEngine {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** Elements per window of a streamed elementwise tensor: three BF16 inputs and the output stay in L2. */
-    static final int WINDOW = 16 * TensorContext.CHUNK;
+    static final int WINDOW = TensorContext.WINDOW;
     /** {@code -Damalgam.stream=false} reads elementwise inputs through the mappings (for comparisons). */
     static final boolean STREAM = !"false".equals(System.getProperty("amalgam.stream"));
 
@@ -345,6 +350,23 @@ public final class MergeEngine {
             }
             if (filled > 0) writer.write(p.name(), (from * outSize) + outStart, out.asSlice(0, filled));
         }
+    }
+
+    /**
+     * Windows of the inputs copied with positional reads into this thread's reused buffers, one
+     * per input (a window stays valid until the next one of the same input).
+     */
+    private static TensorContext.WindowReader positionalReads(List<TensorContext.Input> inputs,
+                                                              Map<String, SourceModel> models) {
+        Scratch scratch = SCRATCH.get();
+        return (input, fromElem, n) -> {
+            TensorContext.Input in = inputs.get(input);
+            Tensor t = in.tensor();
+            long size = t.dtype().byteSize();
+            MemorySegment dst = scratch.get(1 + input, n * size);
+            models.get(in.model()).weights().read(t.name(), fromElem * size, dst);
+            return dst;
+        };
     }
 
     /** Elements [from, from + count) of a tensor, as a 1-D tensor. */

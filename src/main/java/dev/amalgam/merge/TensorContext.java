@@ -20,6 +20,8 @@ import java.util.Map;
 public final class TensorContext {
     /** Elements per chunk: part of the reduction order, so of the output bytes. */
     public static final int CHUNK = 8192;
+    /** Elements per {@link #window} a multi-pass method asks for: a few inputs' windows stay in L2. */
+    public static final int WINDOW = 16 * CHUNK;
 
     /**
      * One input tensor with the parameters evaluated for it. {@code position} is where its model
@@ -63,6 +65,16 @@ public final class TensorContext {
     private final long seed;
     private final Sink sink;
     private final Map<String, SourceModel> referenced;
+    private WindowReader reader = this::slice;
+
+    /**
+     * Where {@link #window} gets an input's bytes: slices of the mappings by default; the engine
+     * may copy them with positional reads into reused buffers instead.
+     */
+    @FunctionalInterface
+    public interface WindowReader {
+        MemorySegment read(int input, long fromElem, int n) throws IOException;
+    }
 
     /** A whole tensor: shape from the first input, no referenced models. */
     public TensorContext(String name, List<Input> inputs, Map<String, Object> globals, MergeKernels kernels,
@@ -151,6 +163,32 @@ public final class TensorContext {
         double d = ((Number) v).doubleValue();
         if (!Double.isFinite(d)) throw fail(input, "parameter '" + param + "' is not finite (" + d + ")");
         return d;
+    }
+
+    /**
+     * The bytes of elements [fromElem, fromElem + n) of one input, element 0 first: a slice of its
+     * mapping, or a copy in a buffer that stays valid until the next window of the same input
+     * (multi-pass methods read their passes window by window through this, so the engine can
+     * stream them without page faults on the mappings).
+     */
+    public MemorySegment window(int input, long fromElem, int n) {
+        try {
+            return reader.read(input, fromElem, n);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Reads {@link #window}s with {@code r} from now on; returns this context. */
+    TensorContext readingWith(WindowReader r) {
+        this.reader = r;
+        return this;
+    }
+
+    private MemorySegment slice(int input, long fromElem, int n) {
+        Tensor t = inputs.get(input).tensor();
+        long size = t.dtype().byteSize();
+        return t.data().asSlice(fromElem * size, n * size);
     }
 
     public void load(int input, long fromElem, float[] dst, int n) {

@@ -68,4 +68,29 @@ class MergeEngineTest {
                     Files.readAllBytes(dir.resolve(method + "-streamed/model-00001-of-00001.safetensors")), method);
         }
     }
+
+    @Test
+    void multiPassMethodsReadByWindowsGiveTheSameBytesAsTheMappings() throws IOException {
+        // 1.5 M-element MLP tensors: more than one window, and large enough for the sampled selection
+        var spec = new SampleModel.Spec("llama", 1, 1024, 1536, 300, 1, DType.BF16);
+        SampleModel.write(dir.resolve("a"), spec, null, 0);
+        SampleModel.write(dir.resolve("b"), spec, dir.resolve("a"), 0.01);
+        SampleModel.write(dir.resolve("c"), spec, dir.resolve("a"), 0.02);
+        for (String method : new String[]{"ties", "breadcrumbs_ties"}) {
+            Recipe r = RecipeParser.parse("""
+                    models:
+                      - {model: b, parameters: {weight: 0.6, density: 0.4}}
+                      - {model: c, parameters: {weight: 0.3, density: 0.7}}
+                    merge_method: %s
+                    base_model: a
+                    """.formatted(method), dir, "test.yml");
+            var options = MergeOptions.defaults().withThreads(2);
+            MergeEngine.run(r, ModelResolver.local(), dir.resolve(method + "-mapped"), options, ProgressListener.NONE,
+                    MergeEngine.PART, false);
+            MergeEngine.run(r, ModelResolver.local(), dir.resolve(method + "-streamed"), options, ProgressListener.NONE,
+                    MergeEngine.PART, true);
+            assertArrayEquals(Files.readAllBytes(dir.resolve(method + "-mapped/model-00001-of-00001.safetensors")),
+                    Files.readAllBytes(dir.resolve(method + "-streamed/model-00001-of-00001.safetensors")), method);
+        }
+    }
 }

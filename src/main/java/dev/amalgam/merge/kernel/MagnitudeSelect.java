@@ -13,11 +13,10 @@ import java.util.Arrays;
  * {@link #countLow} over every chunk again, then {@link #threshold}.
  */
 public final class MagnitudeSelect {
-    private final long[] high = new long[1 << 15];
-    private final long[] high1 = new long[1 << 15];
-    private final long[] high2 = new long[1 << 15];
-    private final long[] high3 = new long[1 << 15];
-    private final long[][] low = {new long[1 << 16], new long[1 << 16]};
+    // 2 MiB of counters, allocated by the first begin(): a selection that is prepared but then
+    // answered by the sampled bracket (the common case) never allocates them
+    private long[] high, high1, high2, high3;
+    private long[][] low;
     private final long[] ranks = new long[2];
     private final int[] bucket = new int[2];
     private final long[] aboveBucket = new long[2];
@@ -44,6 +43,14 @@ public final class MagnitudeSelect {
         if (wanted.length > 2) throw new IllegalArgumentException("at most two ranks");
         count = wanted.length;
         System.arraycopy(wanted, 0, ranks, 0, count);
+        if (high == null) {
+            high = new long[1 << 15];
+            high1 = new long[1 << 15];
+            high2 = new long[1 << 15];
+            high3 = new long[1 << 15];
+            low = new long[][]{new long[1 << 16], new long[1 << 16]};
+            return;
+        }
         Arrays.fill(high, 0);
         Arrays.fill(high1, 0);
         Arrays.fill(high2, 0);

@@ -32,6 +32,9 @@ public final class SampledSelect {
     private final long[] state = new long[4];
     private boolean overflow;
 
+    /** The selection over the collected keys, reused by each thread (its counters are 2 MiB). */
+    private static final ThreadLocal<MagnitudeSelect> INNER = ThreadLocal.withInitial(MagnitudeSelect::new);
+
     /** Selects rank {@code rank} (0 = largest magnitude) of {@code n} elements. */
     public SampledSelect(long rank, long n) {
         this.rank = rank;
@@ -60,7 +63,25 @@ public final class SampledSelect {
         loKey = loPos >= s ? 0 : sampled[(int) (s - 1 - loPos)];
         java.util.Arrays.fill(state, 0);
         overflow = false;
-        inside = new float[(int) Math.min(limit, 1 << 16) + TensorLanes.PAD];
+        inside = BUFFERS.get().pollFirst();
+        if (inside == null) inside = new float[(int) Math.min(limit, 1 << 16) + TensorLanes.PAD];
+    }
+
+    /**
+     * Collection buffers a thread reuses from tensor to tensor: the keys inside the bracket run
+     * to megabytes on large tensors, and fresh ones per tensor filled the old generation.
+     */
+    private static final ThreadLocal<java.util.ArrayDeque<float[]>> BUFFERS =
+            ThreadLocal.withInitial(java.util.ArrayDeque::new);
+
+    /** Largest collection buffer kept for reuse: 16 MiB. */
+    private static final int POOLED_MAX = 1 << 22;
+
+    /** Gives the collection buffer back to this thread's pool (after {@link #threshold}). */
+    private void release() {
+        // a very large tensor's buffer is left to the collector rather than kept for the next
+        if (inside.length > 0 && inside.length <= POOLED_MAX) BUFFERS.get().addFirst(inside);
+        inside = new float[0];
     }
 
     /**
@@ -114,13 +135,21 @@ public final class SampledSelect {
 
     /** The exact threshold of the rank, or null when the bracket missed (run the radix select). */
     public MagnitudeSelect.Threshold threshold(MergeKernels kernels) {
+        try {
+            return exactThreshold(kernels);
+        } finally {
+            release();
+        }
+    }
+
+    private MagnitudeSelect.Threshold exactThreshold(MergeKernels kernels) {
         if (overflow) return null;
         long above = state[0], in = state[1], eqHi = state[2], eqLo = state[3];
         if (rank < above) return null;
         if (rank < above + eqHi) return new MagnitudeSelect.Threshold(hiKey, above);
         long inside0 = above + eqHi;
         if (rank < inside0 + in) {
-            MagnitudeSelect inner = new MagnitudeSelect();
+            MagnitudeSelect inner = INNER.get();
             inner.begin(rank - inside0);
             int m = (int) in;
             inner.countHigh(this.inside, m);

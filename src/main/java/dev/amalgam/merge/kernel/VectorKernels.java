@@ -594,10 +594,10 @@ final class VectorKernels implements MergeKernels {
             if (inner) {
                 eqLo = eqLo.add(one, k.compare(VectorOperators.EQ, lo));
                 VectorMask<Integer> in = k.compare(VectorOperators.GT, lo).and(k.compare(VectorOperators.LT, hi));
-                if (in.anyTrue()) {
-                    k.compress(in).reinterpretAsFloats().intoArray(out, pos);
-                    pos += in.trueCount();
-                }
+                // no branch: about half the blocks hold a key inside, so a test mispredicts
+                // often; storing a compressed vector always costs less (out has the room)
+                k.compress(in).reinterpretAsFloats().intoArray(out, pos);
+                pos += in.trueCount();
             }
         }
         state[0] += above.reduceLanesToLong(VectorOperators.ADD);
