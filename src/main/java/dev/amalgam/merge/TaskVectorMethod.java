@@ -399,7 +399,7 @@ abstract class TaskVectorMethod implements MergeMethod {
     private static void taskVector(TensorContext ctx, int input, Sparsifier s, long c, float[] base, float[] delta, int len) {
         loadDelta(ctx, input, c, base, delta, len);
         if (s.band != null) s.band.apply(delta, len, ctx.kernels());
-        else if (s.random != null) s.random.dropout(delta, c, len, s.density);
+        else if (s.random != null) s.random.dropout(delta, c, len, s.density, ctx.kernels());
         else if (s.della != null) s.della.apply(delta, c, len);
         else if (s.to <= s.from) ctx.kernels().scale(delta, 0f, len);
     }
@@ -418,7 +418,7 @@ abstract class TaskVectorMethod implements MergeMethod {
                 k.sub(tmp, base, tmp, len);
                 before[i] += k.sumAbs(tmp, len);
                 if (sp[i].band != null) sp[i].band.apply(tmp, len, k);
-                else if (sp[i].random != null) sp[i].random.dropout(tmp, c, len, sp[i].density);
+                else if (sp[i].random != null) sp[i].random.dropout(tmp, c, len, sp[i].density, k);
                 else if (sp[i].della != null) sp[i].della.apply(tmp, c, len);
                 else k.scale(tmp, 0f, len);
                 after[i] += k.sumAbs(tmp, len);

@@ -19,21 +19,44 @@ public final class CounterRandom {
         this.key = mix(mix(seed) ^ h ^ mix(input + 0x5851f42d4c957f2dL));
     }
 
+    /** This stream's key: with an element index it determines the element's draw. */
+    public long key() {
+        return key;
+    }
+
     /** Uniform in [0, 1) with 24-bit resolution for element {@code index}. */
     public float uniform(long index) {
-        return (mix(key + index * 0x9e3779b97f4a7c15L) >>> 40) * 0x1.0p-24f;
+        return draw(key, index) * 0x1.0p-24f;
+    }
+
+    /** The 24 random bits of element {@code index} of the stream {@code key}. */
+    static long draw(long key, long index) {
+        return mix(key + index * GOLDEN) >>> 40;
+    }
+
+    static final long GOLDEN = 0x9e3779b97f4a7c15L, MIX1 = 0xbf58476d1ce4e5b9L, MIX2 = 0x94d049bb133111ebL;
+
+    /**
+     * The draws an element keeps under {@code density}: {@code uniform >= density} drops it, and
+     * as uniform is draw · 2⁻²⁴ exactly, that is {@code draw >= ceil(density · 2²⁴)}; a NaN
+     * density drops nothing (no comparison with NaN is true).
+     */
+    static long dropFrom(float density) {
+        double t = Math.ceil((double) density * 0x1p24);
+        return Double.isNaN(t) ? Long.MAX_VALUE : (long) t;
     }
 
     static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        z = (z ^ (z >>> 30)) * MIX1;
+        z = (z ^ (z >>> 27)) * MIX2;
         return z ^ (z >>> 31);
     }
 
-    /** Bernoulli mask for DARE: elements not kept (draw >= density) are multiplied by zero. */
-    public void dropout(float[] x, long fromElem, int n, float density) {
-        for (int i = 0; i < n; i++) {
-            if (uniform(fromElem + i) >= density) x[i] = x[i] * 0f;
-        }
+    /**
+     * Bernoulli mask for DARE: elements not kept (draw >= density) are multiplied by zero; on the
+     * kernels ({@link MergeKernels#dropout}), vectorised there.
+     */
+    public void dropout(float[] x, long fromElem, int n, float density, MergeKernels kernels) {
+        kernels.dropout(x, n, fromElem, key, density);
     }
 }

@@ -84,6 +84,12 @@ public interface MergeKernels {
      */
     long keepTop(float[] x, int n, int thresholdKey, long tiesLeft);
 
+    /**
+     * DARE's random drop ({@link CounterRandom}): x[i] is multiplied by zero when the uniform
+     * draw of element {@code fromElem + i} of the stream {@code key} is at least {@code density}.
+     */
+    void dropout(float[] x, int n, long fromElem, long key, float density);
+
     /** Adds to low[key & 0xffff] for each x[i] whose key's high 16 bits equal {@code bucket}. */
     void countInBucket(float[] x, int n, int bucket, long[] low);
 

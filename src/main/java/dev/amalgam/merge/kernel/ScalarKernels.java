@@ -101,6 +101,17 @@ public final class ScalarKernels implements MergeKernels {
     }
 
     @Override
+    public void dropout(float[] x, int n, long fromElem, long key, float density) {
+        dropoutTail(x, 0, n, fromElem, key, density);
+    }
+
+    static void dropoutTail(float[] x, int from, int n, long fromElem, long key, float density) {
+        for (int i = from; i < n; i++) {
+            if (CounterRandom.draw(key, fromElem + i) * 0x1.0p-24f >= density) x[i] = x[i] * 0f;
+        }
+    }
+
+    @Override
     public long keepTop(float[] x, int n, int thresholdKey, long tiesLeft) {
         return keepTopTail(x, 0, n, thresholdKey, tiesLeft);
     }

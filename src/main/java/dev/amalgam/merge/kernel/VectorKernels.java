@@ -4,6 +4,7 @@ import dev.amalgam.safetensors.DType;
 import dev.amalgam.safetensors.FloatFormats;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -23,6 +24,7 @@ import java.nio.ByteOrder;
 final class VectorKernels implements MergeKernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Long> L = LongVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Short> S =
             VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -369,6 +371,40 @@ final class VectorKernels implements MergeKernels {
         int i = 0;
         for (; i < bound; i += F.length()) FloatVector.fromArray(F, x, i).div(d).intoArray(x, i);
         for (; i < n; i++) x[i] = x[i] / d;
+    }
+
+    @Override
+    public void dropout(float[] x, int n, long fromElem, long key, float density) {
+        // two long vectors of draws per float vector (SplitMix64 in 64-bit lanes), compared as
+        // integers with the bound CounterRandom.dropFrom gives: the scalar twin's decisions
+        if (L.length() * 2 != F.length()) {
+            ScalarKernels.dropoutTail(x, 0, n, fromElem, key, density);
+            return;
+        }
+        LongVector golden = LongVector.broadcast(L, CounterRandom.GOLDEN), mix1 = LongVector.broadcast(L, CounterRandom.MIX1),
+                mix2 = LongVector.broadcast(L, CounterRandom.MIX2), keys = LongVector.broadcast(L, key),
+                bound = LongVector.broadcast(L, CounterRandom.dropFrom(density)),
+                iota = LongVector.zero(L).addIndex(1), half = LongVector.broadcast(L, L.length());
+        FloatVector zero = FloatVector.zero(F);
+        int bound16 = F.loopBound(n);
+        int shift = L.length();
+        int i = 0;
+        for (; i < bound16; i += F.length()) {
+            LongVector lo = iota.add(fromElem + i);
+            LongVector hi = lo.add(half);
+            LongVector z = keys.add(lo.mul(golden));
+            z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(mix1);
+            z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(mix2);
+            z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31)).lanewise(VectorOperators.LSHR, 40);
+            LongVector y = keys.add(hi.mul(golden));
+            y = y.lanewise(VectorOperators.XOR, y.lanewise(VectorOperators.LSHR, 30)).mul(mix1);
+            y = y.lanewise(VectorOperators.XOR, y.lanewise(VectorOperators.LSHR, 27)).mul(mix2);
+            y = y.lanewise(VectorOperators.XOR, y.lanewise(VectorOperators.LSHR, 31)).lanewise(VectorOperators.LSHR, 40);
+            long drop = z.compare(VectorOperators.GE, bound).toLong() | y.compare(VectorOperators.GE, bound).toLong() << shift;
+            FloatVector v = FloatVector.fromArray(F, x, i);
+            v.blend(v.mul(zero), VectorMask.fromLong(F, drop)).intoArray(x, i);
+        }
+        ScalarKernels.dropoutTail(x, i, n, fromElem, key, density);
     }
 
     @Override

@@ -22,11 +22,11 @@ class CounterRandomTest {
         float[] whole = new float[n];
         java.util.Arrays.fill(whole, 1f);
         float[] chunked = whole.clone();
-        r.dropout(whole, 0, n, 0.3f);
+        r.dropout(whole, 0, n, 0.3f, Kernels.get());
         for (int c = 0; c < n; c += 777) {
             int len = Math.min(777, n - c);
             float[] part = java.util.Arrays.copyOfRange(chunked, c, c + len);
-            r.dropout(part, c, len, 0.3f);
+            r.dropout(part, c, len, 0.3f, Kernels.get());
             System.arraycopy(part, 0, chunked, c, len);
         }
         assertArrayEquals(whole, chunked);

@@ -248,6 +248,32 @@ class KernelEquivalenceTest {
     }
 
     @Test
+    void dareDropoutAgreesAndMatchesTheUniformDraws() {
+        Random r = new Random(23);
+        CounterRandom stream = new CounterRandom(7, "model.layers.3.mlp.down_proj.weight", 1);
+        float[] densities = {0f, 1e-7f, 0.1f, 0.5f, 0.9f, 1f, 1.5f, -0.5f, Float.NaN, Float.POSITIVE_INFINITY};
+        long[] offsets = {0, 5, 1L << 33, Long.MAX_VALUE / 2};
+        for (int n : LENGTHS) {
+            for (float density : densities) {
+                for (long from : offsets) {
+                    float[] x = data(r, n);
+                    float[] s = x.clone(), v = x.clone();
+                    S.dropout(s, n, from, stream.key(), density);
+                    V.dropout(v, n, from, stream.key(), density);
+                    assertBits(s, v, n, "dropout density " + density + " from " + from);
+                    for (int i = 0; i < n; i++) {
+                        // the decision is the documented one: dropped exactly when uniform >= density
+                        float expect = stream.uniform(from + i) >= density ? x[i] * 0f : x[i];
+                        if (!(Float.isNaN(expect) && Float.isNaN(s[i]))) {
+                            assertEquals(Float.floatToRawIntBits(expect), Float.floatToRawIntBits(s[i]), "element " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void topKMaskAndBucketCountAgree() {
         Random r = new Random(17);
         for (int n : LENGTHS) {
