@@ -57,8 +57,7 @@ final class Gram {
             if (b == null) {
                 ctx.load(idx[i], c, v[i], len);
             } else {
-                var t = ctx.inputs().get(idx[i]).tensor();
-                ctx.kernels().loadDelta(t.data(), t.dtype(), c, b, v[i], len);
+                ctx.loadDelta(idx[i], c, b, v[i], len);
             }
         }
     }

@@ -353,21 +353,41 @@ public final class MergeEngine {
     }
 
     /**
-     * Windows of the inputs copied with positional reads into this thread's reused buffers, one
-     * per input (a window stays valid until the next one of the same input).
+     * Inputs read with positional reads into this thread's reused buffers. A window gets a buffer
+     * of its own per input (valid until the next window of that input). Loads are served from a
+     * second buffer per input that holds the {@link #WINDOW} elements from the first load outside
+     * it, so a pass of chunk loads costs one read per window; loads of fewer than
+     * {@link #SMALL_LOAD} elements (sampling) are read as they are, into a third.
      */
     private static TensorContext.WindowReader positionalReads(List<TensorContext.Input> inputs,
                                                               Map<String, SourceModel> models) {
         Scratch scratch = SCRATCH.get();
-        return (input, fromElem, n) -> {
+        int m = inputs.size();
+        long[] cachedFrom = new long[m];
+        int[] cachedLen = new int[m];
+        return (input, fromElem, n, forLoad) -> {
             TensorContext.Input in = inputs.get(input);
             Tensor t = in.tensor();
             long size = t.dtype().byteSize();
-            MemorySegment dst = scratch.get(1 + input, n * size);
-            models.get(in.model()).weights().read(t.name(), fromElem * size, dst);
-            return dst;
+            var weights = models.get(in.model()).weights();
+            if (!forLoad || n < SMALL_LOAD) {
+                MemorySegment dst = scratch.get(1 + 3 * input + (forLoad ? 2 : 0), n * size);
+                weights.read(t.name(), fromElem * size, dst);
+                return dst;
+            }
+            MemorySegment cache = scratch.get(1 + 3 * input + 1, Math.max(n, WINDOW) * size);
+            if (fromElem < cachedFrom[input] || fromElem + n > cachedFrom[input] + cachedLen[input]) {
+                int len = (int) Math.min(Math.max(n, WINDOW), t.elementCount() - fromElem);
+                weights.read(t.name(), fromElem * size, cache.asSlice(0, len * size));
+                cachedFrom[input] = fromElem;
+                cachedLen[input] = len;
+            }
+            return cache.asSlice((fromElem - cachedFrom[input]) * size, n * size);
         };
     }
+
+    /** Loads below this many elements are read as they are, not as a whole window. */
+    static final int SMALL_LOAD = 1024;
 
     /** Elements [from, from + count) of a tensor, as a 1-D tensor. */
     static Tensor elements(Tensor t, long from, long count) {

@@ -133,9 +133,7 @@ final class NuSlerp extends DeclaredMethod {
             return;
         }
         ctx.load(base, c, b, l);
-        var t0 = ctx.inputs().get(idx[0]).tensor();
-        var t1 = ctx.inputs().get(idx[1]).tensor();
-        k.loadDelta(t0.data(), t0.dtype(), c, b, x0, l);
-        k.loadDelta(t1.data(), t1.dtype(), c, b, x1, l);
+        ctx.loadDelta(idx[0], c, b, x0, l);
+        ctx.loadDelta(idx[1], c, b, x1, l);
     }
 }

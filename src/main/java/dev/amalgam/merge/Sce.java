@@ -184,8 +184,7 @@ final class Sce extends DeclaredMethod {
     private static void deltas(TensorContext ctx, int[] idx, int base, long c, float[] b, float[][] d, int len) {
         ctx.load(base, c, b, len);
         for (int i = 0; i < idx.length; i++) {
-            var t = ctx.inputs().get(idx[i]).tensor();
-            ctx.kernels().loadDelta(t.data(), t.dtype(), c, b, d[i], len);
+            ctx.loadDelta(idx[i], c, b, d[i], len);
         }
     }
 }

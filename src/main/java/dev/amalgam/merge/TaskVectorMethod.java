@@ -319,15 +319,14 @@ abstract class TaskVectorMethod implements MergeMethod {
             anySampled = true;
         }
         if (anySampled) {
-            // the sampled blocks read as windows (positional reads when streaming), the base's once
-            DType baseType = ctx.inputs().get(baseIdx).tensor().dtype();
+            // the sampled blocks read through the context (positional reads when streaming), the base once
             int len = SampledSelect.BLOCK;
             for (int b = 0; b < SampledSelect.BLOCKS; b++) {
                 long at = SampledSelect.samplePositions(n, b);
-                k.load(ctx.window(baseIdx, at, len), baseType, 0, base, len);
+                ctx.load(baseIdx, at, base, len);
                 for (int i = 0; i < sp.length; i++) {
                     if (sampled[i] == null) continue;
-                    k.loadDelta(ctx.window(idx[i], at, len), ctx.inputs().get(idx[i]).tensor().dtype(), 0, base, tmp, len);
+                    ctx.loadDelta(idx[i], at, base, tmp, len);
                     for (int e = 0; e < len; e++) keys[i][b * len + e] = MagnitudeSelect.key(tmp[e]);
                 }
             }
@@ -391,8 +390,7 @@ abstract class TaskVectorMethod implements MergeMethod {
     }
 
     private static void loadDelta(TensorContext ctx, int input, long c, float[] base, float[] out, int len) {
-        var t = ctx.inputs().get(input).tensor();
-        ctx.kernels().loadDelta(t.data(), t.dtype(), c, base, out, len);
+        ctx.loadDelta(input, c, base, out, len);
     }
 
     /** delta = x − base, sparsified. */

@@ -68,12 +68,14 @@ public final class TensorContext {
     private WindowReader reader = this::slice;
 
     /**
-     * Where {@link #window} gets an input's bytes: slices of the mappings by default; the engine
-     * may copy them with positional reads into reused buffers instead.
+     * Where {@link #window} and {@link #load} get an input's bytes: slices of the mappings by
+     * default; the engine may copy them with positional reads into reused buffers instead.
+     * {@code forLoad} tells a {@link #load} (copied at once, so any buffer will do) from a
+     * {@link #window} (held by the method until the next window of the same input).
      */
     @FunctionalInterface
     public interface WindowReader {
-        MemorySegment read(int input, long fromElem, int n) throws IOException;
+        MemorySegment read(int input, long fromElem, int n, boolean forLoad) throws IOException;
     }
 
     /** A whole tensor: shape from the first input, no referenced models. */
@@ -172,8 +174,12 @@ public final class TensorContext {
      * stream them without page faults on the mappings).
      */
     public MemorySegment window(int input, long fromElem, int n) {
+        return read(input, fromElem, n, false);
+    }
+
+    private MemorySegment read(int input, long fromElem, int n, boolean forLoad) {
         try {
-            return reader.read(input, fromElem, n);
+            return reader.read(input, fromElem, n, forLoad);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -185,15 +191,20 @@ public final class TensorContext {
         return this;
     }
 
-    private MemorySegment slice(int input, long fromElem, int n) {
+    private MemorySegment slice(int input, long fromElem, int n, boolean forLoad) {
         Tensor t = inputs.get(input).tensor();
         long size = t.dtype().byteSize();
         return t.data().asSlice(fromElem * size, n * size);
     }
 
+    /** dst[i] = element fromElem + i of an input, widened to F32. */
     public void load(int input, long fromElem, float[] dst, int n) {
-        Tensor t = inputs.get(input).tensor();
-        kernels.load(t.data(), t.dtype(), fromElem, dst, n);
+        kernels.load(read(input, fromElem, n, true), inputs.get(input).tensor().dtype(), 0, dst, n);
+    }
+
+    /** out[i] = element fromElem + i of an input, widened, minus base[i]: a task vector's chunk. */
+    public void loadDelta(int input, long fromElem, float[] base, float[] out, int n) {
+        kernels.loadDelta(read(input, fromElem, n, true), inputs.get(input).tensor().dtype(), 0, base, out, n);
     }
 
     public void emit(long fromElem, float[] values, int n) {

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -70,20 +71,28 @@ class MergeEngineTest {
     }
 
     @Test
-    void multiPassMethodsReadByWindowsGiveTheSameBytesAsTheMappings() throws IOException {
+    void multiPassMethodsReadThroughPositionalReadsGiveTheSameBytesAsTheMappings() throws IOException {
         // 1.5 M-element MLP tensors: more than one window, and large enough for the sampled selection
         var spec = new SampleModel.Spec("llama", 1, 1024, 1536, 300, 1, DType.BF16);
         SampleModel.write(dir.resolve("a"), spec, null, 0);
         SampleModel.write(dir.resolve("b"), spec, dir.resolve("a"), 0.01);
         SampleModel.write(dir.resolve("c"), spec, dir.resolve("a"), 0.02);
-        for (String method : new String[]{"ties", "breadcrumbs_ties"}) {
+        String pair = "[{model: a}, {model: b}]";
+        String weighted = "[{model: b, parameters: {weight: 0.6, density: 0.4}}, {model: c, parameters: {weight: 0.3, density: 0.7}}]";
+        Map<String, String> recipes = new java.util.LinkedHashMap<>();
+        recipes.put("ties", weighted);
+        recipes.put("breadcrumbs_ties", weighted);
+        recipes.put("dare_ties", weighted + "\nrandom_seed: 5");
+        recipes.put("della", weighted.replace("density: 0.4", "density: 0.4, epsilon: 0.1"));
+        recipes.put("model_stock", "[{model: a}, {model: b}, {model: c}]");
+        recipes.put("slerp", pair + "\nparameters: {t: 0.3}");
+        for (var e : recipes.entrySet()) {
+            String method = e.getKey();
             Recipe r = RecipeParser.parse("""
-                    models:
-                      - {model: b, parameters: {weight: 0.6, density: 0.4}}
-                      - {model: c, parameters: {weight: 0.3, density: 0.7}}
+                    models: %s
                     merge_method: %s
                     base_model: a
-                    """.formatted(method), dir, "test.yml");
+                    """.formatted(e.getValue(), method), dir, "test.yml");
             var options = MergeOptions.defaults().withThreads(2);
             MergeEngine.run(r, ModelResolver.local(), dir.resolve(method + "-mapped"), options, ProgressListener.NONE,
                     MergeEngine.PART, false);
