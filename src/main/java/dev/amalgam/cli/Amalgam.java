@@ -5,6 +5,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import dev.amalgam.BuildInfo;
 
+import java.util.List;
+
 /**
  * The one {@code amalgam} entry point. Only {@code serve} boots Quarkus; every other command is
  * plain Java that starts fast, never binds a port and never opens the database.
@@ -14,29 +16,30 @@ import dev.amalgam.BuildInfo;
         mixinStandardHelpOptions = true,
         versionProvider = BuildInfo.VersionProvider.class,
         description = "Audited, provenance-tracking registry for merged models.",
-        subcommands = {
-                ServeCommand.class,
-                MergeCommand.class,
-                RecipeCommand.class,
-                SampleModelCommand.class,
-                DamCommand.class,
-                BenchCommand.class,
-                DigestCommand.class,
-                SignCommand.class,
-                VerifyCommand.class,
-                ScanCommand.class,
-                TokenCommand.class,
-                ModelsCommand.class,
-                LineageCommand.class,
-                MergesCommand.class,
-                GateCommand.class,
-                ReleaseCommand.class,
-                AuditCommand.class,
-                LedgerCommand.class,
-                CommandLine.HelpCommand.class
-        },
         footer = {"", "The launcher also runs the test suite: ./amalgam test"})
 public final class Amalgam {
+
+    /** Every subcommand, in the order the usage lists them. */
+    private static final List<Class<?>> COMMANDS = List.of(
+            ServeCommand.class,
+            MergeCommand.class,
+            RecipeCommand.class,
+            SampleModelCommand.class,
+            DamCommand.class,
+            BenchCommand.class,
+            DigestCommand.class,
+            SignCommand.class,
+            VerifyCommand.class,
+            ScanCommand.class,
+            TokenCommand.class,
+            ModelsCommand.class,
+            LineageCommand.class,
+            MergesCommand.class,
+            GateCommand.class,
+            ReleaseCommand.class,
+            AuditCommand.class,
+            LedgerCommand.class,
+            CommandLine.HelpCommand.class);
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -44,12 +47,40 @@ public final class Amalgam {
 
     /** Runs a command line and returns its exit code; used by tests as well as {@link #main}. */
     public static int run(String... args) {
-        return newCommandLine().execute(args);
+        return newCommandLine(args.length > 0 ? args[0] : null).execute(args);
     }
 
+    /** The whole command tree. */
     static CommandLine newCommandLine() {
+        return newCommandLine(null);
+    }
+
+    /**
+     * The command tree for a command line starting with {@code first}: when that names a
+     * subcommand, only that one is built (picocli reflects over every option of every command
+     * it is given, a tenth of a second of start-up for the whole tree); otherwise all of them,
+     * so usage, help and "unknown command" messages list everything.
+     */
+    static CommandLine newCommandLine(String first) {
         CommandLine cl = new CommandLine(new Amalgam());
+        Class<?> only = null;
+        for (Class<?> c : COMMANDS) {
+            if (first != null && !first.equals("help") && c.getAnnotation(Command.class).name().equals(first)) only = c;
+        }
+        for (Class<?> c : COMMANDS) {
+            if (only == null || c == only) cl.addSubcommand(instantiate(c));
+        }
         cl.setExecutionExceptionHandler(new CliErrors());
         return cl;
+    }
+
+    private static Object instantiate(Class<?> c) {
+        try {
+            var ctor = c.getDeclaredConstructor();
+            ctor.setAccessible(true);
+            return ctor.newInstance();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot create command " + c.getName(), e);
+        }
     }
 }
