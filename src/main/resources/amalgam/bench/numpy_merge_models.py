@@ -1,11 +1,13 @@
 """NumPy end-to-end baseline for the benchmark: a linear BF16 merge of model folders.
 
-Usage: python3 numpy_merge_models.py OUT_FILE WEIGHT:MODEL_DIR...
+Usage: python3 numpy_merge_models.py [--fsync] OUT_FILE WEIGHT:MODEL_DIR...
 Reads each model's safetensors shards with np.memmap, merges tensor by tensor in float32
 (BF16 widened by a shift, rounded back to nearest even), writes one safetensors file.
+--fsync flushes the file to the disk before exiting, as `amalgam merge` does with its output.
 Written for Amalgam's benchmark; straightforward NumPy, no tricks.
 """
 import json
+import os
 import struct
 import sys
 
@@ -39,8 +41,12 @@ def to_bf16(f):
 
 
 def main():
-    out_file = sys.argv[1]
-    inputs = [(float(a.split(":", 1)[0]), tensors(a.split(":", 1)[1])) for a in sys.argv[2:]]
+    args = sys.argv[1:]
+    fsync = args[:1] == ["--fsync"]
+    if fsync:
+        args = args[1:]
+    out_file = args[0]
+    inputs = [(float(a.split(":", 1)[0]), tensors(a.split(":", 1)[1])) for a in args[1:]]
     total = sum(w for w, _ in inputs)
     names = list(inputs[0][1].keys())
     header, offset = {}, 0
@@ -58,6 +64,9 @@ def main():
             for w, model in inputs:
                 acc += np.float32(w) * to_f32(model[name][1])
             f.write(to_bf16(acc / np.float32(total)).tobytes())
+        if fsync:
+            f.flush()
+            os.fsync(f.fileno())
 
 
 if __name__ == "__main__":
