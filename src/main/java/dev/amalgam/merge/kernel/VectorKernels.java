@@ -612,24 +612,28 @@ final class VectorKernels implements MergeKernels {
         // constants as vectors and the key computation written out (see maskedDeltaBf16)
         IntVector one = IntVector.broadcast(I, 1), abs = ABS_BITS, inf = INF_BITS, nanKey = NAN_KEY;
         IntVector hi = IntVector.broadcast(I, hiKey), lo = IntVector.broadcast(I, loKey);
+        // strictly inside (lo, hi) as one unsigned comparison: k - (lo + 1) < hi - lo - 1
+        IntVector loNext = IntVector.broadcast(I, loKey + 1), width = IntVector.broadcast(I, hiKey - loKey - 1);
         IntVector above = IntVector.zero(I), eqHi = IntVector.zero(I), eqLo = IntVector.zero(I);
         int bound = F.loopBound(n);
         int pos = (int) state[1];
         long off0 = fromElem * 2;
         int i = 0;
         boolean inner = loKey != hiKey;
-        float[] lanes = new float[F.length()];
+        // below an infinite bracket every NaN key is above it, never equal to an end nor inside,
+        // whatever its payload: the mapping to the one NaN key changes nothing there
+        boolean mapNan = hiKey >= 0x7f800000;
         for (; i < bound; i += F.length()) {
             long off = off0 + 2L * i;
             FloatVector d = bf16ToF32(ShortVector.fromMemorySegment(S, x, off, LE))
                     .sub(bf16ToF32(ShortVector.fromMemorySegment(S, base, off, LE)));
             IntVector k = d.reinterpretAsInts().lanewise(VectorOperators.AND, abs);
-            k = k.blend(nanKey, k.compare(VectorOperators.GT, inf));
+            if (mapNan) k = k.blend(nanKey, k.compare(VectorOperators.GT, inf));
             above = above.add(one, k.compare(VectorOperators.GT, hi));
             eqHi = eqHi.add(one, k.compare(VectorOperators.EQ, hi));
             if (inner) {
                 eqLo = eqLo.add(one, k.compare(VectorOperators.EQ, lo));
-                VectorMask<Integer> in = k.compare(VectorOperators.GT, lo).and(k.compare(VectorOperators.LT, hi));
+                VectorMask<Integer> in = k.sub(loNext).compare(VectorOperators.ULT, width);
                 // no branch: about half the blocks hold a key inside, so a test mispredicts
                 // often; storing a compressed vector always costs less (out has the room)
                 k.compress(in).reinterpretAsFloats().intoArray(out, pos);

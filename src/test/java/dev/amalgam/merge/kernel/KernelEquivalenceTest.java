@@ -332,17 +332,23 @@ class KernelEquivalenceTest {
                 float[] base = new float[n], d = new float[n];
                 S.load(seg[0], DType.BF16, offset, base, n);
                 S.loadDelta(seg[1], DType.BF16, offset, base, d, n);
-                int hi = n == 0 ? 0 : MagnitudeSelect.key(d[r.nextInt(n)]);
-                int lo = r.nextBoolean() ? hi : Math.max(0, hi - r.nextInt(1 << 24));
-                float[] eo = new float[n + 64], so = new float[n + 64], vo = new float[n + 64];
-                long[] es = {1, 3, 2, 5}, ss = es.clone(), vs = es.clone();
-                S.bracket(d, n, lo, hi, eo, es);
-                S.bracketDeltaBf16(seg[1], seg[0], offset, n, lo, hi, so, ss);
-                V.bracketDeltaBf16(seg[1], seg[0], offset, n, lo, hi, vo, vs);
-                assertArrayEquals(es, ss, "scalar bracketDeltaBf16 n=" + n);
-                assertArrayEquals(es, vs, "vector bracketDeltaBf16 n=" + n);
-                assertBits(eo, so, (int) es[1], "scalar collected keys");
-                assertBits(eo, vo, (int) es[1], "vector collected keys");
+                // finite brackets, and brackets reaching infinity and the NaN key (where NaN
+                // payloads must all count as the one NaN key)
+                int[] his = {n == 0 ? 0 : MagnitudeSelect.key(d[r.nextInt(n)]), 0x7f800000, MagnitudeSelect.NAN_KEY,
+                        Integer.MAX_VALUE, 0x7f7fffff};
+                for (int hi : his) {
+                    int lo = r.nextBoolean() ? hi : Math.max(0, hi - r.nextInt(1 << 24));
+                    float[] eo = new float[n + 64], so = new float[n + 64], vo = new float[n + 64];
+                    long[] es = {1, 3, 2, 5}, ss = es.clone(), vs = es.clone();
+                    S.bracket(d, n, lo, hi, eo, es);
+                    S.bracketDeltaBf16(seg[1], seg[0], offset, n, lo, hi, so, ss);
+                    V.bracketDeltaBf16(seg[1], seg[0], offset, n, lo, hi, vo, vs);
+                    String what = " n=" + n + " bracket " + Integer.toHexString(lo) + ".." + Integer.toHexString(hi);
+                    assertArrayEquals(es, ss, "scalar bracketDeltaBf16" + what);
+                    assertArrayEquals(es, vs, "vector bracketDeltaBf16" + what);
+                    assertBits(eo, so, (int) es[1], "scalar collected keys" + what);
+                    assertBits(eo, vo, (int) es[1], "vector collected keys" + what);
+                }
             }
         }
     }
