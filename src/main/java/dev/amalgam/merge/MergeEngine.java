@@ -209,7 +209,8 @@ public final class MergeEngine {
         List<TensorContext.Input> inputs = opened;
         // multi-pass methods read their passes by windows: positional reads into reused buffers
         // when streaming (no page faults on the mappings, nothing resident to drop behind them)
-        boolean windowed = fromFiles && stream;
+        // (a part of a tensor is elementwise and streamed above; reads here are by whole tensor)
+        boolean windowed = fromFiles && stream && !part;
         DType dt = p.outDtype();
         long partBytes = count * dt.byteSize();
         {
