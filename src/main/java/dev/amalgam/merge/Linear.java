@@ -38,10 +38,7 @@ final class Linear extends DeclaredMethod {
         MemorySegment[] src = new MemorySegment[m];
         DType dtype = ctx.inputs().getFirst().tensor().dtype();
         boolean fused = true;
-        for (int j = 0; j < m; j++) {
-            src[j] = ctx.inputs().get(j).tensor().data();
-            fused &= ctx.inputs().get(j).tensor().dtype() == dtype;
-        }
+        for (int j = 0; j < m; j++) fused &= ctx.inputs().get(j).tensor().dtype() == dtype;
         // x / 1 is x exactly (signed zeros, infinities and NaN included): weights that already
         // sum to one skip the division
         boolean divide = normalize && total != 1f;
@@ -50,16 +47,17 @@ final class Linear extends DeclaredMethod {
         DType out = ctx.directDtype();
         for (long c = 0; c < n; c += TensorContext.CHUNK) {
             int len = (int) Math.min(TensorContext.CHUNK, n - c);
+            if (fused) for (int j = 0; j < m; j++) src[j] = ctx.window(j, c, len);
             if (fused && out != null) {
                 // computed and narrowed in one pass, written straight into the output buffer
                 MemorySegment dst = ctx.reserve(c, len);
-                k.weightedMeanStore(src, dtype, c, w, m, divide, total, dst, out, 0, acc, len);
+                k.weightedMeanStore(src, dtype, 0, w, m, divide, total, dst, out, 0, acc, len);
                 ctx.commit(c, len);
                 continue;
             } else if (fused && divide) {
-                k.weightedMean(src, dtype, c, w, m, total, acc, len);
+                k.weightedMean(src, dtype, 0, w, m, total, acc, len);
             } else if (fused) {
-                k.weightedSum(src, dtype, c, w, m, acc, len);
+                k.weightedSum(src, dtype, 0, w, m, acc, len);
             } else {
                 Arrays.fill(acc, 0, len, 0f);
                 for (int j = 0; j < m; j++) {

@@ -202,15 +202,10 @@ public final class MergeEngine {
             writer.write(p.name(), 0, opened.getFirst().tensor().data());
             return;
         }
-        if (fromFiles && stream && method.elementwise(p.globals())) {
-            computeStreamed(method, p, models, writer, kernels, seed, part ? from : 0, count, opened);
-            return;
-        }
         List<TensorContext.Input> inputs = opened;
-        // multi-pass methods read their passes by windows: positional reads into reused buffers
+        // every method reads its inputs through the context: positional reads into reused buffers
         // when streaming (no page faults on the mappings, nothing resident to drop behind them)
-        // (a part of a tensor is elementwise and streamed above; reads here are by whole tensor)
-        boolean windowed = fromFiles && stream && !part;
+        boolean windowed = fromFiles && stream;
         DType dt = p.outDtype();
         long partBytes = count * dt.byteSize();
         {
@@ -253,14 +248,16 @@ public final class MergeEngine {
             };
             TensorContext ctx = new TensorContext(p.name(), p.shape(), part ? from : 0, inputs, p.globals(), kernels, seed,
                     sink, models);
-            if (windowed) ctx.readingWith(positionalReads(inputs, models));
+            if (windowed) ctx.readingWith(positionalReads(inputs, models, part ? from : 0));
             method.merge(ctx);
             if (run[1] > 0) writer.write(p.name(), base + run[0], buf.asSlice(0, run[1]));
         }
         // drop the inputs' pages from this process (the page cache keeps them): resident memory
         // stays bounded by the tensors in flight, not by the size of the models
-        for (TensorContext.Input in : inputs) {
-            if (in.tensor().data().isMapped()) in.tensor().data().unload();
+        if (!windowed) {
+            for (TensorContext.Input in : inputs) {
+                if (in.tensor().data().isMapped()) in.tensor().data().unload();
+            }
         }
     }
 
@@ -291,104 +288,42 @@ public final class MergeEngine {
     static final boolean STREAM = !"false".equals(System.getProperty("amalgam.stream"));
 
     /**
-     * An elementwise method over elements [from, from + count) of one output tensor, window by
-     * window: each input window is copied from the page cache with a positional read into a small
-     * buffer (no page faults on the mappings, nothing to drop from the resident set afterwards),
-     * the method runs on the window, and results collect in the output buffer. Elementwise
-     * results do not depend on the windows.
-     */
-    private static void computeStreamed(MergeMethod method, MergePlan.Planned p, Map<String, SourceModel> models,
-                                        SafetensorsWriter writer, MergeKernels kernels, long seed, long from, long count,
-                                        List<TensorContext.Input> inputs) throws IOException {
-        DType dt = p.outDtype();
-        long outSize = dt.byteSize();
-        int m = inputs.size();
-        {
-            Scratch scratch = SCRATCH.get();
-            MemorySegment[] bufs = new MemorySegment[m];
-            for (int j = 0; j < m; j++) bufs[j] = scratch.get(1 + j, (long) WINDOW * inputs.get(j).tensor().dtype().byteSize());
-            long cap = Math.max(WINDOW * outSize, Math.min(OUTPUT_BUFFER, count * outSize));
-            MemorySegment out = scratch.get(0, cap);
-            long outStart = 0, filled = 0; // bytes of this range before the buffer, bytes in it
-            List<TensorContext.Input> window = new ArrayList<>(m);
-            for (long w = 0; w < count; w += WINDOW) {
-                int len = (int) Math.min(WINDOW, count - w);
-                window.clear();
-                for (int j = 0; j < m; j++) {
-                    TensorContext.Input in = inputs.get(j);
-                    Tensor t = in.tensor();
-                    long size = t.dtype().byteSize();
-                    MemorySegment dst = bufs[j].asSlice(0, len * size);
-                    models.get(in.model()).weights().read(t.name(), (from + w) * size, dst);
-                    var info = new dev.amalgam.safetensors.TensorInfo(t.name(), t.dtype(), new long[]{len}, 0, len * size);
-                    window.add(new TensorContext.Input(in.model(), new Tensor(info, dst, t.file()), in.isBase(), in.params(),
-                            in.position()));
-                }
-                if (filled + len * outSize > cap) {
-                    writer.write(p.name(), (from * outSize) + outStart, out.asSlice(0, filled));
-                    outStart += filled;
-                    filled = 0;
-                }
-                long at = filled / outSize;
-                TensorContext.Sink sink = new TensorContext.Sink() {
-                    @Override
-                    public void accept(long at0, float[] values, int n) {
-                        kernels.store(values, n, out, dt, at + at0);
-                    }
-
-                    @Override
-                    public DType directDtype() {
-                        return dt;
-                    }
-
-                    @Override
-                    public MemorySegment reserve(long at0, int n) {
-                        return out.asSlice((at + at0) * outSize, n * outSize);
-                    }
-                };
-                method.merge(new TensorContext(p.name(), p.shape(), from + w, window, p.globals(), kernels, seed, sink, models));
-                filled += len * outSize;
-            }
-            if (filled > 0) writer.write(p.name(), (from * outSize) + outStart, out.asSlice(0, filled));
-        }
-    }
-
-    /**
-     * Inputs read with positional reads into this thread's reused buffers. A window gets a buffer
-     * of its own per input (valid until the next window of that input). Loads are served from a
-     * second buffer per input that holds the {@link #WINDOW} elements from the first load outside
-     * it, so a pass of chunk loads costs one read per window; loads of fewer than
-     * {@link #SMALL_LOAD} elements (sampling) are read as they are, into a third.
+     * Inputs read with positional reads into this thread's reused buffers. Each input has a
+     * buffer holding the {@link #WINDOW} elements (or more, for a larger read) from the first read
+     * outside it, so a pass of chunk reads costs one system call per window; reads of fewer than
+     * {@link #SMALL_READ} elements (sampling) are read as they are into a second buffer, leaving
+     * the window in place. {@code partFrom} is where a part's element 0 stands in its tensor.
      */
     private static TensorContext.WindowReader positionalReads(List<TensorContext.Input> inputs,
-                                                              Map<String, SourceModel> models) {
+                                                              Map<String, SourceModel> models, long partFrom) {
         Scratch scratch = SCRATCH.get();
         int m = inputs.size();
         long[] cachedFrom = new long[m];
         int[] cachedLen = new int[m];
-        return (input, fromElem, n, forLoad) -> {
+        return (input, fromElem, n) -> {
             TensorContext.Input in = inputs.get(input);
             Tensor t = in.tensor();
             long size = t.dtype().byteSize();
             var weights = models.get(in.model()).weights();
-            if (!forLoad || n < SMALL_LOAD) {
-                MemorySegment dst = scratch.get(1 + 3 * input + (forLoad ? 2 : 0), n * size);
-                weights.read(t.name(), fromElem * size, dst);
+            if (n < SMALL_READ) {
+                MemorySegment dst = scratch.get(2 + 2 * input, n * size);
+                weights.read(t.name(), (partFrom + fromElem) * size, dst);
                 return dst;
             }
-            MemorySegment cache = scratch.get(1 + 3 * input + 1, Math.max(n, WINDOW) * size);
             if (fromElem < cachedFrom[input] || fromElem + n > cachedFrom[input] + cachedLen[input]) {
                 int len = (int) Math.min(Math.max(n, WINDOW), t.elementCount() - fromElem);
-                weights.read(t.name(), fromElem * size, cache.asSlice(0, len * size));
+                MemorySegment cache = scratch.get(1 + 2 * input, (long) len * size);
+                weights.read(t.name(), (partFrom + fromElem) * size, cache);
                 cachedFrom[input] = fromElem;
                 cachedLen[input] = len;
             }
-            return cache.asSlice((fromElem - cachedFrom[input]) * size, n * size);
+            return scratch.get(1 + 2 * input, (long) cachedLen[input] * size)
+                    .asSlice((fromElem - cachedFrom[input]) * size, n * size);
         };
     }
 
-    /** Loads below this many elements are read as they are, not as a whole window. */
-    static final int SMALL_LOAD = 1024;
+    /** Reads below this many elements are made as they are, not as a whole window. */
+    static final int SMALL_READ = 1024;
 
     /** Elements [from, from + count) of a tensor, as a 1-D tensor. */
     static Tensor elements(Tensor t, long from, long count) {

@@ -148,12 +148,12 @@ abstract class TaskVectorMethod implements MergeMethod {
         if (!consensus) Arrays.fill(divisor, weightSum);
         for (int i = 0; i < m; i++) sp[i].band = makeBand(sp[i], n);
         if (plainSum(sp, ctx)) {
-            MemorySegment baseSeg = ctx.inputs().get(baseIdx).tensor().data();
             MemorySegment[] xs = new MemorySegment[m];
-            for (int i = 0; i < m; i++) xs[i] = ctx.inputs().get(idx[i]).tensor().data();
             for (long c = 0; c < n; c += chunk) {
                 int len = (int) Math.min(chunk, n - c);
-                k.taskSumStoreBf16(baseSeg, xs, m, c, weights, normalize, weightSum, lambda, ctx.reserve(c, len), 0, len);
+                for (int i = 0; i < m; i++) xs[i] = ctx.window(idx[i], c, len);
+                k.taskSumStoreBf16(ctx.window(baseIdx, c, len), xs, m, 0, weights, normalize, weightSum, lambda,
+                        ctx.reserve(c, len), 0, len);
                 ctx.commit(c, len);
             }
             return;
@@ -336,14 +336,13 @@ abstract class TaskVectorMethod implements MergeMethod {
             var baseTensor = ctx.inputs().get(baseIdx).tensor();
             for (long w = 0; w < n; w += TensorContext.WINDOW) {
                 int wlen = (int) Math.min(TensorContext.WINDOW, n - w);
-                MemorySegment baseWindow = null;
                 for (int i = 0; i < sp.length; i++) {
                     if (sampled[i] == null) continue;
                     var x = ctx.inputs().get(idx[i]).tensor();
                     if (x.dtype() == DType.BF16 && baseTensor.dtype() == DType.BF16) {
-                        // the task vector's keys straight from the BF16 bytes, no F32 copies
-                        if (baseWindow == null) baseWindow = ctx.window(baseIdx, w, wlen);
-                        sampled[i].countDelta(ctx.window(idx[i], w, wlen), baseWindow, 0, wlen, k);
+                        // the task vector's keys straight from the BF16 bytes, no F32 copies (the
+                        // base's window is read once per window and served again from the buffer)
+                        sampled[i].countDelta(ctx.window(idx[i], w, wlen), ctx.window(baseIdx, w, wlen), 0, wlen, k);
                         continue;
                     }
                     for (long c = w; c < w + wlen; c += TensorContext.CHUNK) {

@@ -68,14 +68,13 @@ public final class TensorContext {
     private WindowReader reader = this::slice;
 
     /**
-     * Where {@link #window} and {@link #load} get an input's bytes: slices of the mappings by
-     * default; the engine may copy them with positional reads into reused buffers instead.
-     * {@code forLoad} tells a {@link #load} (copied at once, so any buffer will do) from a
-     * {@link #window} (held by the method until the next window of the same input).
+     * Where {@link #window}, {@link #load} and {@link #loadDelta} get an input's bytes: slices of
+     * the mappings by default; the engine may copy them with positional reads into reused
+     * buffers instead. What it returns stays valid until the next read of the same input.
      */
     @FunctionalInterface
     public interface WindowReader {
-        MemorySegment read(int input, long fromElem, int n, boolean forLoad) throws IOException;
+        MemorySegment read(int input, long fromElem, int n) throws IOException;
     }
 
     /** A whole tensor: shape from the first input, no referenced models. */
@@ -169,29 +168,25 @@ public final class TensorContext {
 
     /**
      * The bytes of elements [fromElem, fromElem + n) of one input, element 0 first: a slice of its
-     * mapping, or a copy in a buffer that stays valid until the next window of the same input
-     * (multi-pass methods read their passes window by window through this, so the engine can
-     * stream them without page faults on the mappings).
+     * mapping, or a copy in a buffer that stays valid until the next read of the same input
+     * (window, load or loadDelta). Methods read their inputs through this (directly or by
+     * {@link #load}), so the engine can stream every method without page faults on the mappings.
      */
     public MemorySegment window(int input, long fromElem, int n) {
-        return read(input, fromElem, n, false);
-    }
-
-    private MemorySegment read(int input, long fromElem, int n, boolean forLoad) {
         try {
-            return reader.read(input, fromElem, n, forLoad);
+            return reader.read(input, fromElem, n);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    /** Reads {@link #window}s with {@code r} from now on; returns this context. */
+    /** Reads inputs with {@code r} from now on; returns this context. */
     TensorContext readingWith(WindowReader r) {
         this.reader = r;
         return this;
     }
 
-    private MemorySegment slice(int input, long fromElem, int n, boolean forLoad) {
+    private MemorySegment slice(int input, long fromElem, int n) {
         Tensor t = inputs.get(input).tensor();
         long size = t.dtype().byteSize();
         return t.data().asSlice(fromElem * size, n * size);
@@ -199,12 +194,12 @@ public final class TensorContext {
 
     /** dst[i] = element fromElem + i of an input, widened to F32. */
     public void load(int input, long fromElem, float[] dst, int n) {
-        kernels.load(read(input, fromElem, n, true), inputs.get(input).tensor().dtype(), 0, dst, n);
+        kernels.load(window(input, fromElem, n), inputs.get(input).tensor().dtype(), 0, dst, n);
     }
 
     /** out[i] = element fromElem + i of an input, widened, minus base[i]: a task vector's chunk. */
     public void loadDelta(int input, long fromElem, float[] base, float[] out, int n) {
-        kernels.loadDelta(read(input, fromElem, n, true), inputs.get(input).tensor().dtype(), 0, base, out, n);
+        kernels.loadDelta(window(input, fromElem, n), inputs.get(input).tensor().dtype(), 0, base, out, n);
     }
 
     public void emit(long fromElem, float[] values, int n) {

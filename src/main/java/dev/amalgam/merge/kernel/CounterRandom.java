@@ -26,6 +26,11 @@ public final class CounterRandom {
 
     /** Uniform in [0, 1) with 24-bit resolution for element {@code index}. */
     public float uniform(long index) {
+        return uniform(key, index);
+    }
+
+    /** Uniform in [0, 1) of element {@code index} of the stream {@code key}. */
+    static float uniform(long key, long index) {
         return draw(key, index) * 0x1.0p-24f;
     }
 

@@ -107,7 +107,7 @@ public final class ScalarKernels implements MergeKernels {
 
     static void dropoutTail(float[] x, int from, int n, long fromElem, long key, float density) {
         for (int i = from; i < n; i++) {
-            if (CounterRandom.draw(key, fromElem + i) * 0x1.0p-24f >= density) x[i] = x[i] * 0f;
+            if (CounterRandom.uniform(key, fromElem + i) >= density) x[i] = x[i] * 0f;
         }
     }
 
