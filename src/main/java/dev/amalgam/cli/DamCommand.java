@@ -18,15 +18,7 @@ import java.util.concurrent.Callable;
 @Command(name = "dam", mixinStandardHelpOptions = true,
         description = "Differentiable Adaptive Merging: learn per-column merge coefficients for merge_method: dam.",
         subcommands = {DamCommand.Fit.class, DamCommand.Sample.class, DamCommand.Eval.class})
-final class DamCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-        return 0;
-    }
+final class DamCommand {
 
     /** {@code amalgam dam fit --models A,B --tokens FILE --out DIR ...}. */
     @Command(name = "fit", mixinStandardHelpOptions = true,
