@@ -376,20 +376,21 @@ final class VectorKernels implements MergeKernels {
     @Override
     public void dropout(float[] x, int n, long fromElem, long key, float density) {
         // two long vectors of draws per float vector (SplitMix64 in 64-bit lanes), compared as
-        // integers with the bound CounterRandom.dropFrom gives: the scalar twin's decisions
+        // integers with the bound CounterRandom.dropFrom gives: the scalar twin's decisions. The
+        // two halves' SplitMix64 is written out twice: a helper taking vectors gets them boxed
         if (L.length() * 2 != F.length()) {
             ScalarKernels.dropoutTail(x, 0, n, fromElem, key, density);
             return;
         }
         LongVector golden = LongVector.broadcast(L, CounterRandom.GOLDEN), mix1 = LongVector.broadcast(L, CounterRandom.MIX1),
                 mix2 = LongVector.broadcast(L, CounterRandom.MIX2), keys = LongVector.broadcast(L, key),
-                bound = LongVector.broadcast(L, CounterRandom.dropFrom(density)),
+                dropFrom = LongVector.broadcast(L, CounterRandom.dropFrom(density)),
                 iota = LongVector.zero(L).addIndex(1), half = LongVector.broadcast(L, L.length());
         FloatVector zero = FloatVector.zero(F);
-        int bound16 = F.loopBound(n);
+        int bound = F.loopBound(n);
         int shift = L.length();
         int i = 0;
-        for (; i < bound16; i += F.length()) {
+        for (; i < bound; i += F.length()) {
             LongVector lo = iota.add(fromElem + i);
             LongVector hi = lo.add(half);
             LongVector z = keys.add(lo.mul(golden));
@@ -400,7 +401,7 @@ final class VectorKernels implements MergeKernels {
             y = y.lanewise(VectorOperators.XOR, y.lanewise(VectorOperators.LSHR, 30)).mul(mix1);
             y = y.lanewise(VectorOperators.XOR, y.lanewise(VectorOperators.LSHR, 27)).mul(mix2);
             y = y.lanewise(VectorOperators.XOR, y.lanewise(VectorOperators.LSHR, 31)).lanewise(VectorOperators.LSHR, 40);
-            long drop = z.compare(VectorOperators.GE, bound).toLong() | y.compare(VectorOperators.GE, bound).toLong() << shift;
+            long drop = z.compare(VectorOperators.GE, dropFrom).toLong() | y.compare(VectorOperators.GE, dropFrom).toLong() << shift;
             FloatVector v = FloatVector.fromArray(F, x, i);
             v.blend(v.mul(zero), VectorMask.fromLong(F, drop)).intoArray(x, i);
         }
