@@ -224,6 +224,10 @@ abstract class TaskVectorMethod implements MergeMethod {
     private static void fusedOutputPass(TensorContext ctx, int[] idx, Sparsifier[] sp, float[] weights,
                                         boolean normalize, float lambda) {
         int m = sp.length;
+        if (m <= 3 && unscaled(sp)) {
+            wholeOutputPass(ctx, idx, sp, weights, normalize, lambda);
+            return;
+        }
         // pieces of 2048 elements: the weighted task vectors (8 KiB each) stay in L1 between the
         // two kernels (measured 20 % faster than whole 8192-element chunks)
         int piece = TensorContext.CHUNK / 4;
@@ -246,6 +250,43 @@ abstract class TaskVectorMethod implements MergeMethod {
                     if (top) b.tiesLeft(left);
                 }
                 k.tiesCombineBf16(weighted, weights, m, base, at, normalize, lambda, ctx.reserve(c, len), 0, len);
+                ctx.commit(c, len);
+            }
+        }
+    }
+
+    private static boolean unscaled(Sparsifier[] sp) {
+        for (Sparsifier s : sp) if (s.rescale != 1f) return false;
+        return true;
+    }
+
+    /**
+     * The output pass for up to three unscaled task vectors in one kernel per chunk ({@link
+     * MergeKernels#tiesOutputBf16}): no intermediate arrays, the same bytes.
+     */
+    private static void wholeOutputPass(TensorContext ctx, int[] idx, Sparsifier[] sp, float[] weights,
+                                        boolean normalize, float lambda) {
+        int m = sp.length;
+        MemorySegment[] xs = new MemorySegment[m];
+        int[] thr = new int[m];
+        long[] left = new long[m];
+        for (int i = 0; i < m; i++) {
+            RankBand b = sp[i].band;
+            boolean top = b != null && b.topOnly();
+            thr[i] = top ? b.thresholdKey() : -1;
+            left[i] = top ? b.tiesLeft() : 0;
+        }
+        MergeKernels k = ctx.kernels();
+        long n = ctx.elements();
+        int chunk = TensorContext.CHUNK;
+        for (long w = 0; w < n; w += TensorContext.WINDOW) {
+            int wlen = (int) Math.min(TensorContext.WINDOW, n - w);
+            MemorySegment base = ctx.window(ctx.baseIndex(), w, wlen);
+            for (int i = 0; i < m; i++) xs[i] = ctx.window(idx[i], w, wlen);
+            for (int at = 0; at < wlen; at += chunk) {
+                int len = Math.min(chunk, wlen - at);
+                long c = w + at;
+                k.tiesOutputBf16(base, xs, m, at, thr, left, weights, normalize, lambda, ctx.reserve(c, len), 0, len);
                 ctx.commit(c, len);
             }
         }

@@ -130,6 +130,15 @@ public interface MergeKernels {
                          boolean normalize, float lambda, MemorySegment dst, long dstElem, int n);
 
     /**
+     * TIES' whole output pass for BF16 inputs and output: for each of the m task vectors x_j −
+     * base, {@link #maskedDeltaBf16} with {@code thrKeys[j]} (-1 keeps all), {@code tiesLeft[j]}
+     * (updated in place), rescale 1 and {@code weights[j]}, then {@link #tiesCombineBf16} into
+     * {@code dst} from element {@code dstElem}: the same bytes as those kernels one after the other.
+     */
+    void tiesOutputBf16(MemorySegment base, MemorySegment[] xs, int m, long fromElem, int[] thrKeys, long[] tiesLeft,
+                        float[] weights, boolean normalize, float lambda, MemorySegment dst, long dstElem, int n);
+
+    /**
      * Task arithmetic's output for BF16 inputs and output in one pass: with d_j = (x_j − base) ·
      * weights[j], the element is base + (((d_0 + d_1) + ...) / divisor when {@code divide}) ·
      * lambda (when not 1), narrowed: the same operations as {@link #loadDelta}, {@link #scale},

@@ -299,6 +299,25 @@ public final class ScalarKernels implements MergeKernels {
     }
 
     @Override
+    public void tiesOutputBf16(MemorySegment base, MemorySegment[] xs, int m, long fromElem, int[] thrKeys, long[] tiesLeft,
+                               float[] weights, boolean normalize, float lambda, MemorySegment dst, long dstElem, int n) {
+        tiesOutputTail(base, xs, m, fromElem, thrKeys, tiesLeft, weights, normalize, lambda, dst, dstElem, 0, n);
+    }
+
+    static void tiesOutputTail(MemorySegment base, MemorySegment[] xs, int m, long fromElem, int[] thrKeys, long[] tiesLeft,
+                               float[] weights, boolean normalize, float lambda, MemorySegment dst, long dstElem,
+                               int start, int n) {
+        int len = n - start;
+        if (len <= 0) return;
+        float[][] weighted = new float[m][len];
+        for (int j = 0; j < m; j++) {
+            tiesLeft[j] = maskedDeltaTail(xs[j], base, fromElem + start, thrKeys[j], tiesLeft[j], 1f, weights[j],
+                    weighted[j], 0, len);
+        }
+        tiesCombineTail(weighted, weights, m, base, fromElem + start, normalize, lambda, dst, dstElem + start, 0, len);
+    }
+
+    @Override
     public void taskSumStoreBf16(MemorySegment base, MemorySegment[] xs, int m, long fromElem, float[] weights,
                                  boolean divide, float divisor, float lambda, MemorySegment dst, long dstElem, int n) {
         taskSumTail(base, xs, m, fromElem, weights, divide, divisor, lambda, dst, dstElem, 0, n);

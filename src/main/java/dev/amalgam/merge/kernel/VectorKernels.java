@@ -746,6 +746,179 @@ final class VectorKernels implements MergeKernels {
         ScalarKernels.tiesCombineTail(weighted, weights, m, base, fromElem, normalize, lambda, dst, dstElem, i, n);
     }
 
+    /** Bit masks of the even and odd elements among the 2 × lanes BF16 elements of an int vector. */
+    private static final long EVEN_ELEMENTS = 0x5555_5555_5555_5555L >>> (64 - 2 * Math.min(32, I.length())),
+            ODD_ELEMENTS = EVEN_ELEMENTS << 1;
+
+    @Override
+    public void tiesOutputBf16(MemorySegment base, MemorySegment[] xs, int m, long fromElem, int[] thrKeys, long[] tiesLeft,
+                               float[] weights, boolean normalize, float lambda, MemorySegment dst, long dstElem, int n) {
+        boolean finite = true;
+        for (int j = 0; j < m; j++) finite &= thrKeys[j] < 0x7f800000;
+        if (m < 1 || m > 3 || !finite || I.length() > 16) {
+            // an infinite or NaN threshold: see maskedDeltaBf16; more inputs: see tiesCombineBf16
+            ScalarKernels.tiesOutputTail(base, xs, m, fromElem, thrKeys, tiesLeft, weights, normalize, lambda, dst, dstElem, 0, n);
+            return;
+        }
+        // two BF16 elements per int lane, as taskSumStoreBf16 (the even element in the low half):
+        // no widening or narrowing shuffles; ties at a threshold are counted in element order by
+        // interleaving the two halves' masks only in the one block where a quota runs out
+        MemorySegment x0 = xs[0], x1 = m > 1 ? xs[1] : x0, x2 = m > 2 ? xs[2] : x0;
+        IntVector high = HIGH_HALF, nan = BF16_NAN_HIGH, abs = ABS_BITS, sign = SIGN_BIT;
+        IntVector all = IntVector.broadcast(I, -1), zeroI = IntVector.zero(I);
+        IntVector t0 = IntVector.broadcast(I, thrKeys[0]);
+        IntVector t1 = IntVector.broadcast(I, m > 1 ? thrKeys[1] : -1);
+        IntVector t2 = IntVector.broadcast(I, m > 2 ? thrKeys[2] : -1);
+        FloatVector zero = FloatVector.zero(F), one = FloatVector.broadcast(F, 1f), lam = FloatVector.broadcast(F, lambda);
+        FloatVector w0 = FloatVector.broadcast(F, weights[0]);
+        FloatVector w1 = FloatVector.broadcast(F, m > 1 ? weights[1] : 0f);
+        FloatVector w2 = FloatVector.broadcast(F, m > 2 ? weights[2] : 0f);
+        long left0 = tiesLeft[0], left1 = m > 1 ? tiesLeft[1] : 0, left2 = m > 2 ? tiesLeft[2] : 0;
+        int step = 2 * I.length();
+        int bound = n & -step;
+        long off0 = fromElem * 2, dOff0 = dstElem * 2;
+        for (int i = 0; i < bound; i += step) {
+            long off = off0 + 2L * i;
+            IntVector bp = IntVector.fromMemorySegment(I, base, off, LE);
+            FloatVector bl = bp.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector bh = bp.lanewise(VectorOperators.AND, high).reinterpretAsFloats();
+            FloatVector d0l = zero, d0h = zero, d1l = zero, d1h = zero, d2l = zero, d2h = zero;
+            {
+                IntVector xv = IntVector.fromMemorySegment(I, x0, off, LE);
+                IntVector il = xv.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().sub(bl).reinterpretAsInts();
+                IntVector ih = xv.lanewise(VectorOperators.AND, high).reinterpretAsFloats().sub(bh).reinterpretAsInts();
+                IntVector kl = il.lanewise(VectorOperators.AND, abs), kh = ih.lanewise(VectorOperators.AND, abs);
+                VectorMask<Integer> pl = kl.compare(VectorOperators.GT, t0), ph = kh.compare(VectorOperators.GT, t0);
+                if (left0 > 0) {
+                    VectorMask<Integer> el = kl.compare(VectorOperators.EQ, t0), eh = kh.compare(VectorOperators.EQ, t0);
+                    long lowBits = el.toLong(), highBits = eh.toLong();
+                    int count = Long.bitCount(lowBits) + Long.bitCount(highBits);
+                    if (count <= left0) {
+                        pl = pl.or(el);
+                        ph = ph.or(eh);
+                        left0 -= count;
+                    } else {
+                        long chosen = lowestBits(Long.expand(lowBits, EVEN_ELEMENTS) | Long.expand(highBits, ODD_ELEMENTS), left0);
+                        pl = pl.or(VectorMask.fromLong(I, Long.compress(chosen, EVEN_ELEMENTS)));
+                        ph = ph.or(VectorMask.fromLong(I, Long.compress(chosen, ODD_ELEMENTS)));
+                        left0 = 0;
+                    }
+                }
+                d0l = il.lanewise(VectorOperators.AND, sign.blend(all, pl)).reinterpretAsFloats().mul(w0);
+                d0h = ih.lanewise(VectorOperators.AND, sign.blend(all, ph)).reinterpretAsFloats().mul(w0);
+            }
+            if (m > 1) {
+                IntVector xv = IntVector.fromMemorySegment(I, x1, off, LE);
+                IntVector il = xv.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().sub(bl).reinterpretAsInts();
+                IntVector ih = xv.lanewise(VectorOperators.AND, high).reinterpretAsFloats().sub(bh).reinterpretAsInts();
+                IntVector kl = il.lanewise(VectorOperators.AND, abs), kh = ih.lanewise(VectorOperators.AND, abs);
+                VectorMask<Integer> pl = kl.compare(VectorOperators.GT, t1), ph = kh.compare(VectorOperators.GT, t1);
+                if (left1 > 0) {
+                    VectorMask<Integer> el = kl.compare(VectorOperators.EQ, t1), eh = kh.compare(VectorOperators.EQ, t1);
+                    long lowBits = el.toLong(), highBits = eh.toLong();
+                    int count = Long.bitCount(lowBits) + Long.bitCount(highBits);
+                    if (count <= left1) {
+                        pl = pl.or(el);
+                        ph = ph.or(eh);
+                        left1 -= count;
+                    } else {
+                        long chosen = lowestBits(Long.expand(lowBits, EVEN_ELEMENTS) | Long.expand(highBits, ODD_ELEMENTS), left1);
+                        pl = pl.or(VectorMask.fromLong(I, Long.compress(chosen, EVEN_ELEMENTS)));
+                        ph = ph.or(VectorMask.fromLong(I, Long.compress(chosen, ODD_ELEMENTS)));
+                        left1 = 0;
+                    }
+                }
+                d1l = il.lanewise(VectorOperators.AND, sign.blend(all, pl)).reinterpretAsFloats().mul(w1);
+                d1h = ih.lanewise(VectorOperators.AND, sign.blend(all, ph)).reinterpretAsFloats().mul(w1);
+            }
+            if (m > 2) {
+                IntVector xv = IntVector.fromMemorySegment(I, x2, off, LE);
+                IntVector il = xv.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().sub(bl).reinterpretAsInts();
+                IntVector ih = xv.lanewise(VectorOperators.AND, high).reinterpretAsFloats().sub(bh).reinterpretAsInts();
+                IntVector kl = il.lanewise(VectorOperators.AND, abs), kh = ih.lanewise(VectorOperators.AND, abs);
+                VectorMask<Integer> pl = kl.compare(VectorOperators.GT, t2), ph = kh.compare(VectorOperators.GT, t2);
+                if (left2 > 0) {
+                    VectorMask<Integer> el = kl.compare(VectorOperators.EQ, t2), eh = kh.compare(VectorOperators.EQ, t2);
+                    long lowBits = el.toLong(), highBits = eh.toLong();
+                    int count = Long.bitCount(lowBits) + Long.bitCount(highBits);
+                    if (count <= left2) {
+                        pl = pl.or(el);
+                        ph = ph.or(eh);
+                        left2 -= count;
+                    } else {
+                        long chosen = lowestBits(Long.expand(lowBits, EVEN_ELEMENTS) | Long.expand(highBits, ODD_ELEMENTS), left2);
+                        pl = pl.or(VectorMask.fromLong(I, Long.compress(chosen, EVEN_ELEMENTS)));
+                        ph = ph.or(VectorMask.fromLong(I, Long.compress(chosen, ODD_ELEMENTS)));
+                        left2 = 0;
+                    }
+                }
+                d2l = il.lanewise(VectorOperators.AND, sign.blend(all, pl)).reinterpretAsFloats().mul(w2);
+                d2h = ih.lanewise(VectorOperators.AND, sign.blend(all, ph)).reinterpretAsFloats().mul(w2);
+            }
+            IntVector rl, rh;
+            {
+                FloatVector sum = zero.add(d0l);
+                if (m > 1) sum = sum.add(d1l);
+                if (m > 2) sum = sum.add(d2l);
+                IntVector flip = zeroI.blend(sign, sum.compare(VectorOperators.GE, zero).not().cast(I));
+                VectorMask<Float> agree = d0l.reinterpretAsInts().lanewise(VectorOperators.XOR, flip).reinterpretAsFloats()
+                        .compare(VectorOperators.GT, zero);
+                FloatVector mix = zero.add(d0l, agree);
+                FloatVector div = zero.add(w0, agree);
+                if (m > 1) {
+                    agree = d1l.reinterpretAsInts().lanewise(VectorOperators.XOR, flip).reinterpretAsFloats()
+                            .compare(VectorOperators.GT, zero);
+                    mix = mix.add(d1l, agree);
+                    div = div.add(w1, agree);
+                }
+                if (m > 2) {
+                    agree = d2l.reinterpretAsInts().lanewise(VectorOperators.XOR, flip).reinterpretAsFloats()
+                            .compare(VectorOperators.GT, zero);
+                    mix = mix.add(d2l, agree);
+                    div = div.add(w2, agree);
+                }
+                if (normalize) mix = mix.div(div.blend(one, div.compare(VectorOperators.EQ, zero)));
+                if (lambda != 1f) mix = mix.mul(lam);
+                IntVector r = bl.add(mix).reinterpretAsInts();
+                rl = r.add(r.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
+                        .blend(nan, r.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
+            }
+            {
+                FloatVector sum = zero.add(d0h);
+                if (m > 1) sum = sum.add(d1h);
+                if (m > 2) sum = sum.add(d2h);
+                IntVector flip = zeroI.blend(sign, sum.compare(VectorOperators.GE, zero).not().cast(I));
+                VectorMask<Float> agree = d0h.reinterpretAsInts().lanewise(VectorOperators.XOR, flip).reinterpretAsFloats()
+                        .compare(VectorOperators.GT, zero);
+                FloatVector mix = zero.add(d0h, agree);
+                FloatVector div = zero.add(w0, agree);
+                if (m > 1) {
+                    agree = d1h.reinterpretAsInts().lanewise(VectorOperators.XOR, flip).reinterpretAsFloats()
+                            .compare(VectorOperators.GT, zero);
+                    mix = mix.add(d1h, agree);
+                    div = div.add(w1, agree);
+                }
+                if (m > 2) {
+                    agree = d2h.reinterpretAsInts().lanewise(VectorOperators.XOR, flip).reinterpretAsFloats()
+                            .compare(VectorOperators.GT, zero);
+                    mix = mix.add(d2h, agree);
+                    div = div.add(w2, agree);
+                }
+                if (normalize) mix = mix.div(div.blend(one, div.compare(VectorOperators.EQ, zero)));
+                if (lambda != 1f) mix = mix.mul(lam);
+                IntVector r = bh.add(mix).reinterpretAsInts();
+                rh = r.add(r.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
+                        .blend(nan, r.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
+            }
+            rl.lanewise(VectorOperators.LSHR, 16).or(rh.lanewise(VectorOperators.AND, high))
+                    .intoMemorySegment(dst, dOff0 + 2L * i, LE);
+        }
+        tiesLeft[0] = left0;
+        if (m > 1) tiesLeft[1] = left1;
+        if (m > 2) tiesLeft[2] = left2;
+        ScalarKernels.tiesOutputTail(base, xs, m, fromElem, thrKeys, tiesLeft, weights, normalize, lambda, dst, dstElem, bound, n);
+    }
+
     /** The lowest {@code count} set bits of {@code bits}: the tie lanes the quota still allows, lowest lane first. */
     private static long lowestBits(long bits, long count) {
         long chosen = 0;

@@ -417,6 +417,56 @@ class KernelEquivalenceTest {
     }
 
     @Test
+    void wholeTiesOutputEqualsTheSeparateKernels() {
+        Random r = new Random(31);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int rep = 0; rep < 3; rep++) {
+                for (int n : LENGTHS) {
+                    for (int m = 1; m <= 4; m++) {
+                        long offset = r.nextInt(3), dOff = r.nextInt(3);
+                        MemorySegment[] seg = bf16Inputs(arena, r, m, n, offset);
+                        MemorySegment[] xs = java.util.Arrays.copyOfRange(seg, 1, m + 1);
+                        float[] base = new float[n], d = new float[n];
+                        S.load(seg[0], DType.BF16, offset, base, n);
+                        int[] thr = new int[m];
+                        long[] left = new long[m];
+                        float[] w = new float[m];
+                        for (int j = 0; j < m; j++) {
+                            S.loadDelta(xs[j], DType.BF16, offset, base, d, n);
+                            // mostly finite thresholds (the vector path); -1 keeps all
+                            int kind = r.nextInt(8);
+                            thr[j] = kind == 0 || n == 0 ? -1 : MagnitudeSelect.key(kind == 1 ? d[r.nextInt(n)]
+                                    : (r.nextInt(7) - 3) * 0.0078125f);
+                            left[j] = r.nextInt(n / 4 + 2);
+                            w[j] = r.nextInt(5) == 0 ? 0f : (float) r.nextGaussian();
+                        }
+                        boolean normalize = r.nextBoolean();
+                        float lambda = r.nextBoolean() ? 1f : (float) r.nextGaussian();
+                        long bytes = (n + dOff) * 2 + 8;
+                        MemorySegment expected = arena.allocate(bytes), so = arena.allocate(bytes), vo = arena.allocate(bytes);
+                        long[] el = left.clone(), sl = left.clone(), vl = left.clone();
+                        float[][] weighted = new float[m][n];
+                        for (int j = 0; j < m; j++) {
+                            el[j] = S.maskedDeltaBf16(xs[j], seg[0], offset, thr[j], el[j], 1f, w[j], weighted[j], n);
+                        }
+                        S.tiesCombineBf16(weighted, w, m, seg[0], offset, normalize, lambda, expected, dOff, n);
+                        S.tiesOutputBf16(seg[0], xs, m, offset, thr, sl, w, normalize, lambda, so, dOff, n);
+                        V.tiesOutputBf16(seg[0], xs, m, offset, thr, vl, w, normalize, lambda, vo, dOff, n);
+                        String what = " m=" + m + " n=" + n + " thresholds " + java.util.Arrays.toString(thr);
+                        assertEquals(-1, expected.mismatch(so), "scalar" + what);
+                        assertEquals(-1, expected.mismatch(vo), "vector" + what);
+                        for (int j = 0; j < m; j++) {
+                            if (thr[j] < 0) continue; // no quota
+                            assertEquals(el[j], sl[j], "scalar tie quota" + what);
+                            assertEquals(el[j], vl[j], "vector tie quota" + what);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void fusedTaskArithmeticEqualsTheSeparateKernels() {
         Random r = new Random(37);
         try (Arena arena = Arena.ofConfined()) {
