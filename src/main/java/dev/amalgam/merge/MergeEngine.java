@@ -143,7 +143,7 @@ public final class MergeEngine {
             t.setDaemon(true);
             return t;
         });
-        try {
+        try (WriteBehind out = new WriteBehind(writer)) {
             List<Future<?>> futures = new ArrayList<>();
             for (MergePlan.Planned p : plan.tensors()) {
                 long n = 1;
@@ -156,7 +156,7 @@ public final class MergeEngine {
                 for (long part = 0; part < parts; part++) {
                     long from = part * partElements, count = split ? Math.min(partElements, n - from) : n;
                     futures.add(pool.submit(() -> {
-                        compute(plan.method(), p, models, embeddings, writer, kernels, seed, from, count, split, stream);
+                        compute(plan.method(), p, models, embeddings, out, kernels, seed, from, count, split, stream);
                         if (left.decrementAndGet() == 0) progress.tensorDone(p.name(), writer.spec(p.name()).byteSize());
                         return null;
                     }));
@@ -187,7 +187,7 @@ public final class MergeEngine {
      * sees its inputs as 1-D slices, which only elementwise methods may be given.
      */
     static void compute(MergeMethod method, MergePlan.Planned p, Map<String, SourceModel> models,
-                        EmbeddingPermuter embeddings, SafetensorsWriter writer, MergeKernels kernels, long seed, long from, long count,
+                        EmbeddingPermuter embeddings, WriteBehind out, MergeKernels kernels, long seed, long from, long count,
                         boolean part, boolean stream) throws IOException {
         List<TensorContext.Input> opened = new ArrayList<>();
         boolean fromFiles = true;
@@ -199,7 +199,7 @@ public final class MergeEngine {
             opened.add(new TensorContext.Input(in.model(), t, in.isBase(), in.params(), in.position()));
         }
         if (p.copyRaw()) {
-            writer.write(p.name(), 0, opened.getFirst().tensor().data());
+            out.write(p.name(), 0, opened.getFirst().tensor().data());
             return;
         }
         List<TensorContext.Input> inputs = opened;
@@ -209,10 +209,12 @@ public final class MergeEngine {
         DType dt = p.outDtype();
         long partBytes = count * dt.byteSize();
         {
-            // contiguous chunks collect in a buffer of up to 4 MiB per write: one system call
-            // per chunk of 8192 elements would cost more than the arithmetic
+            // contiguous chunks collect in a buffer of up to 4 MiB per write (one system call
+            // per chunk of 8192 elements would cost more than the arithmetic), written on the
+            // output's own thread while this one fills its second buffer
             long cap = Math.max((long) TensorContext.CHUNK * dt.byteSize(), Math.min(OUTPUT_BUFFER, partBytes));
-            MemorySegment buf = SCRATCH.get().get(0, cap);
+            WriteBehind.Buffers buffers = SCRATCH.get().output;
+            MemorySegment[] buf = {buffers.take(cap)};
             long base = part ? from * dt.byteSize() : 0;
             long[] run = {0, 0}; // byte offset in this part where the buffer starts, bytes filled
             TensorContext.Sink sink = new TensorContext.Sink() {
@@ -232,13 +234,14 @@ public final class MergeEngine {
                     long at = at0 * dt.byteSize(), len = (long) n * dt.byteSize();
                     if (at != run[0] + run[1] || run[1] + len > cap) {
                         if (run[1] > 0) {
-                            writer.write(p.name(), base + run[0], buf.asSlice(0, run[1]));
+                            buffers.hand(out, p.name(), base + run[0], run[1]);
                             if (!windowed) unload(inputs, run[0] / dt.byteSize(), run[1] / dt.byteSize());
+                            buf[0] = buffers.take(cap);
                         }
                         run[0] = at;
                         run[1] = 0;
                     }
-                    return buf.asSlice(run[1], len);
+                    return buf[0].asSlice(run[1], len);
                 }
 
                 @Override
@@ -250,7 +253,7 @@ public final class MergeEngine {
                     sink, models);
             if (windowed) ctx.readingWith(positionalReads(inputs, models, part ? from : 0));
             method.merge(ctx);
-            if (run[1] > 0) writer.write(p.name(), base + run[0], buf.asSlice(0, run[1]));
+            if (run[1] > 0) buffers.hand(out, p.name(), base + run[0], run[1]);
         }
         // drop the inputs' pages from this process (the page cache keeps them): resident memory
         // stays bounded by the tensors in flight, not by the size of the models
@@ -268,6 +271,8 @@ public final class MergeEngine {
      */
     private static final class Scratch {
         private final List<MemorySegment> slots = new ArrayList<>();
+        /** The output's two buffers. */
+        final WriteBehind.Buffers output = new WriteBehind.Buffers();
 
         MemorySegment get(int slot, long bytes) {
             while (slots.size() <= slot) slots.add(null);

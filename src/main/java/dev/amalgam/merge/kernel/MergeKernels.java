@@ -105,7 +105,8 @@ public interface MergeKernels {
     /**
      * {@link SampledSelect}'s counting pass fused with the task vector: the keys of x − base for
      * BF16 elements [fromElem, fromElem + n) of both segments, classified and collected as
-     * {@link #bracket} does, without F32 copies of either.
+     * {@link #bracket} does, without F32 copies of either; the collected keys may come in any
+     * order (a selection over them only counts them).
      */
     void bracketDeltaBf16(MemorySegment x, MemorySegment base, long fromElem, int n, int loKey, int hiKey,
                           float[] out, long[] state);

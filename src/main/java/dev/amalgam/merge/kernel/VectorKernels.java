@@ -610,42 +610,56 @@ final class VectorKernels implements MergeKernels {
     @Override
     public void bracketDeltaBf16(MemorySegment x, MemorySegment base, long fromElem, int n, int loKey, int hiKey,
                                  float[] out, long[] state) {
-        // constants as vectors and the key computation written out (see maskedDeltaBf16)
-        IntVector one = IntVector.broadcast(I, 1), abs = ABS_BITS, inf = INF_BITS, nanKey = NAN_KEY;
+        // two BF16 elements per int lane (the even one in the low half), as taskSumStoreBf16: no
+        // widening shuffles; the keys inside are collected even elements first in each block
+        // (their order does not matter). Constants as vectors, everything written out (see
+        // maskedDeltaBf16)
+        IntVector one = IntVector.broadcast(I, 1), abs = ABS_BITS, inf = INF_BITS, nanKey = NAN_KEY, high = HIGH_HALF;
         IntVector hi = IntVector.broadcast(I, hiKey), lo = IntVector.broadcast(I, loKey);
         // strictly inside (lo, hi) as one unsigned comparison: k - (lo + 1) < hi - lo - 1
         IntVector loNext = IntVector.broadcast(I, loKey + 1), width = IntVector.broadcast(I, hiKey - loKey - 1);
         IntVector above = IntVector.zero(I), eqHi = IntVector.zero(I), eqLo = IntVector.zero(I);
-        int bound = F.loopBound(n);
+        int step = 2 * I.length();
+        int bound = n & -step;
         int pos = (int) state[1];
         long off0 = fromElem * 2;
-        int i = 0;
         boolean inner = loKey != hiKey;
         // below an infinite bracket every NaN key is above it, never equal to an end nor inside,
         // whatever its payload: the mapping to the one NaN key changes nothing there
         boolean mapNan = hiKey >= 0x7f800000;
-        for (; i < bound; i += F.length()) {
+        for (int i = 0; i < bound; i += step) {
             long off = off0 + 2L * i;
-            FloatVector d = bf16ToF32(ShortVector.fromMemorySegment(S, x, off, LE))
-                    .sub(bf16ToF32(ShortVector.fromMemorySegment(S, base, off, LE)));
-            IntVector k = d.reinterpretAsInts().lanewise(VectorOperators.AND, abs);
-            if (mapNan) k = k.blend(nanKey, k.compare(VectorOperators.GT, inf));
-            above = above.add(one, k.compare(VectorOperators.GT, hi));
-            eqHi = eqHi.add(one, k.compare(VectorOperators.EQ, hi));
+            IntVector bp = IntVector.fromMemorySegment(I, base, off, LE);
+            IntVector xv = IntVector.fromMemorySegment(I, x, off, LE);
+            IntVector kl = xv.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .sub(bp.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats())
+                    .reinterpretAsInts().lanewise(VectorOperators.AND, abs);
+            IntVector kh = xv.lanewise(VectorOperators.AND, high).reinterpretAsFloats()
+                    .sub(bp.lanewise(VectorOperators.AND, high).reinterpretAsFloats())
+                    .reinterpretAsInts().lanewise(VectorOperators.AND, abs);
+            if (mapNan) {
+                kl = kl.blend(nanKey, kl.compare(VectorOperators.GT, inf));
+                kh = kh.blend(nanKey, kh.compare(VectorOperators.GT, inf));
+            }
+            above = above.add(one, kl.compare(VectorOperators.GT, hi)).add(one, kh.compare(VectorOperators.GT, hi));
+            eqHi = eqHi.add(one, kl.compare(VectorOperators.EQ, hi)).add(one, kh.compare(VectorOperators.EQ, hi));
             if (inner) {
-                eqLo = eqLo.add(one, k.compare(VectorOperators.EQ, lo));
-                VectorMask<Integer> in = k.sub(loNext).compare(VectorOperators.ULT, width);
+                eqLo = eqLo.add(one, kl.compare(VectorOperators.EQ, lo)).add(one, kh.compare(VectorOperators.EQ, lo));
+                VectorMask<Integer> inL = kl.sub(loNext).compare(VectorOperators.ULT, width);
+                VectorMask<Integer> inH = kh.sub(loNext).compare(VectorOperators.ULT, width);
                 // no branch: about half the blocks hold a key inside, so a test mispredicts
                 // often; storing a compressed vector always costs less (out has the room)
-                k.compress(in).reinterpretAsFloats().intoArray(out, pos);
-                pos += in.trueCount();
+                kl.compress(inL).reinterpretAsFloats().intoArray(out, pos);
+                pos += inL.trueCount();
+                kh.compress(inH).reinterpretAsFloats().intoArray(out, pos);
+                pos += inH.trueCount();
             }
         }
         state[0] += above.reduceLanesToLong(VectorOperators.ADD);
         state[1] = pos;
         state[2] += eqHi.reduceLanesToLong(VectorOperators.ADD);
         state[3] += eqLo.reduceLanesToLong(VectorOperators.ADD);
-        ScalarKernels.bracketDeltaTail(x, base, fromElem, i, n, loKey, hiKey, out, state);
+        ScalarKernels.bracketDeltaTail(x, base, fromElem, bound, n, loKey, hiKey, out, state);
     }
 
     private static final IntVector ABS_BITS = IntVector.broadcast(I, 0x7fffffff);
@@ -761,8 +775,10 @@ final class VectorKernels implements MergeKernels {
             return;
         }
         // two BF16 elements per int lane, as taskSumStoreBf16 (the even element in the low half):
-        // no widening or narrowing shuffles; ties at a threshold are counted in element order by
-        // interleaving the two halves' masks only in the one block where a quota runs out
+        // no widening or narrowing shuffles. Ties at a threshold are kept in element order
+        // without a branch: the halves' masks interleaved (pdep), the lowest quota bits of them
+        // chosen (pdep again) and split back (pext). A branch on "quota left" or "quota runs out
+        // here" flips once per tensor, and each flip cost a deoptimisation and a 0.1 s recompile
         MemorySegment x0 = xs[0], x1 = m > 1 ? xs[1] : x0, x2 = m > 2 ? xs[2] : x0;
         IntVector high = HIGH_HALF, nan = BF16_NAN_HIGH, abs = ABS_BITS, sign = SIGN_BIT;
         IntVector all = IntVector.broadcast(I, -1), zeroI = IntVector.zero(I);
@@ -789,20 +805,14 @@ final class VectorKernels implements MergeKernels {
                 IntVector ih = xv.lanewise(VectorOperators.AND, high).reinterpretAsFloats().sub(bh).reinterpretAsInts();
                 IntVector kl = il.lanewise(VectorOperators.AND, abs), kh = ih.lanewise(VectorOperators.AND, abs);
                 VectorMask<Integer> pl = kl.compare(VectorOperators.GT, t0), ph = kh.compare(VectorOperators.GT, t0);
-                if (left0 > 0) {
-                    VectorMask<Integer> el = kl.compare(VectorOperators.EQ, t0), eh = kh.compare(VectorOperators.EQ, t0);
-                    long lowBits = el.toLong(), highBits = eh.toLong();
-                    int count = Long.bitCount(lowBits) + Long.bitCount(highBits);
-                    if (count <= left0) {
-                        pl = pl.or(el);
-                        ph = ph.or(eh);
-                        left0 -= count;
-                    } else {
-                        long chosen = lowestBits(Long.expand(lowBits, EVEN_ELEMENTS) | Long.expand(highBits, ODD_ELEMENTS), left0);
-                        pl = pl.or(VectorMask.fromLong(I, Long.compress(chosen, EVEN_ELEMENTS)));
-                        ph = ph.or(VectorMask.fromLong(I, Long.compress(chosen, ODD_ELEMENTS)));
-                        left0 = 0;
-                    }
+                {
+                    // the ties at the threshold in element order, the lowest left0 of them kept
+                    long ties = Long.expand(kl.compare(VectorOperators.EQ, t0).toLong(), EVEN_ELEMENTS)
+                            | Long.expand(kh.compare(VectorOperators.EQ, t0).toLong(), ODD_ELEMENTS);
+                    long chosen = Long.expand((1L << Math.min(left0, 32)) - 1, ties);
+                    left0 -= Long.bitCount(chosen);
+                    pl = pl.or(VectorMask.fromLong(I, Long.compress(chosen, EVEN_ELEMENTS)));
+                    ph = ph.or(VectorMask.fromLong(I, Long.compress(chosen, ODD_ELEMENTS)));
                 }
                 d0l = il.lanewise(VectorOperators.AND, sign.blend(all, pl)).reinterpretAsFloats().mul(w0);
                 d0h = ih.lanewise(VectorOperators.AND, sign.blend(all, ph)).reinterpretAsFloats().mul(w0);
@@ -813,20 +823,14 @@ final class VectorKernels implements MergeKernels {
                 IntVector ih = xv.lanewise(VectorOperators.AND, high).reinterpretAsFloats().sub(bh).reinterpretAsInts();
                 IntVector kl = il.lanewise(VectorOperators.AND, abs), kh = ih.lanewise(VectorOperators.AND, abs);
                 VectorMask<Integer> pl = kl.compare(VectorOperators.GT, t1), ph = kh.compare(VectorOperators.GT, t1);
-                if (left1 > 0) {
-                    VectorMask<Integer> el = kl.compare(VectorOperators.EQ, t1), eh = kh.compare(VectorOperators.EQ, t1);
-                    long lowBits = el.toLong(), highBits = eh.toLong();
-                    int count = Long.bitCount(lowBits) + Long.bitCount(highBits);
-                    if (count <= left1) {
-                        pl = pl.or(el);
-                        ph = ph.or(eh);
-                        left1 -= count;
-                    } else {
-                        long chosen = lowestBits(Long.expand(lowBits, EVEN_ELEMENTS) | Long.expand(highBits, ODD_ELEMENTS), left1);
-                        pl = pl.or(VectorMask.fromLong(I, Long.compress(chosen, EVEN_ELEMENTS)));
-                        ph = ph.or(VectorMask.fromLong(I, Long.compress(chosen, ODD_ELEMENTS)));
-                        left1 = 0;
-                    }
+                {
+                    // the ties at the threshold in element order, the lowest left1 of them kept
+                    long ties = Long.expand(kl.compare(VectorOperators.EQ, t1).toLong(), EVEN_ELEMENTS)
+                            | Long.expand(kh.compare(VectorOperators.EQ, t1).toLong(), ODD_ELEMENTS);
+                    long chosen = Long.expand((1L << Math.min(left1, 32)) - 1, ties);
+                    left1 -= Long.bitCount(chosen);
+                    pl = pl.or(VectorMask.fromLong(I, Long.compress(chosen, EVEN_ELEMENTS)));
+                    ph = ph.or(VectorMask.fromLong(I, Long.compress(chosen, ODD_ELEMENTS)));
                 }
                 d1l = il.lanewise(VectorOperators.AND, sign.blend(all, pl)).reinterpretAsFloats().mul(w1);
                 d1h = ih.lanewise(VectorOperators.AND, sign.blend(all, ph)).reinterpretAsFloats().mul(w1);
@@ -837,20 +841,14 @@ final class VectorKernels implements MergeKernels {
                 IntVector ih = xv.lanewise(VectorOperators.AND, high).reinterpretAsFloats().sub(bh).reinterpretAsInts();
                 IntVector kl = il.lanewise(VectorOperators.AND, abs), kh = ih.lanewise(VectorOperators.AND, abs);
                 VectorMask<Integer> pl = kl.compare(VectorOperators.GT, t2), ph = kh.compare(VectorOperators.GT, t2);
-                if (left2 > 0) {
-                    VectorMask<Integer> el = kl.compare(VectorOperators.EQ, t2), eh = kh.compare(VectorOperators.EQ, t2);
-                    long lowBits = el.toLong(), highBits = eh.toLong();
-                    int count = Long.bitCount(lowBits) + Long.bitCount(highBits);
-                    if (count <= left2) {
-                        pl = pl.or(el);
-                        ph = ph.or(eh);
-                        left2 -= count;
-                    } else {
-                        long chosen = lowestBits(Long.expand(lowBits, EVEN_ELEMENTS) | Long.expand(highBits, ODD_ELEMENTS), left2);
-                        pl = pl.or(VectorMask.fromLong(I, Long.compress(chosen, EVEN_ELEMENTS)));
-                        ph = ph.or(VectorMask.fromLong(I, Long.compress(chosen, ODD_ELEMENTS)));
-                        left2 = 0;
-                    }
+                {
+                    // the ties at the threshold in element order, the lowest left2 of them kept
+                    long ties = Long.expand(kl.compare(VectorOperators.EQ, t2).toLong(), EVEN_ELEMENTS)
+                            | Long.expand(kh.compare(VectorOperators.EQ, t2).toLong(), ODD_ELEMENTS);
+                    long chosen = Long.expand((1L << Math.min(left2, 32)) - 1, ties);
+                    left2 -= Long.bitCount(chosen);
+                    pl = pl.or(VectorMask.fromLong(I, Long.compress(chosen, EVEN_ELEMENTS)));
+                    ph = ph.or(VectorMask.fromLong(I, Long.compress(chosen, ODD_ELEMENTS)));
                 }
                 d2l = il.lanewise(VectorOperators.AND, sign.blend(all, pl)).reinterpretAsFloats().mul(w2);
                 d2h = ih.lanewise(VectorOperators.AND, sign.blend(all, ph)).reinterpretAsFloats().mul(w2);
