@@ -21,15 +21,8 @@ import java.util.concurrent.Callable;
 /** {@code amalgam recipe ...}: work with recipes without merging. */
 @Command(name = "recipe", mixinStandardHelpOptions = true, description = "Validate merge recipes.",
         subcommands = {RecipeCommand.Check.class, RecipeCommand.Methods.class})
-final class RecipeCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-        return 0;
-    }
+final class RecipeCommand {
+    // no call(): without a subcommand picocli reports the missing one and exits 2, as for ledger, models, token, dam
 
     /** {@code amalgam recipe check RECIPE.yml [--resolve]}. */
     @Command(name = "check", mixinStandardHelpOptions = true,

@@ -57,6 +57,15 @@ class CliTest {
     }
 
     @Test
+    void aCommandGroupWithoutItsSubcommandIsAUsageError() {
+        for (String group : new String[]{"recipe", "ledger", "models", "token", "dam"}) {
+            err.getBuffer().setLength(0);
+            assertEquals(2, run(group), group);
+            assertTrue(err.toString().toLowerCase().contains("subcommand"), group + ": " + err);
+        }
+    }
+
+    @Test
     void serveRefusesAnUnwritableDataDirectoryInOneLine() {
         int code = run("serve", "--data", "/proc/amalgam-data-test");
         assertEquals(1, code);
