@@ -214,10 +214,13 @@ public final class MergeEngine {
             // output's own thread while this one fills its second buffer
             long cap = Math.max((long) TensorContext.CHUNK * dt.byteSize(), Math.min(OUTPUT_BUFFER, partBytes));
             WriteBehind.Buffers buffers = SCRATCH.get().output;
-            MemorySegment[] buf = {buffers.take(cap)};
+            MemorySegment first = buffers.take(cap);
             long base = part ? from * dt.byteSize() : 0;
             long[] run = {0, 0}; // byte offset in this part where the buffer starts, bytes filled
             TensorContext.Sink sink = new TensorContext.Sink() {
+                /** The buffer being filled: a field (a slot of an array cost a deoptimisation of the merge loop per new segment class on its store check). */
+                private MemorySegment buf = first;
+
                 @Override
                 public void accept(long at0, float[] values, int n) throws IOException {
                     kernels.store(values, n, reserve(at0, n), dt, 0);
@@ -236,12 +239,12 @@ public final class MergeEngine {
                         if (run[1] > 0) {
                             buffers.hand(out, p.name(), base + run[0], run[1]);
                             if (!windowed) unload(inputs, run[0] / dt.byteSize(), run[1] / dt.byteSize());
-                            buf[0] = buffers.take(cap);
+                            buf = buffers.take(cap);
                         }
                         run[0] = at;
                         run[1] = 0;
                     }
-                    return buf[0].asSlice(run[1], len);
+                    return buf.asSlice(run[1], len);
                 }
 
                 @Override
