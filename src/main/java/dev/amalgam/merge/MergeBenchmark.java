@@ -66,6 +66,34 @@ public final class MergeBenchmark {
         }
     }
 
+    /**
+     * Reading three inputs side by side and nothing else ({@link MergeKernels#sumWords}), laid
+     * out as the merges' inputs: the most a merge of three inputs can read per second; GB/s
+     * counts the bytes read.
+     */
+    public Measurement readInputs(int threads) throws Exception {
+        long per = elements / threads;
+        try (Arena arena = Arena.ofShared()) {
+            List<MemorySegment[]> parts = new ArrayList<>();
+            int stagger = 0;
+            for (int t = 0; t < threads; t++) {
+                MemorySegment[] in = new MemorySegment[3];
+                for (int j = 0; j < 3; j++) {
+                    in[j] = staggered(arena, per * 2, stagger++);
+                    in[j].fill((byte) (0x11 * (j + 1)));
+                }
+                stagger++; // where a merge's output buffer would be
+                parts.add(in);
+            }
+            long words = per * 2 / 8;
+            double s = time(threads, t -> SINK.addAndGet(kernels.sumWords(parts.get(t), 3, words)));
+            return new Measurement("read 3 inputs (no merge)", threads, s, 3 * per * 2 * threads);
+        }
+    }
+
+    /** Keeps the read-only pass's result alive. */
+    private static final java.util.concurrent.atomic.AtomicLong SINK = new java.util.concurrent.atomic.AtomicLong();
+
     /** Linear with the output going, as in the executor, into a reused 4 MiB buffer. */
     public Measurement linear(int threads) throws Exception {
         return merge("linear", threads, 3, false, true);

@@ -172,4 +172,10 @@ public interface MergeKernels {
 
     /** Σ a[i] * b[i] in the fixed lane order. */
     double dot(float[] a, float[] b, int n);
+
+    /**
+     * The wrapping sum of the little-endian 64-bit words [0, words) of m segments, read side by
+     * side: a pass that only reads, the benchmark's reference for reading a merge's inputs.
+     */
+    long sumWords(MemorySegment[] src, int m, long words);
 }

@@ -318,6 +318,22 @@ public final class ScalarKernels implements MergeKernels {
     }
 
     @Override
+    public long sumWords(MemorySegment[] src, int m, long words) {
+        return sumWordsTail(src, m, 0, words);
+    }
+
+    static long sumWordsTail(MemorySegment[] src, int m, long from, long words) {
+        long sum = 0;
+        for (long i = from; i < words; i++) {
+            for (int j = 0; j < m; j++) sum += src[j].getAtIndex(WORD, i);
+        }
+        return sum;
+    }
+
+    private static final java.lang.foreign.ValueLayout.OfLong WORD =
+            java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    @Override
     public void taskSumStoreBf16(MemorySegment base, MemorySegment[] xs, int m, long fromElem, float[] weights,
                                  boolean divide, float divisor, float lambda, MemorySegment dst, long dstElem, int n) {
         taskSumTail(base, xs, m, fromElem, weights, divide, divisor, lambda, dst, dstElem, 0, n);

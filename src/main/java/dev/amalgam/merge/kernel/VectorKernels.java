@@ -917,6 +917,23 @@ final class VectorKernels implements MergeKernels {
         ScalarKernels.tiesOutputTail(base, xs, m, fromElem, thrKeys, tiesLeft, weights, normalize, lambda, dst, dstElem, bound, n);
     }
 
+    @Override
+    public long sumWords(MemorySegment[] src, int m, long words) {
+        if (m < 1 || m > 3) return ScalarKernels.sumWordsTail(src, m, 0, words);
+        // unrolled up to three inputs (see tiesCombineBf16); integer sums do not depend on order
+        MemorySegment a = src[0], b = m > 1 ? src[1] : a, c = m > 2 ? src[2] : a;
+        LongVector acc = LongVector.zero(L);
+        long step = L.length(), bound = words - words % step;
+        for (long i = 0; i < bound; i += step) {
+            long off = 8 * i;
+            LongVector v = LongVector.fromMemorySegment(L, a, off, LE);
+            if (m > 1) v = v.add(LongVector.fromMemorySegment(L, b, off, LE));
+            if (m > 2) v = v.add(LongVector.fromMemorySegment(L, c, off, LE));
+            acc = acc.add(v);
+        }
+        return acc.reduceLanes(VectorOperators.ADD) + ScalarKernels.sumWordsTail(src, m, bound, words);
+    }
+
     /** The lowest {@code count} set bits of {@code bits}: the tie lanes the quota still allows, lowest lane first. */
     private static long lowestBits(long bits, long count) {
         long chosen = 0;

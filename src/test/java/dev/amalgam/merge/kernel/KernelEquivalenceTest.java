@@ -122,6 +122,29 @@ class KernelEquivalenceTest {
     }
 
     @Test
+    void wordSumsAgree() {
+        Random r = new Random(41);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int words : new int[]{0, 1, 7, 8, 9, 100, 1027}) {
+                for (int m = 1; m <= 4; m++) {
+                    MemorySegment[] src = new MemorySegment[m];
+                    long want = 0;
+                    for (int j = 0; j < m; j++) {
+                        src[j] = arena.allocate(8L * words + 8).asSlice(r.nextInt(8), 8L * words); // unaligned too
+                        for (int i = 0; i < words; i++) {
+                            long v = r.nextLong();
+                            src[j].set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 8L * i, v);
+                            want += v;
+                        }
+                    }
+                    assertEquals(want, S.sumWords(src, m, words), "scalar m=" + m + " words=" + words);
+                    assertEquals(want, V.sumWords(src, m, words), "vector m=" + m + " words=" + words);
+                }
+            }
+        }
+    }
+
+    @Test
     void conversionsAgreeForEveryDtype() {
         Random r = new Random(11);
         try (Arena arena = Arena.ofConfined()) {
