@@ -778,7 +778,9 @@ final class VectorKernels implements MergeKernels {
         // no widening or narrowing shuffles. Ties at a threshold are kept in element order
         // without a branch: the halves' masks interleaved (pdep), the lowest quota bits of them
         // chosen (pdep again) and split back (pext). A branch on "quota left" or "quota runs out
-        // here" flips once per tensor, and each flip cost a deoptimisation and a 0.1 s recompile
+        // here" flips once per tensor, and each flip cost a deoptimisation and a 0.1 s recompile.
+        // The three task vectors' blocks are written out one by one on purpose: a loop over
+        // inputs carrying vectors gets them boxed by C2 (see tiesCombineBf16)
         MemorySegment x0 = xs[0], x1 = m > 1 ? xs[1] : x0, x2 = m > 2 ? xs[2] : x0;
         IntVector high = HIGH_HALF, nan = BF16_NAN_HIGH, abs = ABS_BITS, sign = SIGN_BIT;
         IntVector all = IntVector.broadcast(I, -1), zeroI = IntVector.zero(I);
