@@ -189,81 +189,113 @@ public final class MergeEngine {
     static void compute(MergeMethod method, MergePlan.Planned p, Map<String, SourceModel> models,
                         EmbeddingPermuter embeddings, WriteBehind out, MergeKernels kernels, long seed, long from, long count,
                         boolean part, boolean stream) throws IOException {
-        List<TensorContext.Input> opened = new ArrayList<>();
+        List<TensorContext.Input> inputs = new ArrayList<>();
         boolean fromFiles = true;
         for (MergePlan.PlannedInput in : p.inputs()) {
             Tensor t = embeddings.input(p.name(), in.model(), in.tensor());
             fromFiles &= t == null;
             if (t == null) t = leadingRows(models.get(in.model()).weights().tensor(in.tensor()), p.shape());
             if (part) t = elements(t, from, count);
-            opened.add(new TensorContext.Input(in.model(), t, in.isBase(), in.params(), in.position()));
+            inputs.add(new TensorContext.Input(in.model(), t, in.isBase(), in.params(), in.position()));
         }
         if (p.copyRaw()) {
-            out.write(p.name(), 0, opened.getFirst().tensor().data());
+            out.write(p.name(), 0, inputs.getFirst().tensor().data());
             return;
         }
-        List<TensorContext.Input> inputs = opened;
         // every method reads its inputs through the context: positional reads into reused buffers
         // when streaming (no page faults on the mappings, nothing resident to drop behind them)
         boolean windowed = fromFiles && stream;
         DType dt = p.outDtype();
-        long partBytes = count * dt.byteSize();
-        {
-            // contiguous chunks collect in a buffer of up to 4 MiB per write (one system call
-            // per chunk of 8192 elements would cost more than the arithmetic), written on the
-            // output's own thread while this one fills its second buffer
-            long cap = Math.max((long) TensorContext.CHUNK * dt.byteSize(), Math.min(OUTPUT_BUFFER, partBytes));
-            WriteBehind.Buffers buffers = SCRATCH.get().output;
-            MemorySegment first = buffers.take(cap);
-            long base = part ? from * dt.byteSize() : 0;
-            long[] run = {0, 0}; // byte offset in this part where the buffer starts, bytes filled
-            TensorContext.Sink sink = new TensorContext.Sink() {
-                /** The buffer being filled: a field (a slot of an array cost a deoptimisation of the merge loop per new segment class on its store check). */
-                private MemorySegment buf = first;
-
-                @Override
-                public void accept(long at0, float[] values, int n) throws IOException {
-                    kernels.store(values, n, reserve(at0, n), dt, 0);
-                    commit(at0, n);
-                }
-
-                @Override
-                public DType directDtype() {
-                    return dt;
-                }
-
-                @Override
-                public MemorySegment reserve(long at0, int n) throws IOException {
-                    long at = at0 * dt.byteSize(), len = (long) n * dt.byteSize();
-                    if (at != run[0] + run[1] || run[1] + len > cap) {
-                        if (run[1] > 0) {
-                            buffers.hand(out, p.name(), base + run[0], run[1]);
-                            if (!windowed) unload(inputs, run[0] / dt.byteSize(), run[1] / dt.byteSize());
-                            buf = buffers.take(cap);
-                        }
-                        run[0] = at;
-                        run[1] = 0;
-                    }
-                    return buf.asSlice(run[1], len);
-                }
-
-                @Override
-                public void commit(long at0, int n) {
-                    run[1] += (long) n * dt.byteSize();
-                }
-            };
-            TensorContext ctx = new TensorContext(p.name(), p.shape(), part ? from : 0, inputs, p.globals(), kernels, seed,
-                    sink, models);
-            if (windowed) ctx.readingWith(positionalReads(inputs, models, part ? from : 0));
-            method.merge(ctx);
-            if (run[1] > 0) buffers.hand(out, p.name(), base + run[0], run[1]);
-        }
+        long cap = Math.max((long) TensorContext.CHUNK * dt.byteSize(), Math.min(OUTPUT_BUFFER, count * dt.byteSize()));
+        var sink = new BufferedOutput(out, SCRATCH.get().output, p.name(), dt, kernels, cap, part ? from * dt.byteSize() : 0,
+                windowed ? null : inputs);
+        TensorContext ctx = new TensorContext(p.name(), p.shape(), part ? from : 0, inputs, p.globals(), kernels, seed,
+                sink, models);
+        if (windowed) ctx.readingWith(positionalReads(inputs, models, part ? from : 0));
+        method.merge(ctx);
+        sink.finish();
         // drop the inputs' pages from this process (the page cache keeps them): resident memory
         // stays bounded by the tensors in flight, not by the size of the models
         if (!windowed) {
             for (TensorContext.Input in : inputs) {
                 if (in.tensor().data().isMapped()) in.tensor().data().unload();
             }
+        }
+    }
+
+    /**
+     * The output of one tensor (or part): contiguous chunks collect in a buffer of up to 4 MiB (a
+     * system call per chunk of 8192 elements would cost more than the arithmetic), and each full
+     * run goes to the output's writing thread while the next fills the merge thread's other
+     * buffer. With {@code dropBehind}, the inputs' mapped pages under each written run are dropped
+     * from this process.
+     */
+    private static final class BufferedOutput implements TensorContext.Sink {
+        private final WriteBehind out;
+        private final WriteBehind.Buffers buffers;
+        private final String name;
+        private final DType dtype;
+        private final MergeKernels kernels;
+        private final long cap;
+        private final long base;
+        private final List<TensorContext.Input> dropBehind;
+        // a field, not an array slot: the slot's store check deoptimised the merge loop
+        private MemorySegment buf;
+        /** Byte offset in this part where the buffer starts, and the bytes filled. */
+        private long runStart, filled;
+
+        BufferedOutput(WriteBehind out, WriteBehind.Buffers buffers, String name, DType dtype, MergeKernels kernels,
+                       long cap, long base, List<TensorContext.Input> dropBehind) throws IOException {
+            this.out = out;
+            this.buffers = buffers;
+            this.name = name;
+            this.dtype = dtype;
+            this.kernels = kernels;
+            this.cap = cap;
+            this.base = base;
+            this.dropBehind = dropBehind;
+            this.buf = buffers.take(cap);
+        }
+
+        @Override
+        public void accept(long at0, float[] values, int n) throws IOException {
+            kernels.store(values, n, reserve(at0, n), dtype, 0);
+            commit(at0, n);
+        }
+
+        @Override
+        public DType directDtype() {
+            return dtype;
+        }
+
+        @Override
+        public MemorySegment reserve(long at0, int n) throws IOException {
+            long at = at0 * dtype.byteSize(), len = (long) n * dtype.byteSize();
+            if (at != runStart + filled || filled + len > cap) {
+                if (filled > 0) {
+                    handRun();
+                    buf = buffers.take(cap);
+                }
+                runStart = at;
+                filled = 0;
+            }
+            return buf.asSlice(filled, len);
+        }
+
+        @Override
+        public void commit(long at0, int n) {
+            filled += (long) n * dtype.byteSize();
+        }
+
+        /** Hands the last run over. */
+        void finish() throws IOException {
+            if (filled > 0) handRun();
+            filled = 0;
+        }
+
+        private void handRun() throws IOException {
+            buffers.hand(out, name, base + runStart, filled);
+            if (dropBehind != null) unload(dropBehind, runStart / dtype.byteSize(), filled / dtype.byteSize());
         }
     }
 
@@ -290,14 +322,12 @@ public final class MergeEngine {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    /** Elements per window of a streamed elementwise tensor: three BF16 inputs and the output stay in L2. */
-    static final int WINDOW = TensorContext.WINDOW;
     /** {@code -Damalgam.stream=false} reads elementwise inputs through the mappings (for comparisons). */
     static final boolean STREAM = !"false".equals(System.getProperty("amalgam.stream"));
 
     /**
      * Inputs read with positional reads into this thread's reused buffers. Each input has a
-     * buffer holding the {@link #WINDOW} elements (or more, for a larger read) from the first read
+     * buffer holding the {@link TensorContext#WINDOW} elements (or more, for a larger read) from the first read
      * outside it, so a pass of chunk reads costs one system call per window; reads of fewer than
      * {@link #SMALL_READ} elements (sampling) are read as they are into a second buffer, leaving
      * the window in place. {@code partFrom} is where a part's element 0 stands in its tensor.
@@ -314,18 +344,18 @@ public final class MergeEngine {
             long size = t.dtype().byteSize();
             var weights = models.get(in.model()).weights();
             if (n < SMALL_READ) {
-                MemorySegment dst = scratch.get(2 + 2 * input, n * size);
+                MemorySegment dst = scratch.get(2 * input + 1, n * size);
                 weights.read(t.name(), (partFrom + fromElem) * size, dst);
                 return dst;
             }
             if (fromElem < cachedFrom[input] || fromElem + n > cachedFrom[input] + cachedLen[input]) {
-                int len = (int) Math.min(Math.max(n, WINDOW), t.elementCount() - fromElem);
-                MemorySegment cache = scratch.get(1 + 2 * input, (long) len * size);
+                int len = (int) Math.min(Math.max(n, TensorContext.WINDOW), t.elementCount() - fromElem);
+                MemorySegment cache = scratch.get(2 * input, (long) len * size);
                 weights.read(t.name(), (partFrom + fromElem) * size, cache);
                 cachedFrom[input] = fromElem;
                 cachedLen[input] = len;
             }
-            return scratch.get(1 + 2 * input, (long) cachedLen[input] * size)
+            return scratch.get(2 * input, (long) cachedLen[input] * size)
                     .asSlice((fromElem - cachedFrom[input]) * size, n * size);
         };
     }

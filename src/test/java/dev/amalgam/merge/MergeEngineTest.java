@@ -55,7 +55,7 @@ class MergeEngineTest {
         recipes.put("task_arithmetic", weighted);
         recipes.put("nearswap", "[{model: a}, {model: b}]\nparameters: {t: 0.001}");
         // a part size that is not a multiple of the window, so windows end inside parts
-        assertStreamedEqualsMapped(recipes, MergeEngine.WINDOW + 3 * TensorContext.CHUNK);
+        assertStreamedEqualsMapped(recipes, TensorContext.WINDOW + 3 * TensorContext.CHUNK);
     }
 
     @Test
