@@ -228,6 +228,8 @@ abstract class TaskVectorMethod implements MergeMethod {
             wholeOutputPass(ctx, idx, sp, weights, normalize, lambda);
             return;
         }
+        int[] thr = topKeys(sp);
+        long[] left = topTies(sp);
         // pieces of 2048 elements: the weighted task vectors (8 KiB each) stay in L1 between the
         // two kernels (measured 20 % faster than whole 8192-element chunks)
         int piece = TensorContext.CHUNK / 4;
@@ -237,17 +239,12 @@ abstract class TaskVectorMethod implements MergeMethod {
         long n = ctx.elements();
         for (long w = 0; w < n; w += TensorContext.WINDOW) {
             int wlen = (int) Math.min(TensorContext.WINDOW, n - w);
-            MemorySegment base = ctx.window(ctx.baseIndex(), w, wlen);
-            for (int i = 0; i < m; i++) xs[i] = ctx.window(idx[i], w, wlen);
+            MemorySegment base = windows(ctx, idx, xs, w, wlen);
             for (int at = 0; at < wlen; at += piece) {
                 int len = Math.min(piece, wlen - at);
                 long c = w + at;
                 for (int i = 0; i < m; i++) {
-                    RankBand b = sp[i].band;
-                    boolean top = b != null && b.topOnly();
-                    long left = k.maskedDeltaBf16(xs[i], base, at, top ? b.thresholdKey() : -1, top ? b.tiesLeft() : 0,
-                            sp[i].rescale, weights[i], weighted[i], len);
-                    if (top) b.tiesLeft(left);
+                    left[i] = k.maskedDeltaBf16(xs[i], base, at, thr[i], left[i], sp[i].rescale, weights[i], weighted[i], len);
                 }
                 k.tiesCombineBf16(weighted, weights, m, base, at, normalize, lambda, ctx.reserve(c, len), 0, len);
                 ctx.commit(c, len);
@@ -266,30 +263,46 @@ abstract class TaskVectorMethod implements MergeMethod {
      */
     private static void wholeOutputPass(TensorContext ctx, int[] idx, Sparsifier[] sp, float[] weights,
                                         boolean normalize, float lambda) {
-        int m = sp.length;
-        MemorySegment[] xs = new MemorySegment[m];
-        int[] thr = new int[m];
-        long[] left = new long[m];
-        for (int i = 0; i < m; i++) {
-            RankBand b = sp[i].band;
-            boolean top = b != null && b.topOnly();
-            thr[i] = top ? b.thresholdKey() : -1;
-            left[i] = top ? b.tiesLeft() : 0;
-        }
+        int[] thr = topKeys(sp);
+        long[] left = topTies(sp);
+        MemorySegment[] xs = new MemorySegment[sp.length];
         MergeKernels k = ctx.kernels();
         long n = ctx.elements();
         int chunk = TensorContext.CHUNK;
         for (long w = 0; w < n; w += TensorContext.WINDOW) {
             int wlen = (int) Math.min(TensorContext.WINDOW, n - w);
-            MemorySegment base = ctx.window(ctx.baseIndex(), w, wlen);
-            for (int i = 0; i < m; i++) xs[i] = ctx.window(idx[i], w, wlen);
+            MemorySegment base = windows(ctx, idx, xs, w, wlen);
             for (int at = 0; at < wlen; at += chunk) {
                 int len = Math.min(chunk, wlen - at);
                 long c = w + at;
-                k.tiesOutputBf16(base, xs, m, at, thr, left, weights, normalize, lambda, ctx.reserve(c, len), 0, len);
+                k.tiesOutputBf16(base, xs, sp.length, at, thr, left, weights, normalize, lambda, ctx.reserve(c, len), 0, len);
                 ctx.commit(c, len);
             }
         }
+    }
+
+    /** Window [w, w + wlen) of each task vector into xs; returns the base's. */
+    private static MemorySegment windows(TensorContext ctx, int[] idx, MemorySegment[] xs, long w, int wlen) {
+        for (int i = 0; i < idx.length; i++) xs[i] = ctx.window(idx[i], w, wlen);
+        return ctx.window(ctx.baseIndex(), w, wlen);
+    }
+
+    /** Each task vector's top-k threshold key for the fused kernels, -1 where it is kept whole. */
+    private static int[] topKeys(Sparsifier[] sp) {
+        int[] keys = new int[sp.length];
+        for (int i = 0; i < sp.length; i++) keys[i] = topOnly(sp[i]) ? sp[i].band.thresholdKey() : -1;
+        return keys;
+    }
+
+    /** Each task vector's quota of elements equal to its threshold key (0 where kept whole). */
+    private static long[] topTies(Sparsifier[] sp) {
+        long[] ties = new long[sp.length];
+        for (int i = 0; i < sp.length; i++) ties[i] = topOnly(sp[i]) ? sp[i].band.tiesLeft() : 0;
+        return ties;
+    }
+
+    private static boolean topOnly(Sparsifier s) {
+        return s.band != null && s.band.topOnly();
     }
 
     private Sparsifier prepare(TensorContext ctx, int input, int ordinal, long n) {
@@ -379,30 +392,20 @@ abstract class TaskVectorMethod implements MergeMethod {
     // its own: as one method, C2 compiled all of them twice (on-stack and whole), 0.9 s of CPU
     // in a TIES merge of 1.9 GB models.
 
-    /**
-     * The sampled blocks' keys, read through the context (positional reads when streaming), the
-     * base once per block, widened by the scalar twin: the sample only places the bracket (the
-     * counting pass decides), and 64-element blocks gain nothing from the vector kernels, which
-     * C2 would otherwise compile into this loop once more.
-     */
+    /** The sampled blocks' keys, read through the context (positional reads when streaming), the base once per block. */
     private static void sampleKeys(TensorContext ctx, int[] idx, SampledSelect[] sampled, int[][] keys, float[] base, float[] tmp) {
         long n = ctx.elements();
-        int baseIdx = ctx.baseIndex();
-        DType baseType = ctx.inputs().get(baseIdx).tensor().dtype();
         int len = SampledSelect.BLOCK;
         for (int b = 0; b < SampledSelect.BLOCKS; b++) {
             long at = SampledSelect.samplePositions(n, b);
-            SAMPLING.load(ctx.window(baseIdx, at, len), baseType, 0, base, len);
+            ctx.load(ctx.baseIndex(), at, base, len);
             for (int i = 0; i < sampled.length; i++) {
                 if (sampled[i] == null) continue;
-                SAMPLING.load(ctx.window(idx[i], at, len), ctx.inputs().get(idx[i]).tensor().dtype(), 0, tmp, len);
-                int[] key = keys[i];
-                for (int e = 0; e < len; e++) key[b * len + e] = MagnitudeSelect.key(tmp[e] - base[e]);
+                ctx.loadDelta(idx[i], at, base, tmp, len);
+                for (int e = 0; e < len; e++) keys[i][b * len + e] = MagnitudeSelect.key(tmp[e]);
             }
         }
     }
-
-    private static final MergeKernels SAMPLING = dev.amalgam.merge.kernel.Kernels.scalar();
 
     /** One counting pass of every sampled selection, window by window. */
     private static void countBracketed(TensorContext ctx, int[] idx, SampledSelect[] sampled, float[] base, float[] tmp) {
@@ -424,7 +427,7 @@ abstract class TaskVectorMethod implements MergeMethod {
                 for (long c = w; c < w + wlen; c += TensorContext.CHUNK) {
                     int len = (int) Math.min(TensorContext.CHUNK, w + wlen - c);
                     ctx.load(baseIdx, c, base, len);
-                    loadDelta(ctx, idx[i], c, base, tmp, len);
+                    ctx.loadDelta(idx[i], c, base, tmp, len);
                     sampled[i].count(tmp, len, k);
                 }
             }
@@ -442,7 +445,7 @@ abstract class TaskVectorMethod implements MergeMethod {
                 ctx.load(baseIdx, c, base, len);
                 for (int i = 0; i < sp.length; i++) {
                     if (sp[i].select == null || sp[i].sampled != null) continue;
-                    loadDelta(ctx, idx[i], c, base, tmp, len);
+                    ctx.loadDelta(idx[i], c, base, tmp, len);
                     if (pass == 0) sp[i].select.countHigh(tmp, len);
                     else sp[i].select.countLow(tmp, len, k);
                 }
@@ -461,13 +464,9 @@ abstract class TaskVectorMethod implements MergeMethod {
         return new RankBand(s.from, s.to, n, upper, lower);
     }
 
-    private static void loadDelta(TensorContext ctx, int input, long c, float[] base, float[] out, int len) {
-        ctx.loadDelta(input, c, base, out, len);
-    }
-
     /** delta = x − base, sparsified. */
     private static void taskVector(TensorContext ctx, int input, Sparsifier s, long c, float[] base, float[] delta, int len) {
-        loadDelta(ctx, input, c, base, delta, len);
+        ctx.loadDelta(input, c, base, delta, len);
         if (s.band != null) s.band.apply(delta, len, ctx.kernels());
         else if (s.random != null) s.random.dropout(delta, c, len, s.density, ctx.kernels());
         else if (s.della != null) s.della.apply(delta, c, len);

@@ -50,11 +50,6 @@ public final class RankBand {
         return Math.max(0, upperQuota - upperSeen);
     }
 
-    /** Records what a kernel consumed of {@link #tiesLeft}. */
-    public void tiesLeft(long left) {
-        upperSeen = upperQuota - left;
-    }
-
     /** Applies the band to the next chunk; the top-k-only case runs on the kernels. */
     public void apply(float[] x, int n, MergeKernels kernels) {
         if (all) return;
