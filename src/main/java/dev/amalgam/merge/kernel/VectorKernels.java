@@ -315,7 +315,8 @@ final class VectorKernels implements MergeKernels {
                     .blend(nan, bl.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
             IntVector rh = bh.add(bh.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
                     .blend(nan, bh.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
-            rl.lanewise(VectorOperators.LSHR, 16).or(rh.lanewise(VectorOperators.AND, high))
+            (HIGH_WORDS != null ? HIGH_WORDS.selectFrom(rl.reinterpretAsShorts(), rh.reinterpretAsShorts())
+                            : rl.lanewise(VectorOperators.LSHR, 16).or(rh.lanewise(VectorOperators.AND, high)).reinterpretAsShorts())
                     .intoMemorySegment(dst, dBase + 2L * i, LE);
         }
     }
@@ -342,7 +343,8 @@ final class VectorKernels implements MergeKernels {
                     .blend(nan, bl.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
             IntVector rh = bh.add(bh.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
                     .blend(nan, bh.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
-            rl.lanewise(VectorOperators.LSHR, 16).or(rh.lanewise(VectorOperators.AND, high))
+            (HIGH_WORDS != null ? HIGH_WORDS.selectFrom(rl.reinterpretAsShorts(), rh.reinterpretAsShorts())
+                            : rl.lanewise(VectorOperators.LSHR, 16).or(rh.lanewise(VectorOperators.AND, high)).reinterpretAsShorts())
                     .intoMemorySegment(dst, dBase + 2L * i, LE);
         }
     }
@@ -351,6 +353,25 @@ final class VectorKernels implements MergeKernels {
     private static final IntVector HIGH_HALF = IntVector.broadcast(I, 0xffff0000);
     /** The canonical BF16 NaN in the high half of a lane. */
     private static final IntVector BF16_NAN_HIGH = IntVector.broadcast(I, FloatFormats.BF16_NAN << 16);
+
+    /**
+     * Word indices that pick, from two int vectors of rounded F32 bits (even elements, odd
+     * elements), the high halves in element order: {@code HIGH_WORDS.selectFrom(even, odd)} is one
+     * two-source permute (vpermi2w) instead of shift, mask and or. Null where the int vector is not
+     * 512 bits wide: AVX2 has no two-source word permute, and the Vector API's fallback for it runs
+     * element by element.
+     */
+    private static final ShortVector HIGH_WORDS = I.vectorBitSize() == 512 ? highWords() : null;
+
+    private static ShortVector highWords() {
+        VectorSpecies<Short> words = VectorSpecies.of(short.class, I.vectorShape());
+        short[] idx = new short[words.length()];
+        for (int j = 0; j < I.length(); j++) {
+            idx[2 * j] = (short) (2 * j + 1);
+            idx[2 * j + 1] = (short) (words.length() + 2 * j + 1);
+        }
+        return ShortVector.fromArray(words, idx, 0);
+    }
 
     @Override
     public void weightedMean(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m, float divisor, float[] out, int n) {
@@ -912,7 +933,8 @@ final class VectorKernels implements MergeKernels {
                 rh = r.add(r.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
                         .blend(nan, r.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
             }
-            rl.lanewise(VectorOperators.LSHR, 16).or(rh.lanewise(VectorOperators.AND, high))
+            (HIGH_WORDS != null ? HIGH_WORDS.selectFrom(rl.reinterpretAsShorts(), rh.reinterpretAsShorts())
+                            : rl.lanewise(VectorOperators.LSHR, 16).or(rh.lanewise(VectorOperators.AND, high)).reinterpretAsShorts())
                     .intoMemorySegment(dst, dOff0 + 2L * i, LE);
         }
         tiesLeft[0] = left0;
@@ -992,7 +1014,8 @@ final class VectorKernels implements MergeKernels {
                     .blend(nan, rl.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
             IntVector oh = rh.add(rh.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
                     .blend(nan, rh.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
-            ol.lanewise(VectorOperators.LSHR, 16).or(oh.lanewise(VectorOperators.AND, high))
+            (HIGH_WORDS != null ? HIGH_WORDS.selectFrom(ol.reinterpretAsShorts(), oh.reinterpretAsShorts())
+                            : ol.lanewise(VectorOperators.LSHR, 16).or(oh.lanewise(VectorOperators.AND, high)).reinterpretAsShorts())
                     .intoMemorySegment(dst, dOff0 + 2L * i, LE);
         }
         ScalarKernels.taskSumTail(base, xs, m, fromElem, weights, divide, divisor, lambda, dst, dstElem, bound, n);
