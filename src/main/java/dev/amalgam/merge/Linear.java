@@ -42,8 +42,9 @@ final class Linear extends DeclaredMethod {
         // x / 1 is x exactly (signed zeros, infinities and NaN included): weights that already
         // sum to one skip the division
         boolean divide = normalize && total != 1f;
-        float[] acc = new float[TensorContext.CHUNK], x = new float[TensorContext.CHUNK];
         long n = ctx.elements();
+        // as long as one chunk at most: a small tensor (a norm's weight) does not pay for zeroing 32 KiB
+        float[] acc = new float[(int) Math.min(TensorContext.CHUNK, n)], x = fused ? null : new float[acc.length];
         DType out = ctx.directDtype();
         for (long c = 0; c < n; c += TensorContext.CHUNK) {
             int len = (int) Math.min(TensorContext.CHUNK, n - c);
