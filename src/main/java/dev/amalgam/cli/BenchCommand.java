@@ -10,10 +10,12 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.InputStream;
+import java.lang.foreign.Arena;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
@@ -45,23 +47,29 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         int all = Runtime.getRuntime().availableProcessors();
-        out.printf("kernels %s, %d elements per tensor, best of %d, %d cores%n", Kernels.get().name(), elements, repeats, all);
+        out.printf("kernels %s, %d elements per tensor, best of %d rounds (each round runs every measurement once), %d cores%n", Kernels.get().name(), elements, repeats, all);
         var bench = new MergeBenchmark(elements, repeats);
         int[] threadCounts = all > 1 ? new int[]{1, all} : new int[]{1};
-        out.printf("%-30s %7s %9s %9s %s%n", "measurement", "threads", "seconds", "GB/s", "ratio");
+        out.printf("%-32s %7s %9s %9s %s%n", "measurement", "threads", "seconds", "GB/s", "ratio");
         for (int t : threadCounts) {
-            var copy = bench.copy(t);
-            var read = bench.readInputs(t);
-            var linear = bench.linear(t);
-            var toRam = bench.linearToMemory(t);
-            var task = bench.taskArithmetic(t);
-            var ties = bench.ties(t);
+            List<MergeBenchmark.Measurement> m;
+            try (Arena arena = Arena.ofShared()) {
+                MergeBenchmark.Inputs inputs = bench.inputs(arena, t);
+                m = bench.measureTogether(t, List.of(bench.copy(arena, t), bench.readInputs(arena, t),
+                        bench.linear(arena, inputs), bench.linearToMemory(arena, inputs), bench.linearInCache(arena, t),
+                        bench.taskArithmetic(arena, inputs), bench.ties(arena, inputs)));
+            }
+            var copy = m.get(0);
+            var read = m.get(1);
+            var linear = m.get(2);
+            var ties = m.get(6);
             print(out, copy, "1.00 of copy");
             print(out, read, String.format("%.2f of copy", read.gbPerSecond() / copy.gbPerSecond()));
             print(out, linear, String.format("%.2f of copy; reading alone takes %.2f of its time",
                     linear.gbPerSecond() / copy.gbPerSecond(), read.seconds() / linear.seconds()));
-            print(out, toRam, String.format("%.2f of copy", toRam.gbPerSecond() / copy.gbPerSecond()));
-            print(out, task, String.format("%.2f of copy", task.gbPerSecond() / copy.gbPerSecond()));
+            print(out, m.get(3), String.format("%.2f of copy", m.get(3).gbPerSecond() / copy.gbPerSecond()));
+            print(out, m.get(4), String.format("%.2f of copy (arithmetic alone)", m.get(4).gbPerSecond() / copy.gbPerSecond()));
+            print(out, m.get(5), String.format("%.2f of copy", m.get(5).gbPerSecond() / copy.gbPerSecond()));
             print(out, ties, String.format("%.2f of copy, %.2fx linear time", ties.gbPerSecond() / copy.gbPerSecond(),
                     ties.seconds() / linear.seconds()));
             if (t == 1) {
@@ -74,7 +82,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static void print(PrintWriter out, MergeBenchmark.Measurement m, String ratio) {
-        out.printf("%-30s %7d %9.4f %9.2f %s%n", m.name(), m.threads(), m.seconds(), m.gbPerSecond(), ratio);
+        out.printf("%-32s %7d %9.4f %9.2f %s%n", m.name(), m.threads(), m.seconds(), m.gbPerSecond(), ratio);
         out.flush();
     }
 
