@@ -197,7 +197,7 @@ public final class MergeBenchmark {
 
                         @Override
                         public MemorySegment reserve(long from, int n) {
-                            // chunks are 16 KiB: they tile the 4 MiB buffer exactly
+                            // chunks (16 KiB) and windows (256 KiB) tile the 4 MiB buffer exactly
                             return out.asSlice(from * 2 % size, n * 2L);
                         }
                     }));

@@ -148,13 +148,15 @@ abstract class TaskVectorMethod implements MergeMethod {
         if (!consensus) Arrays.fill(divisor, weightSum);
         for (int i = 0; i < m; i++) sp[i].band = makeBand(sp[i], n);
         if (plainSum(sp, ctx)) {
+            // a whole window per call: the kernel needs no scratch, and fetching windows and output
+            // per chunk cost a third as much as the arithmetic
             MemorySegment[] xs = new MemorySegment[m];
-            for (long c = 0; c < n; c += chunk) {
-                int len = (int) Math.min(chunk, n - c);
-                for (int i = 0; i < m; i++) xs[i] = ctx.window(idx[i], c, len);
-                k.taskSumStoreBf16(ctx.window(baseIdx, c, len), xs, m, 0, weights, normalize, weightSum, lambda,
-                        ctx.reserve(c, len), 0, len);
-                ctx.commit(c, len);
+            for (long from = 0; from < n; from += TensorContext.WINDOW) {
+                int wlen = (int) Math.min(TensorContext.WINDOW, n - from);
+                MemorySegment baseWindow = windows(ctx, idx, xs, from, wlen);
+                k.taskSumStoreBf16(baseWindow, xs, m, 0, weights, normalize, weightSum, lambda,
+                        ctx.reserve(from, wlen), 0, wlen);
+                ctx.commit(from, wlen);
             }
             return;
         }
