@@ -270,16 +270,12 @@ abstract class TaskVectorMethod implements MergeMethod {
         MemorySegment[] xs = new MemorySegment[sp.length];
         MergeKernels k = ctx.kernels();
         long n = ctx.elements();
-        int chunk = TensorContext.CHUNK;
+        // a whole window per call (the kernel needs no scratch), as task arithmetic's plain sum
         for (long w = 0; w < n; w += TensorContext.WINDOW) {
             int wlen = (int) Math.min(TensorContext.WINDOW, n - w);
             MemorySegment base = windows(ctx, idx, xs, w, wlen);
-            for (int at = 0; at < wlen; at += chunk) {
-                int len = Math.min(chunk, wlen - at);
-                long c = w + at;
-                k.tiesOutputBf16(base, xs, sp.length, at, thr, left, weights, normalize, lambda, ctx.reserve(c, len), 0, len);
-                ctx.commit(c, len);
-            }
+            k.tiesOutputBf16(base, xs, sp.length, 0, thr, left, weights, normalize, lambda, ctx.reserve(w, wlen), 0, wlen);
+            ctx.commit(w, wlen);
         }
     }
 
