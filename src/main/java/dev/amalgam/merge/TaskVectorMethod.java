@@ -148,8 +148,8 @@ abstract class TaskVectorMethod implements MergeMethod {
         if (!consensus) Arrays.fill(divisor, weightSum);
         for (int i = 0; i < m; i++) sp[i].band = makeBand(sp[i], n);
         if (plainSum(sp, ctx)) {
-            // a whole window per call: the kernel needs no scratch, and fetching windows and output
-            // per chunk cost a third as much as the arithmetic
+            // a whole window per call: the kernel needs no scratch, and windows and output fetched
+            // once per window keep the input streams going (see Linear)
             MemorySegment[] xs = new MemorySegment[m];
             for (long from = 0; from < n; from += TensorContext.WINDOW) {
                 int wlen = (int) Math.min(TensorContext.WINDOW, n - from);
