@@ -285,8 +285,9 @@ final class VectorKernels implements MergeKernels {
     /**
      * Three BF16 inputs to BF16 in one loop, two BF16 elements per int lane: the even element is
      * the low half (shifted up it is its F32 value), the odd one the high half (masked, likewise),
-     * so no lane-changing conversion is needed and each element sees exactly the scalar twin's
-     * operations: ((0 + w0·x0) + w1·x1) + w2·x2, then / divisor, narrowed.
+     * so widening needs no lane-changing conversion (narrowing takes one permute, see
+     * {@link #HIGH_WORDS}) and each element sees exactly the scalar twin's operations:
+     * ((0 + w0·x0) + w1·x1) + w2·x2, then / divisor, narrowed.
      * {@code bound} is a multiple of twice the int lane count.
      */
     private static void fusedStore3(MemorySegment s0, MemorySegment s1, MemorySegment s2, float w0, float w1, float w2,
@@ -316,7 +317,7 @@ final class VectorKernels implements MergeKernels {
             IntVector rh = bh.add(bh.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
                     .blend(nan, bh.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
             (HIGH_WORDS != null ? HIGH_WORDS.selectFrom(rl.reinterpretAsShorts(), rh.reinterpretAsShorts())
-                            : rl.lanewise(VectorOperators.LSHR, 16).or(rh.lanewise(VectorOperators.AND, high)).reinterpretAsShorts())
+                    : rl.lanewise(VectorOperators.LSHR, 16).or(rh.lanewise(VectorOperators.AND, high)).reinterpretAsShorts())
                     .intoMemorySegment(dst, dBase + 2L * i, LE);
         }
     }
@@ -344,7 +345,7 @@ final class VectorKernels implements MergeKernels {
             IntVector rh = bh.add(bh.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
                     .blend(nan, bh.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
             (HIGH_WORDS != null ? HIGH_WORDS.selectFrom(rl.reinterpretAsShorts(), rh.reinterpretAsShorts())
-                            : rl.lanewise(VectorOperators.LSHR, 16).or(rh.lanewise(VectorOperators.AND, high)).reinterpretAsShorts())
+                    : rl.lanewise(VectorOperators.LSHR, 16).or(rh.lanewise(VectorOperators.AND, high)).reinterpretAsShorts())
                     .intoMemorySegment(dst, dBase + 2L * i, LE);
         }
     }
@@ -934,7 +935,7 @@ final class VectorKernels implements MergeKernels {
                         .blend(nan, r.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
             }
             (HIGH_WORDS != null ? HIGH_WORDS.selectFrom(rl.reinterpretAsShorts(), rh.reinterpretAsShorts())
-                            : rl.lanewise(VectorOperators.LSHR, 16).or(rh.lanewise(VectorOperators.AND, high)).reinterpretAsShorts())
+                    : rl.lanewise(VectorOperators.LSHR, 16).or(rh.lanewise(VectorOperators.AND, high)).reinterpretAsShorts())
                     .intoMemorySegment(dst, dOff0 + 2L * i, LE);
         }
         tiesLeft[0] = left0;
@@ -1015,7 +1016,7 @@ final class VectorKernels implements MergeKernels {
             IntVector oh = rh.add(rh.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
                     .blend(nan, rh.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
             (HIGH_WORDS != null ? HIGH_WORDS.selectFrom(ol.reinterpretAsShorts(), oh.reinterpretAsShorts())
-                            : ol.lanewise(VectorOperators.LSHR, 16).or(oh.lanewise(VectorOperators.AND, high)).reinterpretAsShorts())
+                    : ol.lanewise(VectorOperators.LSHR, 16).or(oh.lanewise(VectorOperators.AND, high)).reinterpretAsShorts())
                     .intoMemorySegment(dst, dOff0 + 2L * i, LE);
         }
         ScalarKernels.taskSumTail(base, xs, m, fromElem, weights, divide, divisor, lambda, dst, dstElem, bound, n);
