@@ -260,7 +260,7 @@ abstract class TaskVectorMethod implements MergeMethod {
     }
 
     /**
-     * The output pass for up to three unscaled task vectors in one kernel per chunk ({@link
+     * The output pass for up to three unscaled task vectors in one kernel call per window ({@link
      * MergeKernels#tiesOutputBf16}): no intermediate arrays, the same bytes.
      */
     private static void wholeOutputPass(TensorContext ctx, int[] idx, Sparsifier[] sp, float[] weights,

@@ -307,15 +307,22 @@ public final class ScalarKernels implements MergeKernels {
     static void tiesOutputTail(MemorySegment base, MemorySegment[] xs, int m, long fromElem, int[] thrKeys, long[] tiesLeft,
                                float[] weights, boolean normalize, float lambda, MemorySegment dst, long dstElem,
                                int start, int n) {
-        int len = n - start;
-        if (len <= 0) return;
-        float[][] weighted = new float[m][len];
-        for (int j = 0; j < m; j++) {
-            tiesLeft[j] = maskedDeltaTail(xs[j], base, fromElem + start, thrKeys[j], tiesLeft[j], 1f, weights[j],
-                    weighted[j], 0, len);
+        if (n <= start) return;
+        // in blocks, in element order (the tie quotas run in that order): the scratch stays a few
+        // blocks' size however long the call (the executor passes whole windows)
+        float[][] weighted = new float[m][Math.min(n - start, TIES_BLOCK)];
+        for (int at = start; at < n; at += TIES_BLOCK) {
+            int len = Math.min(TIES_BLOCK, n - at);
+            for (int j = 0; j < m; j++) {
+                tiesLeft[j] = maskedDeltaTail(xs[j], base, fromElem + at, thrKeys[j], tiesLeft[j], 1f, weights[j],
+                        weighted[j], 0, len);
+            }
+            tiesCombineTail(weighted, weights, m, base, fromElem + at, normalize, lambda, dst, dstElem + at, 0, len);
         }
-        tiesCombineTail(weighted, weights, m, base, fromElem + start, normalize, lambda, dst, dstElem + start, 0, len);
     }
+
+    /** Elements per block of {@link #tiesOutputTail}. */
+    static final int TIES_BLOCK = 8192;
 
     @Override
     public long sumWords(MemorySegment[] src, int m, long words) {

@@ -797,7 +797,7 @@ final class VectorKernels implements MergeKernels {
             return;
         }
         // two BF16 elements per int lane, as taskSumStoreBf16 (the even element in the low half):
-        // no widening or narrowing shuffles. Ties at a threshold are kept in element order
+        // no widening shuffles, one permute to narrow. Ties at a threshold are kept in element order
         // without a branch: the halves' masks interleaved (pdep), the lowest quota bits of them
         // chosen (pdep again) and split back (pext). A branch on "quota left" or "quota runs out
         // here" flips once per tensor, and each flip cost a deoptimisation and a 0.1 s recompile.

@@ -455,9 +455,12 @@ class KernelEquivalenceTest {
     @Test
     void wholeTiesOutputEqualsTheSeparateKernels() {
         Random r = new Random(31);
+        // and one call longer than the scalar twin's blocks: its quotas must carry across them
+        int[] lengths = java.util.stream.IntStream.concat(java.util.Arrays.stream(LENGTHS),
+                java.util.stream.IntStream.of(2 * ScalarKernels.TIES_BLOCK + 7)).toArray();
         try (Arena arena = Arena.ofConfined()) {
             for (int rep = 0; rep < 3; rep++) {
-                for (int n : LENGTHS) {
+                for (int n : lengths) {
                     for (int m = 1; m <= 4; m++) {
                         long offset = r.nextInt(3), dOff = r.nextInt(3);
                         MemorySegment[] seg = bf16Inputs(arena, r, m, n, offset);
