@@ -62,16 +62,18 @@ final class BenchCommand implements Callable<Integer> {
             var copy = m.get(0);
             var read = m.get(1);
             var linear = m.get(2);
+            var toRam = m.get(3);
+            var inCache = m.get(4);
+            var task = m.get(5);
             var ties = m.get(6);
             print(out, copy, "1.00 of copy");
-            print(out, read, String.format("%.2f of copy", read.gbPerSecond() / copy.gbPerSecond()));
-            print(out, linear, String.format("%.2f of copy; reading alone takes %.2f of its time",
-                    linear.gbPerSecond() / copy.gbPerSecond(), read.seconds() / linear.seconds()));
-            print(out, m.get(3), String.format("%.2f of copy", m.get(3).gbPerSecond() / copy.gbPerSecond()));
-            print(out, m.get(4), String.format("%.2f of copy (arithmetic alone)", m.get(4).gbPerSecond() / copy.gbPerSecond()));
-            print(out, m.get(5), String.format("%.2f of copy", m.get(5).gbPerSecond() / copy.gbPerSecond()));
-            print(out, ties, String.format("%.2f of copy, %.2fx linear time", ties.gbPerSecond() / copy.gbPerSecond(),
-                    ties.seconds() / linear.seconds()));
+            print(out, read, ofCopy(read, copy, ""));
+            print(out, linear, ofCopy(linear, copy,
+                    String.format("; reading alone takes %.2f of its time", read.seconds() / linear.seconds())));
+            print(out, toRam, ofCopy(toRam, copy, ""));
+            print(out, inCache, ofCopy(inCache, copy, " (arithmetic alone)"));
+            print(out, task, ofCopy(task, copy, ""));
+            print(out, ties, ofCopy(ties, copy, String.format(", %.2fx linear time", ties.seconds() / linear.seconds())));
             if (t == 1) {
                 single = linear;
                 singleTies = ties;
@@ -79,6 +81,10 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (!noNumpy) numpy(out);
         return 0;
+    }
+
+    private static String ofCopy(MergeBenchmark.Measurement m, MergeBenchmark.Measurement copy, String more) {
+        return String.format("%.2f of copy", m.gbPerSecond() / copy.gbPerSecond()) + more;
     }
 
     private static void print(PrintWriter out, MergeBenchmark.Measurement m, String ratio) {
