@@ -1,6 +1,7 @@
 package dev.amalgam.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.TestResources;
 import dev.amalgam.safetensors.SafetensorsModel;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -181,10 +182,8 @@ class MergeCliTest {
     }
 
     @Test
-    void everyMergekitExampleChecksFromTheCli() throws IOException {
-        Path examples = Path.of("..", "shared", "vectors", "mergekit-examples").toAbsolutePath().normalize();
-        assertTrue(Files.isDirectory(examples), "missing " + examples);
-        try (Stream<Path> s = Files.list(examples)) {
+    void everyRecipeFixtureChecksFromTheCli() throws IOException {
+        try (Stream<Path> s = Files.list(TestResources.path("recipes"))) {
             for (Path p : s.sorted().toList()) {
                 Run r = amalgam("recipe", "check", p.toString());
                 assertEquals(0, r.code(), p + ": " + r.err());
