@@ -7,7 +7,8 @@ import java.util.concurrent.Callable;
 
 /** {@code amalgam ledger checkpoint|replay}: the registry's ledger. */
 @Command(name = "ledger", mixinStandardHelpOptions = true, description = "The registry's ledger.",
-        subcommands = {LedgerCommand.Checkpoint.class, LedgerCommand.Replay.class})
+        subcommands = {LedgerCommand.Checkpoint.class, LedgerCommand.Replay.class},
+        footer = {"", "Example:", "  amalgam ledger checkpoint --server http://localhost:8080"})
 final class LedgerCommand {
 
     @Command(name = "checkpoint", mixinStandardHelpOptions = true, description = "Print the latest signed checkpoint.")
