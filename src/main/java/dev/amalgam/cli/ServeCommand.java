@@ -34,8 +34,17 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default: $AMALGAM_PORT or 8080).")
     Integer port;
 
+    /** Handled by the ./amalgam launcher (it starts this command in the background); declared for the help. */
+    @Option(names = "--detach", description = "Start in the background, wait until ready, print where the admin token"
+            + " and the log are (./amalgam launcher; ./amalgam stop stops it).")
+    boolean detach;
+
     @Override
     public Integer call() {
+        if (detach) {
+            throw new CliException(CliException.UNUSABLE, "serve --detach is run by the ./amalgam launcher"
+                    + " (it builds, starts the server in the background and waits until it is ready)");
+        }
         if (data != null) System.setProperty("amalgam.data", data);
         if (port != null) System.setProperty("quarkus.http.port", Integer.toString(port));
         ServerSettings settings;

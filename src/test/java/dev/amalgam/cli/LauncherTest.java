@@ -13,7 +13,10 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The {@code amalgam} launcher script finds a JDK >= 25 even when the default java is older. */
+/**
+ * The {@code amalgam} launcher script: finds a JDK >= 25 even when the default java is older, and
+ * builds one at a time.
+ */
 class LauncherTest {
     private static final Path LAUNCHER = Path.of("amalgam").toAbsolutePath();
 
@@ -69,5 +72,69 @@ class LauncherTest {
         assertEquals(0, p.waitFor());
         String release = Files.readString(Path.of(out).resolve("release"));
         assertTrue(release.matches("(?s).*JAVA_VERSION=\"(2[5-9]|[3-9]\\d).*"), out + ": " + release);
+    }
+
+    /**
+     * A checkout whose ./mvnw is a stand-in: it prints Maven's step lines, refuses to run while
+     * another copy runs (the lock must prevent that), counts its runs, and finishes only when the
+     * test creates the file "release".
+     */
+    private static Path checkoutWithFakeMaven(Path dir) throws IOException {
+        Files.copy(LAUNCHER, dir.resolve("amalgam"));
+        Files.setPosixFilePermissions(dir.resolve("amalgam"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path mvnw = dir.resolve("mvnw");
+        Files.writeString(mvnw, """
+                #!/bin/bash
+                cd "$(dirname "$0")"
+                [ -e running ] && { echo "two builds at once" >> overlap; exit 3; }
+                touch running
+                echo run >> runs
+                echo "[INFO] --- compiler:3.14.0:compile (default-compile) @ amalgam ---"
+                while [ ! -e release ]; do sleep 0.05; done
+                echo "[INFO] --- quarkus:3.33.2:build (default) @ amalgam ---"
+                rm running
+                """);
+        Files.setPosixFilePermissions(mvnw, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return dir;
+    }
+
+    private static String readUntil(java.io.BufferedReader r, String expected) throws IOException {
+        StringBuilder seen = new StringBuilder();
+        for (String l = r.readLine(); l != null; l = r.readLine()) {
+            seen.append(l).append('\n');
+            if (l.contains(expected)) return seen.toString();
+        }
+        throw new AssertionError("never printed '" + expected + "':\n" + seen);
+    }
+
+    @Test
+    void aSecondBuildWaitsForTheFirstAndSaysSo(@TempDir Path tmp) throws Exception {
+        Path home = checkoutWithFakeMaven(tmp);
+        Map<String, String> env = Map.of("PATH", "/usr/bin:/bin", "JAVA_HOME", System.getProperty("java.home"));
+        Process first = launchIn(home, env, "build");
+        var firstErr = new java.io.BufferedReader(new java.io.InputStreamReader(first.getErrorStream()));
+        String progress = readUntil(firstErr, "build step compiler:compile");
+        assertTrue(progress.contains("amalgam: building the application"), progress);
+
+        Process second = launchIn(home, env, "build");
+        var secondErr = new java.io.BufferedReader(new java.io.InputStreamReader(second.getErrorStream()));
+        readUntil(secondErr, "another amalgam command is building the application; waiting");
+        assertEquals(1, Files.readAllLines(home.resolve("runs")).size(), "the second build has not started");
+
+        Files.writeString(home.resolve("release"), "");
+        assertEquals(0, first.waitFor(), "first build");
+        assertEquals(0, second.waitFor(), "second build");
+        assertEquals(2, Files.readAllLines(home.resolve("runs")).size());
+        assertTrue(!Files.exists(home.resolve("overlap")), "the builds never overlapped");
+        String rest = readUntil(firstErr, "built in");
+        assertTrue(rest.contains("build step quarkus:build"), rest);
+    }
+
+    private static Process launchIn(Path home, Map<String, String> env, String... args) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(concat(home.resolve("amalgam").toString(), args));
+        pb.environment().clear();
+        pb.environment().put("HOME", System.getProperty("java.io.tmpdir"));
+        pb.environment().putAll(env);
+        return pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
 }
