@@ -21,6 +21,14 @@ import java.util.Map;
  * is lenient, so are we: PROTO may appear anywhere, no PROTO at all is protocol 0, FRAME lengths are
  * only checked against the data ({@code load_frame} reads the frame and rewinds), POP directly after
  * MARK pops the mark ({@code load_pop}), INT/LONG/FLOAT lines are not validated.
+ *
+ * <p>Two reading modes, both judged (findings are the union): the whole pickle in memory
+ * ({@code pickle.loads}), and a file without {@code peek()} such as the {@code io.BytesIO} that
+ * {@code torch/serialization.py _load} wraps around {@code data.pkl}. In the second,
+ * {@code _Unpickler_ReadImpl} and {@code _Unpickler_Readline} replace the input buffer when a read
+ * runs past it: after a FRAME, an argument or line that straddles the frame's end is read from the
+ * bytes after the frame, and the frame's remaining bytes are skipped. The second mode is only run
+ * when the pickle has a FRAME (without one both read the same bytes).
  */
 public final class PickleAnalyzer {
     static final int MAX_OPCODES = 20_000_000;
@@ -50,18 +58,24 @@ public final class PickleAnalyzer {
     private final byte[] data;
     private final String file;
     private final List<Finding> findings;
+    private final boolean streamed;
     private int pos;
+    /** End of the unpickler's input buffer: the whole data in memory, or what the last file read returned. */
+    private int bufEnd;
+    private boolean sawFrame;
     private final List<Value> stack = new ArrayList<>();
     private final List<Integer> marks = new ArrayList<>();
     private final Map<Long, Value> memo = new HashMap<>();
     private final List<String> ints = new ArrayList<>();
     private int unsafeCalls;
 
-    private PickleAnalyzer(byte[] data, int start, String file, List<Finding> findings) {
+    private PickleAnalyzer(byte[] data, int start, String file, List<Finding> findings, boolean streamed) {
         this.data = data;
         this.pos = start;
         this.file = file;
         this.findings = findings;
+        this.streamed = streamed;
+        this.bufEnd = streamed ? start : data.length;
     }
 
     /**
@@ -76,15 +90,35 @@ public final class PickleAnalyzer {
     public record Result(int end, boolean complete, List<String> literalInts, int unsafeCalls, boolean ranOut) {
     }
 
-    /** Analyses the pickle starting at {@code start}; adds findings; never throws on bad input. */
+    /** Analyses the pickle starting at {@code start} in both reading modes; adds findings; never throws on bad input. */
     public static Result analyze(byte[] data, int start, String file, List<Finding> findings) {
-        PickleAnalyzer a = new PickleAnalyzer(data, start, file, findings);
+        List<Finding> inMemory = new ArrayList<>();
+        PickleAnalyzer a = new PickleAnalyzer(data, start, file, inMemory, false);
+        Result r = a.runGuarded();
+        if (!a.sawFrame) {
+            findings.addAll(inMemory);
+            return r;
+        }
+        List<Finding> fromFile = new ArrayList<>();
+        Result s = new PickleAnalyzer(data, start, file, fromFile, true).runGuarded();
+        boolean anyComplete = r.complete() || s.complete();
+        for (Finding f : inMemory) if (!(anyComplete && f.unscannable())) findings.add(f);
+        for (Finding f : fromFile) {
+            if (anyComplete && f.unscannable()) continue;
+            boolean known = inMemory.stream().anyMatch(g -> g.rule().equals(f.rule()) && java.util.Objects.equals(g.detail(), f.detail()));
+            if (!known) findings.add(f);
+        }
+        Result base = r.complete() || !s.complete() ? r : s;
+        return new Result(base.end(), anyComplete, base.literalInts(), Math.max(r.unsafeCalls(), s.unsafeCalls()), r.ranOut());
+    }
+
+    private Result runGuarded() {
         try {
-            return a.run();
+            return run();
         } catch (Broken e) {
             findings.add(new Finding(file, Rule.UNSCANNABLE_PICKLE,
-                    "the pickle cannot be analysed to its end: " + e.getMessage(), "offset " + a.pos));
-            return new Result(a.pos, false, List.of(), a.unsafeCalls, e.ranOut);
+                    "the pickle cannot be analysed to its end: " + e.getMessage(), "offset " + pos));
+            return new Result(pos, false, List.of(), unsafeCalls, e.ranOut);
         }
     }
 
@@ -113,8 +147,10 @@ public final class PickleAnalyzer {
                     if (v > HIGHEST_PROTOCOL) throw new Broken("unsupported pickle protocol " + v);
                 }
                 case 0x95 -> { // FRAME: load_frame reads frame_len bytes (they must exist) and rewinds; never enforced
+                    sawFrame = true;
                     long len = u64();
                     if (len < 0 || len > data.length - pos) throw new Broken("truncated (FRAME of " + len + " bytes)", true);
+                    ensure((int) len);
                 }
                 case '.' -> { // STOP: load() pops the result, honouring the mark fence
                     if (stack.size() <= fence()) throw new Broken("nothing to return at STOP (stack underflow)");
@@ -140,7 +176,7 @@ public final class PickleAnalyzer {
                 case 'G' -> { skip(8); push(OTHER); }
                 case 'N', 0x88, 0x89 -> push(OTHER);
                 case 'S' -> push(new Str(stringOpcode(line())));
-                case 'V' -> push(new Str(rawUnicodeEscape(line())));
+                case 'V' -> push(new Str(rawUnicodeEscape(line(StandardCharsets.ISO_8859_1)))); // raw-unicode-escape: bytes are code points
                 case 'T' -> push(new Str(text(signedLen32("BINSTRING"))));
                 case 'U' -> push(new Str(text(u8())));
                 case 'X' -> push(new Str(text(len32())));
@@ -315,67 +351,104 @@ public final class PickleAnalyzer {
 
     // --- reading
 
+    /**
+     * {@code _Unpickler_Read(n)}: from the buffer when it holds n more bytes; otherwise (reading a
+     * file) the rest of the buffer is dropped and n fresh bytes are read after it.
+     */
+    private void ensure(int n) {
+        if (n <= bufEnd - pos) return;
+        if (streamed) {
+            pos = bufEnd;
+            if (n > data.length - pos) throw new Broken("truncated", true);
+            bufEnd = pos + n;
+            return;
+        }
+        throw new Broken("truncated", true);
+    }
+
+    private long le(int n) {
+        ensure(n);
+        long v = 0;
+        for (int i = 0; i < n; i++) v |= (long) (data[pos + i] & 0xff) << (8 * i);
+        pos += n;
+        return v;
+    }
+
     private int u8() {
-        if (pos >= data.length) throw new Broken("truncated", true);
-        return data[pos++] & 0xff;
+        return (int) le(1);
     }
 
     private int u16() {
-        return u8() | (u8() << 8);
+        return (int) le(2);
     }
 
     private long u32() {
-        return (u8() | (u8() << 8) | (u8() << 16) | ((long) u8() << 24));
+        return le(4);
     }
 
     private long u64() {
-        long v = 0;
-        for (int i = 0; i < 8; i++) v |= (long) u8() << (8 * i);
-        return v;
+        return le(8);
     }
 
     private int signedLen32(String opcode) {
         int n = (int) u32();
         if (n < 0) throw new Broken(opcode + " with a negative byte count");
-        if (n > data.length - pos) throw new Broken("truncated", true);
         return n;
     }
 
     private int len32() {
         long n = u32();
-        if (n > data.length - pos) throw new Broken("truncated", true);
+        if (n > data.length) throw new Broken("truncated", true);
         return (int) n;
     }
 
     private int len64() {
         long n = u64();
-        if (n < 0 || n > data.length - pos) throw new Broken("truncated", true);
+        if (n < 0 || n > data.length) throw new Broken("truncated", true);
         return (int) n;
     }
 
     private void skip(int n) {
-        if (n < 0 || n > data.length - pos) throw new Broken("truncated", true);
+        ensure(n);
         pos += n;
     }
 
     private String text(int n) {
-        if (n < 0 || n > data.length - pos) throw new Broken("truncated", true);
+        ensure(n);
         String s = new String(data, pos, n, StandardCharsets.UTF_8);
         pos += n;
         return s;
     }
 
-    /** A line without its newline; like {@code _Unpickler_Readline}, a missing newline is truncation. */
+    /**
+     * A line without its newline ({@code _Unpickler_Readline}): from the buffer when it holds a
+     * newline; reading a file, otherwise the rest of the buffer is dropped and {@code readline()}
+     * reads on after it. A missing newline is truncation.
+     */
     private String line() {
-        int start = pos;
-        while (pos < data.length && data[pos] != '\n') {
-            if (pos - start > 1 << 20) throw new Broken("line longer than 1 MiB");
-            pos++;
+        return line(StandardCharsets.UTF_8);
+    }
+
+    private String line(java.nio.charset.Charset charset) {
+        int nl = indexOfNewline(pos, bufEnd);
+        if (nl < 0) {
+            if (!streamed) throw new Broken("truncated line", true);
+            pos = bufEnd;
+            nl = indexOfNewline(pos, data.length);
+            if (nl < 0) throw new Broken("truncated line", true);
+            bufEnd = nl + 1;
         }
-        if (pos >= data.length) throw new Broken("truncated line", true);
-        String s = new String(data, start, pos - start, StandardCharsets.UTF_8);
-        pos++;
+        String s = new String(data, pos, nl - pos, charset);
+        pos = nl + 1;
         return s;
+    }
+
+    private int indexOfNewline(int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (data[i] == '\n') return i;
+            if (i - from > 1 << 20) throw new Broken("line longer than 1 MiB");
+        }
+        return -1;
     }
 
     /** STRING (load_string): the outermost quotes are stripped, then Python escapes decoded (PyBytes_DecodeEscape). */
