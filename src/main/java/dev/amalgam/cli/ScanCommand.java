@@ -30,10 +30,11 @@ final class ScanCommand implements Callable<Integer> {
         List<Finding> findings = new ArrayList<>();
         for (Path p : paths) {
             if (!Files.exists(p)) throw new CliException(CliException.UNUSABLE, "no such file or folder: " + p);
-            ScanReport r = Scanner.scan(p);
-            String prefix = paths.size() > 1 && Files.isDirectory(p) ? p.getFileName() + "/" : "";
-            r.files().forEach(f -> files.add(prefix + f));
-            r.findings().forEach(f -> findings.add(new Finding(prefix + f.file(), f.rule(), f.severity(), f.message(), f.detail())));
+            // files are named by the path as given (a folder's files relative to it when it is the only path)
+            boolean alone = paths.size() == 1 && Files.isDirectory(p);
+            ScanReport r = Scanner.scan(p, alone ? null : p.toString());
+            files.addAll(r.files());
+            findings.addAll(r.findings());
         }
         ScanReport all = new ScanReport(files, findings);
         if (json) {

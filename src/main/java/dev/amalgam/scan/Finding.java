@@ -9,6 +9,16 @@ public record Finding(String file, String rule, Severity severity, String messag
     /** How bad a finding is. */
     public enum Severity { INFO, WARNING, HIGH, CRITICAL }
 
+    /** A finding of one of the scanner's rules, with that rule's severity. */
+    public Finding(String file, Rule rule, String message, String detail) {
+        this(file, rule.id(), rule.severity(), message, detail);
+    }
+
+    /** The same finding reported under another file name (the path as the user gave it). */
+    public Finding renamed(String newFile) {
+        return new Finding(newFile, rule, severity, message, detail);
+    }
+
     public boolean unscannable() {
         return rule.startsWith("unscannable.");
     }

@@ -12,6 +12,15 @@ import java.util.Set;
 enum Format {
     SAFETENSORS, PICKLE, ZIP, NUMPY, GGUF, GZIP, BZIP2, XZ, SEVENZIP, TAR, ELF, MACHO, PE, TEXT, BINARY;
 
+    /** The name used in messages ("pickle", "safetensors", ...). */
+    String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    static String labels(Set<Format> formats) {
+        return formats.stream().map(Format::label).sorted().collect(java.util.stream.Collectors.joining(" or "));
+    }
+
     /** Decides the format from the first bytes (up to 64 KiB) and the file size. */
     static Format sniff(byte[] head, long size) {
         if (head.length >= 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5) && (head[3] == 4 || head[3] == 6)) return ZIP;
@@ -27,12 +36,11 @@ enum Format {
                 || startsWith(head, 0xca, 0xfe, 0xba, 0xbe)) return MACHO;
         if (startsWith(head, 'M', 'Z')) return PE;
         if (head.length > 262 && new String(head, 257, 5, StandardCharsets.US_ASCII).equals("ustar")) return TAR;
-        if (head.length >= 2 && (head[0] & 0xff) == 0x80 && head[1] >= 0 && head[1] <= 5) return PICKLE;
+        // a structurally plausible safetensors header wins over a length whose bytes read like PROTO (80 02 = 640)
         if (safetensors(head, size)) return SAFETENSORS;
-        if (text(head)) return TEXT;
-        if (head.length > 0 && (head[0] == '(' || head[0] == 'c' || head[0] == ']' || head[0] == '}' || head[0] == 'K')
-                && head[head.length - 1] == '.') return PICKLE; // protocol 0/1 pickles
-        return BINARY;
+        if (head.length >= 2 && (head[0] & 0xff) == 0x80 && head[1] >= 0 && head[1] <= 5) return PICKLE;
+        // protocol 0 and 1 pickles have no PROTO opcode: the scanner probes TEXT and BINARY content with the emulator
+        return text(head) ? TEXT : BINARY;
     }
 
     static boolean safetensors(byte[] head, long size) {

@@ -23,18 +23,24 @@ final class Gguf {
                 int type = b.getInt();
                 Object v = value(b, type, 0);
                 if (key.equals("general.license") || key.equals("general.license.name")) {
-                    out.add(new Finding(name, "gguf.license", Finding.Severity.INFO, "declared license", String.valueOf(v)));
+                    out.add(new Finding(name, Rule.GGUF_LICENSE, "declared license", String.valueOf(v)));
+                }
+                // llama.cpp and transformers' GGUF loader take the chat template from tokenizer.chat_template
+                // (and named ones from tokenizer.chat_template.<name>)
+                if (key.startsWith("tokenizer.chat_template")) {
+                    if (v instanceof String t) ChatTemplates.judge(t, name + "!" + key, out);
+                    else out.add(new Finding(name, Rule.UNSCANNABLE_TEMPLATE, "a chat template that is not a string", key));
                 }
             }
         } catch (BufferUnderflowException | IllegalStateException | IllegalArgumentException e) {
-            out.add(new Finding(name, "unscannable.gguf", Finding.Severity.HIGH, "malformed or truncated GGUF metadata",
-                    e.getMessage()));
+            out.add(new Finding(name, Rule.UNSCANNABLE_GGUF, "malformed or truncated GGUF metadata",
+                    e instanceof BufferUnderflowException ? "truncated" : e.getMessage()));
         }
     }
 
     private static String string(ByteBuffer b) {
         long n = b.getLong();
-        if (n < 0 || n > b.remaining() || n > 1 << 24) throw new IllegalStateException("string length " + n);
+        if (n < 0 || n > b.remaining() || n > 1 << 26) throw new IllegalStateException("string length " + n);
         byte[] s = new byte[(int) n];
         b.get(s);
         return new String(s, StandardCharsets.UTF_8);

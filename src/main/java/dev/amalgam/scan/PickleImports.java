@@ -24,17 +24,43 @@ final class PickleImports {
             "_codecs.encode");
 
     /** Module prefixes whose import means code execution or file/network access. */
-    private static final Set<String> DANGEROUS_MODULES = Set.of("os", "posix", "nt", "subprocess", "sys", "socket",
-            "shutil", "runpy", "importlib", "pkgutil", "pydoc", "operator", "_operator", "code", "codeop", "pty",
-            "webbrowser", "requests", "urllib", "http", "ctypes", "pickle", "_pickle", "marshal", "types", "commands",
-            "asyncio", "multiprocessing", "threading", "signal", "platform", "tempfile", "glob", "io", "_io",
-            "zipimport", "bdb", "pdb", "timeit", "cProfile", "profile", "trace", "functools", "torch.hub", "torch._C",
-            "torch.jit", "torch.ops", "torch.serialization", "torch._dynamo", "torch._inductor", "numpy.testing",
-            "numpy.f2py", "numpy.distutils", "numpy.ctypeslib");
+    private static final Set<String> DANGEROUS_MODULES = Set.of(
+            "os", "posix", "nt", "subprocess", "sys", "socket", "shutil", "runpy", "importlib", "pkgutil", "pydoc",
+            "operator", "_operator", "code", "codeop", "pty", "webbrowser", "requests", "urllib", "http", "ctypes",
+            "pickle", "_pickle", "marshal", "types", "commands", "asyncio", "multiprocessing", "threading", "signal",
+            "platform", "tempfile", "glob", "io", "_io", "zipimport", "bdb", "pdb", "timeit", "cProfile", "profile",
+            "trace", "functools", "torch.hub", "torch._C", "torch.jit", "torch.ops", "torch.serialization",
+            "torch.package", "torch.utils", "torch.distributed", "torch.fx", "torch.cuda", "torch._ops",
+            "torch.testing", "torch.library", "torch._dynamo", "copyreg", "copy_reg", "dill", "joblib", "cloudpickle",
+            "numpy.load", "numpy.lib", "numpy.ma", "_thread", "_posixsubprocess", "_winapi", "msvcrt", "nturl2path",
+            "smtplib", "ftplib", "telnetlib", "imaplib", "poplib", "xmlrpc", "ssl", "select", "selectors", "mmap",
+            "fcntl", "resource", "gc", "inspect", "linecache", "site", "sysconfig", "distutils", "setuptools", "pip",
+            "venv", "ensurepip", "idlelib", "lib2to3", "tkinter", "sqlite3", "dbm", "shelve", "zipfile", "tarfile",
+            "lzma", "bz2", "gzip", "zlib", "base64", "binascii", "pathlib", "fileinput", "filecmp", "stat", "unittest",
+            "doctest", "logging", "_pydevd_bundle", "IPython", "uuid", "cgi", "ctypes.util", "_ctypes", "_sqlite3",
+            "torch._inductor", "numpy.testing", "numpy.f2py", "numpy.distutils", "numpy.ctypeslib");
 
     private static final Set<String> DANGEROUS_BUILTINS = Set.of("eval", "exec", "compile", "open", "__import__",
             "getattr", "setattr", "delattr", "globals", "locals", "vars", "breakpoint", "input", "apply", "execfile",
             "file", "reload", "memoryview", "type", "object", "super", "classmethod", "staticmethod", "property");
+
+    /**
+     * Python 2 module names the C unpickler maps to Python 3 ones when the stream's protocol is below 3
+     * ({@code fix_imports}, {@code Lib/_compat_pickle.py} IMPORT_MAPPING; a stream without PROTO is
+     * protocol 0). Only used for severity: the allowlist stays exact.
+     */
+    private static final java.util.Map<String, String> PY2_MODULES = java.util.Map.ofEntries(
+            java.util.Map.entry("__builtin__", "builtins"), java.util.Map.entry("exceptions", "builtins"),
+            java.util.Map.entry("copy_reg", "copyreg"), java.util.Map.entry("cPickle", "pickle"),
+            java.util.Map.entry("commands", "subprocess"), java.util.Map.entry("urllib2", "urllib.request"),
+            java.util.Map.entry("httplib", "http.client"), java.util.Map.entry("SocketServer", "socketserver"),
+            java.util.Map.entry("cStringIO", "io"), java.util.Map.entry("StringIO", "io"),
+            java.util.Map.entry("thread", "_thread"), java.util.Map.entry("dummy_thread", "_dummy_thread"),
+            java.util.Map.entry("BaseHTTPServer", "http.server"), java.util.Map.entry("SimpleHTTPServer", "http.server"),
+            java.util.Map.entry("CGIHTTPServer", "http.server"), java.util.Map.entry("xmlrpclib", "xmlrpc.client"),
+            java.util.Map.entry("cookielib", "http.cookiejar"), java.util.Map.entry("urlparse", "urllib.parse"),
+            java.util.Map.entry("anydbm", "dbm"), java.util.Map.entry("UserDict", "collections"),
+            java.util.Map.entry("__main__", "__main__"));
 
     private PickleImports() {
     }
@@ -44,7 +70,9 @@ final class PickleImports {
     }
 
     /** Severity and explanation of a global that is not on the allowlist. */
-    static Finding.Severity severity(String module, String name) {
+    static Finding.Severity severity(String rawModule, String name) {
+        String module = PY2_MODULES.getOrDefault(rawModule, rawModule);
+        if (module.equals("copyreg") || module.equals("builtins") && name.equals("__import__")) return Finding.Severity.CRITICAL;
         String top = module.contains(".") ? module.substring(0, module.indexOf('.')) : module;
         if (module.equals("builtins") || module.equals("__builtin__")) {
             String first = name.contains(".") ? name.substring(0, name.indexOf('.')) : name;

@@ -1,5 +1,6 @@
 package dev.amalgam.scan;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.amalgam.safetensors.SafetensorsFormatException;
@@ -32,10 +33,14 @@ public final class Scanner {
     static final int HEAD = 64 * 1024;
     static final long MAX_IN_MEMORY = 1L << 30;
     static final int MAX_ZIP_DEPTH = 3;
+    /** Text files are read whole (configs, templates) up to this size. */
+    static final long MAX_TEXT = 64L << 20;
+    /** Pickles followed one after another in one file (a legacy torch file has five). */
+    static final int MAX_PICKLES = 64;
+    /** {@code <archive>/data/<key>}: a tensor storage in a torch zip, raw bytes. */
+    private static final Pattern TORCH_STORAGE = Pattern.compile("[^/]+/data/[^/]+");
     private static final Set<String> CODE_EXTENSIONS = Set.of(".py", ".pyc", ".pyw", ".sh", ".bash", ".zsh", ".ps1", ".bat",
             ".cmd", ".js", ".mjs", ".rb", ".pl", ".lua", ".so", ".dll", ".dylib", ".exe", ".ipynb", ".jar", ".class");
-    private static final Pattern JINJA_ESCAPE = Pattern.compile(
-            "__(class|mro|subclasses|globals|builtins|import|init|base|bases|code|dict|getattribute|reduce|reduce_ex)__|\\bos\\.|\\beval\\b|\\bexec\\b|popen|\\bsystem\\s*\\(");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private Scanner() {
@@ -43,27 +48,37 @@ public final class Scanner {
 
     /** Scans a file or every file under a folder (symbolic links are findings, never followed). */
     public static ScanReport scan(Path path) throws IOException {
+        return scan(path, null);
+    }
+
+    /**
+     * Scans a file or a folder and names files as the user gave them: a file by {@code display}, a
+     * folder's files by {@code display/relative-path}. With {@code display == null} a file is named
+     * by its file name and a folder's files by their path relative to it (the registry's view).
+     */
+    public static ScanReport scan(Path path, String display) throws IOException {
         List<Finding> findings = new ArrayList<>();
         List<String> files = new ArrayList<>();
         if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+            String prefix = display == null || display.isEmpty() ? "" : display.endsWith("/") ? display : display + "/";
             try (Stream<Path> s = Files.walk(path)) {
                 for (Path p : (Iterable<Path>) s.sorted()::iterator) {
                     String rel = path.relativize(p).toString().replace('\\', '/');
                     if (rel.isEmpty() || rel.equals(".git") || rel.startsWith(".git/")) continue;
                     if (Files.isSymbolicLink(p)) {
-                        findings.add(new Finding(rel, "file.symlink", Finding.Severity.HIGH,
+                        findings.add(new Finding(prefix + rel, Rule.FILE_SYMLINK,
                                 "symbolic link: it could point anywhere on the loading machine", null));
                     } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                        files.add(rel);
-                        scanFile(p, rel, findings);
+                        files.add(prefix + rel);
+                        scanFile(p, prefix + rel, findings);
                     }
                 }
             }
         } else if (Files.isSymbolicLink(path)) {
-            findings.add(new Finding(path.getFileName().toString(), "file.symlink", Finding.Severity.HIGH,
+            findings.add(new Finding(display != null ? display : path.getFileName().toString(), Rule.FILE_SYMLINK,
                     "symbolic link: it could point anywhere on the loading machine", null));
         } else if (Files.isRegularFile(path)) {
-            String name = path.getFileName().toString();
+            String name = display != null ? display : path.getFileName().toString();
             files.add(name);
             scanFile(path, name, findings);
         } else {
@@ -83,24 +98,49 @@ public final class Scanner {
             long size = Files.size(file);
             byte[] head = head(file, size);
             Format f = Format.sniff(head, size);
-            checkName(name, f, out);
             switch (f) {
-                case SAFETENSORS -> safetensors(file, name, head, size, out);
-                case PICKLE, ZIP, NUMPY -> {
-                    if (size > MAX_IN_MEMORY) {
-                        out.add(new Finding(name, "unscannable.too-large", Finding.Severity.HIGH,
-                                f + " file larger than 1 GiB: convert it to safetensors", size + " bytes"));
+                case SAFETENSORS -> {
+                    checkName(name, f, out);
+                    safetensors(file, name, size, out);
+                    polyglotPickle(whole(file, head, size, name, out), name, f, out);
+                }
+                case GGUF -> {
+                    checkName(name, f, out);
+                    gguf(file, name, size, out);
+                    polyglotPickle(whole(file, head, size, name, out), name, f, out);
+                }
+                case PICKLE, ZIP, NUMPY, TEXT -> {
+                    long cap = f == Format.TEXT ? MAX_TEXT : MAX_IN_MEMORY;
+                    if (size > cap) {
+                        checkName(name, f, out);
+                        out.add(new Finding(name, Rule.UNSCANNABLE_TOO_LARGE, f.label() + " file larger than "
+                                + (cap >> 20) + " MiB: it is not read into memory", size + " bytes"));
                         return;
                     }
-                    byte[] all = Files.readAllBytes(file);
-                    content(all, name, f, 0, out);
+                    content(size == head.length ? head : Files.readAllBytes(file), name, f, 0, out);
                 }
-                case GGUF -> gguf(file, name, size, out);
-                default -> content(head, name, f, 0, out);
+                default -> content(whole(file, head, size, name, out), name, f, 0, out);
             }
         } catch (IOException e) {
-            out.add(new Finding(name, "unscannable.io", Finding.Severity.HIGH, "cannot read the file: " + e.getMessage(), null));
+            out.add(new Finding(name, Rule.UNSCANNABLE_IO, "cannot read the file: " + e.getMessage(), null));
         }
+    }
+
+    /**
+     * The bytes a pickle loader could consume from the start of a file we otherwise only sniff: the
+     * head, or the whole file (up to 1 GiB) when the head starts what could be a pickle that runs
+     * past it.
+     */
+    private static byte[] whole(Path file, byte[] head, long size, String name, List<Finding> out) throws IOException {
+        if (size == head.length) return head;
+        PickleAnalyzer.Result r = PickleAnalyzer.analyze(head, 0, name, new ArrayList<>());
+        if (!r.ranOut()) return head;
+        if (size > MAX_IN_MEMORY) {
+            out.add(new Finding(name, Rule.UNSCANNABLE_TOO_LARGE,
+                    "the file starts like a pickle and is larger than 1 GiB: it is not read into memory", size + " bytes"));
+            return head;
+        }
+        return Files.readAllBytes(file);
     }
 
     private static byte[] head(Path file, long size) throws IOException {
@@ -113,169 +153,209 @@ public final class Scanner {
         String lower = name.toLowerCase(Locale.ROOT);
         for (String ext : CODE_EXTENSIONS) {
             if (lower.endsWith(ext)) {
-                out.add(new Finding(name, ext.equals(".ipynb") ? "code.notebook" : "code.file", Finding.Severity.HIGH,
+                out.add(new Finding(name, ext.equals(".ipynb") ? Rule.CODE_NOTEBOOK : Rule.CODE_FILE,
                         "executable code in a model repository (runs with trust_remote_code or by hand)", ext));
                 break;
             }
         }
         Set<Format> expected = Format.expectedFor(name);
         if (expected != null && !expected.contains(f)) {
-            out.add(new Finding(name, "format.extension-mismatch", Finding.Severity.HIGH,
-                    "the name says " + expected + " but the content is " + f, null));
+            out.add(new Finding(name, Rule.FORMAT_EXTENSION_MISMATCH,
+                    "the name says " + Format.labels(expected) + " but the content is " + f.label(), null));
         }
     }
 
-    /** Judges bytes of a known format (a whole file, or a member of an archive). */
+    /**
+     * Judges bytes of a known format (a whole file, or a member of an archive). Content that a pickle
+     * loader accepts is analysed as a pickle whatever its name or apparent format: text that
+     * unpickles (protocols 0 and 1 have no PROTO opcode) is a pickle, any other format that also
+     * unpickles is a polyglot.
+     */
     static void content(byte[] data, String name, Format f, int depth, List<Finding> out) {
         switch (f) {
-            case PICKLE -> pickles(data, name, out);
-            case ZIP -> zip(data, name, depth, out);
-            case NUMPY -> numpy(data, name, out);
-            case GZIP, BZIP2, XZ, SEVENZIP, TAR -> out.add(new Finding(name, "unscannable.archive", Finding.Severity.HIGH,
-                    "a " + f + " archive: its content cannot be inspected; unpack it and register the files", null));
-            case ELF, MACHO, PE -> out.add(new Finding(name, "code.native", Finding.Severity.CRITICAL,
-                    "a native executable or library (" + f + ")", null));
-            case TEXT -> text(data, name, out);
-            case BINARY -> binary(data, name, out);
-            case SAFETENSORS, GGUF -> {
-                // handled from the file (headers are parsed there)
+            case PICKLE -> {
+                checkName(name, f, out);
+                pickles(data, name, out);
+            }
+            case TEXT, BINARY -> {
+                if (isPickle(data, name)) {
+                    checkName(name, Format.PICKLE, out);
+                    pickles(data, name, out);
+                } else {
+                    checkName(name, f, out);
+                    if (f == Format.TEXT) text(data, name, out);
+                    else if (depth == 0) binary(data, name, out); // inside archives: data the loader reads raw
+                }
+            }
+            default -> {
+                checkName(name, f, out);
+                polyglotPickle(data, name, f, out);
+                switch (f) {
+                    case ZIP -> zip(data, name, depth, out);
+                    case NUMPY -> numpy(data, name, out);
+                    case GZIP, BZIP2, XZ, SEVENZIP, TAR -> out.add(new Finding(name, Rule.UNSCANNABLE_ARCHIVE,
+                            "a " + f.label() + " archive: its content cannot be inspected; unpack it and register the files", null));
+                    case ELF, MACHO, PE -> out.add(new Finding(name, Rule.CODE_NATIVE,
+                            "a native executable or library (" + f.label() + ")", null));
+                    default -> {
+                        // safetensors and GGUF: headers are checked from the file
+                    }
+                }
             }
         }
     }
 
-    /** A sequence of pickles (legacy torch files hold five, then raw storage bytes). */
+    /**
+     * Whether a pickle loader accepts these bytes: CPython's unpickler returns a value, or it runs
+     * a call on something not allowlisted before it stops (the payload of a "broken" pickle runs).
+     */
+    static boolean isPickle(byte[] data, String name) {
+        if (data.length == 0) return false;
+        PickleAnalyzer.Result r = PickleAnalyzer.analyze(data, 0, name, new ArrayList<>());
+        return r.complete() || r.unsafeCalls() > 0;
+    }
+
+    private static void polyglotPickle(byte[] data, String name, Format f, List<Finding> out) {
+        if (!isPickle(data, name)) return;
+        out.add(new Finding(name, Rule.FORMAT_POLYGLOT, "the file is " + f.label() + " AND a pickle a loader accepts", null));
+        pickles(data, name, out);
+    }
+
+    /**
+     * A sequence of pickles: a plain pickle, or a legacy torch file (magic number, protocol, system
+     * info, the state, the storage keys, then raw storage bytes; {@code torch/serialization.py
+     * _legacy_load} unpickles them one after another). The first pickle must be complete; after
+     * it, pickles are followed as long as a loader would accept them, and raw bytes end the scan.
+     */
     static void pickles(byte[] data, String name, List<Finding> out) {
-        int pos = 0;
-        int count = 0;
-        PickleAnalyzer.Result first = null;
-        while (pos < data.length && count < 5) {
-            int before = out.size();
-            PickleAnalyzer.Result r = PickleAnalyzer.analyze(data, pos, name, out);
-            if (count == 0) first = r;
-            count++;
-            if (!r.complete()) return;
-            if (count == 1 && r.end() < data.length && (out.size() > before || r.literalInts().isEmpty())
-                    && startsPickle(data, r.end())) {
-                out.add(new Finding(name, "torch.magic-not-literal", Finding.Severity.HIGH,
+        if (data.length == 0) {
+            out.add(new Finding(name, Rule.UNSCANNABLE_PICKLE, "empty pickle", null));
+            return;
+        }
+        int before = out.size();
+        PickleAnalyzer.Result first = PickleAnalyzer.analyze(data, 0, name, out);
+        if (!first.complete()) return;
+        boolean firstClean = out.size() == before && !first.literalInts().isEmpty();
+        int pos = first.end();
+        for (int count = 1; pos < data.length && count < MAX_PICKLES; count++) {
+            List<Finding> next = new ArrayList<>();
+            PickleAnalyzer.Result r = PickleAnalyzer.analyze(data, pos, name, next);
+            if (!r.complete() && r.unsafeCalls() == 0) break; // raw storage bytes follow
+            if (count == 1 && !firstClean) {
+                out.add(new Finding(name, Rule.TORCH_MAGIC_NOT_LITERAL,
                         "the first pickle of a legacy torch file must be a plain magic number", null));
             }
+            out.addAll(next);
+            if (!r.complete()) break;
             pos = r.end();
-            if (!startsPickle(data, pos)) break; // raw storage data follows
         }
-        if (first == null) out.add(new Finding(name, "unscannable.pickle", Finding.Severity.HIGH, "empty pickle", null));
-    }
-
-    private static boolean startsPickle(byte[] d, int pos) {
-        return pos < d.length && ((d[pos] & 0xff) == 0x80 || d[pos] == '(' || d[pos] == 'c' || d[pos] == ']' || d[pos] == '}');
     }
 
     static void zip(byte[] data, String name, int depth, List<Finding> out) {
         if (depth >= MAX_ZIP_DEPTH) {
-            out.add(new Finding(name, "unscannable.nesting", Finding.Severity.HIGH, "archives nested too deeply", null));
+            out.add(new Finding(name, Rule.UNSCANNABLE_NESTING, "archives nested too deeply", null));
             return;
         }
         ZipArchive z = ZipArchive.read(ByteBuffer.wrap(data));
         for (String p : z.problems) {
-            out.add(new Finding(name, "zip.inconsistent", Finding.Severity.HIGH,
-                    "the zip's central directory and local headers disagree or are broken", p));
+            out.add(new Finding(name, Rule.ZIP_INCONSISTENT, "the zip's central directory and local headers disagree or are broken", p));
         }
         if (z.central.isEmpty() && !z.problems.isEmpty()) {
-            out.add(new Finding(name, "unscannable.zip", Finding.Severity.HIGH, "cannot list the zip's members", null));
+            out.add(new Finding(name, Rule.UNSCANNABLE_ZIP, "cannot list the zip's members", null));
             return;
         }
         for (ZipArchive.Entry e : z.central) {
             String member = name + "!" + e.name();
+            if (e.name().endsWith("/") && e.size() == 0) continue; // a directory entry
             byte[] content;
             try {
                 content = z.content(e);
             } catch (DataFormatException | RuntimeException ex) {
-                out.add(new Finding(member, "unscannable.zip-member", Finding.Severity.HIGH,
-                        "cannot extract the member: " + ex.getMessage(), null));
+                out.add(new Finding(member, Rule.UNSCANNABLE_ZIP_MEMBER, "cannot extract the member: " + ex.getMessage(), null));
                 continue;
             }
-            byte[] head = content.length > HEAD ? java.util.Arrays.copyOf(content, HEAD) : content;
-            Format f = Format.sniff(head, content.length);
-            String lower = e.name().toLowerCase(Locale.ROOT);
-            for (String ext : CODE_EXTENSIONS) {
-                if (lower.endsWith(ext)) {
-                    out.add(new Finding(member, "code.file", Finding.Severity.HIGH, "executable code inside the archive", ext));
-                    break;
-                }
+            if (TORCH_STORAGE.matcher(e.name()).matches()) {
+                // torch/serialization.py _load: storages are read as raw bytes (zip_file.get_storage_from_record),
+                // never unpickled; only <archive>/data.pkl goes through the unpickler.
+                continue;
             }
-            if (f == Format.BINARY || f == Format.TEXT) continue; // tensor storages, version files
-            content(content, member, f, depth + 1, out);
+            if (e.name().toLowerCase(Locale.ROOT).endsWith(".pkl")) { // data.pkl, constants.pkl: what loaders unpickle
+                checkName(member, Format.PICKLE, out);
+                pickles(content, member, out);
+                continue;
+            }
+            content(content, member, Format.sniff(content, content.length), depth + 1, out);
         }
     }
 
     static void numpy(byte[] d, String name, List<Finding> out) {
-        if (d.length < 10) {
-            out.add(new Finding(name, "unscannable.numpy", Finding.Severity.HIGH, "truncated .npy header", null));
+        NpyHeader.Result h = NpyHeader.read(d);
+        if (h.problem() != null) {
+            out.add(new Finding(name, Rule.UNSCANNABLE_NUMPY, h.problem(), null));
             return;
         }
-        int major = d[6] & 0xff;
-        int hlen;
-        int start;
-        if (major == 1) {
-            hlen = (d[8] & 0xff) | ((d[9] & 0xff) << 8);
-            start = 10;
-        } else if (major == 2 || major == 3) {
-            if (d.length < 12) {
-                out.add(new Finding(name, "unscannable.numpy", Finding.Severity.HIGH, "truncated .npy header", null));
-                return;
-            }
-            hlen = ByteBuffer.wrap(d, 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
-            start = 12;
-        } else {
-            out.add(new Finding(name, "unscannable.numpy", Finding.Severity.HIGH, "unknown .npy version " + major, null));
-            return;
-        }
-        if (hlen < 0 || start + hlen > d.length) {
-            out.add(new Finding(name, "unscannable.numpy", Finding.Severity.HIGH, "header length exceeds the file", null));
-            return;
-        }
-        String header = new String(d, start, hlen, StandardCharsets.ISO_8859_1);
-        if (header.matches("(?s).*'descr'\\s*:\\s*'[|<>=]?O.*") || header.contains("'descr': [")) {
-            out.add(new Finding(name, "numpy.object-array", Finding.Severity.HIGH,
-                    "an object (or structured) array: NumPy stores it as a pickle", header.strip()));
-            if (start + hlen < d.length) pickles(java.util.Arrays.copyOfRange(d, start + hlen, d.length), name, out);
+        if (h.hasObject()) {
+            out.add(new Finding(name, Rule.NUMPY_OBJECT_ARRAY,
+                    "the dtype holds Python objects: NumPy stores the array as a pickle", h.descr()));
+            if (h.dataStart() < d.length) pickles(java.util.Arrays.copyOfRange(d, h.dataStart(), d.length), name, out);
         }
     }
 
     static void text(byte[] d, String name, List<Finding> out) {
         String s = new String(d, StandardCharsets.UTF_8);
-        String base = name.contains("/") ? name.substring(name.lastIndexOf('/') + 1) : name;
+        String base = name.substring(Math.max(name.lastIndexOf('/'), name.lastIndexOf('!')) + 1).toLowerCase(Locale.ROOT);
         if (s.startsWith("#!")) {
-            out.add(new Finding(name, "code.script", Finding.Severity.HIGH, "a script (starts with #!)", s.lines().findFirst().orElse("")));
+            out.add(new Finding(name, Rule.CODE_SCRIPT, "a script (starts with #!)", s.lines().findFirst().orElse("")));
         }
-        if (base.equals("config.json") || base.equals("tokenizer_config.json")) {
-            JsonNode n;
-            try {
-                n = JSON.readTree(d);
-            } catch (IOException e) {
-                out.add(new Finding(name, "json.invalid", Finding.Severity.WARNING, "not valid JSON", e.getMessage()));
-                return;
+        if (base.endsWith(".jinja") || base.endsWith(".jinja2") || base.endsWith(".j2")) {
+            ChatTemplates.judge(s, name, out);
+            return;
+        }
+        if (!base.endsWith("config.json") && !base.equals("chat_template.json")) return;
+        JsonNode n;
+        try {
+            n = JSON.readTree(d);
+        } catch (JsonProcessingException e) {
+            var at = e.getLocation();
+            out.add(new Finding(name, Rule.JSON_INVALID, "not valid JSON", (at == null ? "" : "line " + at.getLineNr()
+                    + ", column " + at.getColumnNr() + ": ") + e.getOriginalMessage().lines().findFirst().orElse("")));
+            return;
+        } catch (IOException e) {
+            out.add(new Finding(name, Rule.JSON_INVALID, "not valid JSON", null));
+            return;
+        }
+        if (n == null) return;
+        // transformers reads auto_map from config.json, tokenizer_config.json and every processor config
+        // (dynamic_module_utils.get_class_from_dynamic_module: "module.Class" or "repo--module.Class",
+        // the latter fetching another repository's code); PEFT's adapter_config.json uses auto_mapping.
+        for (String key : List.of("auto_map", "auto_mapping", "custom_pipelines")) {
+            List<JsonNode> found = n.findValues(key);
+            for (JsonNode v : found) {
+                out.add(new Finding(name, Rule.CONFIG_REMOTE_CODE,
+                        key + ": loading needs trust_remote_code, i.e. runs code from " + (v.toString().contains("--")
+                                ? "another repository" : "the repository"), v.toString()));
             }
-            if (n != null && n.has("auto_map")) {
-                out.add(new Finding(name, "config.remote-code", Finding.Severity.HIGH,
-                        "auto_map: loading needs trust_remote_code, i.e. runs code from the repository", n.get("auto_map").toString()));
-            }
-            JsonNode tpl = n == null ? null : n.get("chat_template");
-            if (tpl != null) {
-                String all = tpl.toString();
-                var m = JINJA_ESCAPE.matcher(all);
-                if (m.find()) {
-                    out.add(new Finding(name, "template.sandbox-escape", Finding.Severity.CRITICAL,
-                            "the chat template reaches Python internals (Jinja sandbox escape)", m.group()));
+        }
+        JsonNode tpl = n.get("chat_template");
+        if (tpl != null) {
+            if (tpl.isTextual()) {
+                ChatTemplates.judge(tpl.asText(), name, out);
+            } else if (tpl.isArray()) { // [{"name": ..., "template": ...}]
+                for (JsonNode t : tpl) {
+                    JsonNode text = t.get("template");
+                    if (text != null && text.isTextual()) ChatTemplates.judge(text.asText(), name, out);
+                    else out.add(new Finding(name, Rule.UNSCANNABLE_TEMPLATE, "a chat_template entry without a template string", null));
                 }
+            } else if (!tpl.isNull()) {
+                out.add(new Finding(name, Rule.UNSCANNABLE_TEMPLATE, "chat_template is neither a string nor a list of templates", null));
             }
         }
     }
 
     static void binary(byte[] head, String name, List<Finding> out) {
-        String base = name.contains("/") ? name.substring(name.lastIndexOf('/') + 1) : name;
+        String base = name.substring(Math.max(name.lastIndexOf('/'), name.lastIndexOf('!')) + 1);
         if (base.endsWith(".model") || image(head)) return; // SentencePiece protobufs, images: data
-        out.add(new Finding(name, "unscannable.unknown-format", Finding.Severity.WARNING,
-                "binary content of no known format: it cannot be judged", null));
+        out.add(new Finding(name, Rule.UNSCANNABLE_UNKNOWN_FORMAT, "binary content of no known format: it cannot be judged", null));
     }
 
     private static boolean image(byte[] h) {
@@ -284,18 +364,15 @@ public final class Scanner {
                 || h[0] == 'G' && h[1] == 'I' && h[2] == 'F');
     }
 
-    static void safetensors(Path file, String name, byte[] head, long size, List<Finding> out) {
+    static void safetensors(Path file, String name, long size, List<Finding> out) {
         try {
             SafetensorsHeader.parse(file);
         } catch (SafetensorsFormatException e) {
-            out.add(new Finding(name, "safetensors.invalid", Finding.Severity.HIGH,
+            out.add(new Finding(name, Rule.SAFETENSORS_INVALID,
                     "invalid safetensors: " + e.violation().name().toLowerCase(Locale.ROOT).replace('_', '-'), e.detail()));
         } catch (IOException e) {
-            out.add(new Finding(name, "unscannable.io", Finding.Severity.HIGH, "cannot read the file: " + e.getMessage(), null));
+            out.add(new Finding(name, Rule.UNSCANNABLE_IO, "cannot read the file: " + e.getMessage(), null));
             return;
-        }
-        if (PickleAnalyzer.isCompletePickle(head)) {
-            out.add(new Finding(name, "format.polyglot", Finding.Severity.CRITICAL, "the file is valid safetensors AND a pickle", null));
         }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             int tail = (int) Math.min(size, 65_557);
@@ -304,13 +381,12 @@ public final class Scanner {
             byte[] t = b.array();
             for (int i = t.length - 22; i >= 0; i--) {
                 if (t[i] == 'P' && t[i + 1] == 'K' && t[i + 2] == 5 && t[i + 3] == 6) {
-                    out.add(new Finding(name, "format.polyglot", Finding.Severity.CRITICAL,
-                            "the file is valid safetensors AND carries a zip archive at its end", null));
+                    out.add(new Finding(name, Rule.FORMAT_POLYGLOT, "the file is valid safetensors AND carries a zip archive at its end", null));
                     break;
                 }
             }
         } catch (IOException e) {
-            out.add(new Finding(name, "unscannable.io", Finding.Severity.HIGH, "cannot read the file: " + e.getMessage(), null));
+            out.add(new Finding(name, Rule.UNSCANNABLE_IO, "cannot read the file: " + e.getMessage(), null));
         }
     }
 
@@ -324,7 +400,7 @@ public final class Scanner {
             b.flip();
             Gguf.readMetadata(b, name, out);
         } catch (IOException e) {
-            out.add(new Finding(name, "unscannable.io", Finding.Severity.HIGH, "cannot read the file: " + e.getMessage(), null));
+            out.add(new Finding(name, Rule.UNSCANNABLE_IO, "cannot read the file: " + e.getMessage(), null));
         }
     }
 }

@@ -47,6 +47,7 @@ final class Pickles {
     Pickles build() { return op('b'); }
     Pickles emptyDict() { return op('}'); }
     Pickles setitems() { return op('u'); }
+    Pickles setitemOne() { return op('s'); }
     Pickles int1(int v) { return op('K').op(v); }
     Pickles binput(int i) { return op('q').op(i); }
     Pickles binget(int i) { return op('h').op(i); }
