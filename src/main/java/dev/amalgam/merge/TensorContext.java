@@ -69,9 +69,29 @@ public final class TensorContext {
     private WindowReader reader = this::slice;
     /** Per input, the dtype it is rounded to before the method sees it (null: read as stored). */
     private final DType[] roundTo;
-    /** Per input, the buffer its rounded window is written to; and one F32 chunk to convert through. */
-    private MemorySegment[] rounded;
-    private float[] widened;
+
+    /**
+     * Per thread, the buffer each input's rounded window is written to (by input index), and one
+     * F32 chunk to convert through: reused from tensor to tensor, as the engine's read buffers
+     * (auto-arena memory allocated per tensor would wait for a GC to be freed, and the heap
+     * hardly moves during a merge). A thread computes one tensor at a time.
+     */
+    private static final class RoundingBuffers {
+        final List<MemorySegment> rounded = new java.util.ArrayList<>();
+        final float[] widened = new float[CHUNK];
+
+        MemorySegment get(int input, long bytes) {
+            while (rounded.size() <= input) rounded.add(null);
+            MemorySegment s = rounded.get(input);
+            if (s == null || s.byteSize() < bytes) {
+                s = Arena.ofAuto().allocate(Math.max(bytes, (long) WINDOW * Float.BYTES), 64);
+                rounded.set(input, s);
+            }
+            return s.asSlice(0, bytes);
+        }
+    }
+
+    private static final ThreadLocal<RoundingBuffers> ROUNDING = ThreadLocal.withInitial(RoundingBuffers::new);
 
     /**
      * Where {@link #window}, {@link #load} and {@link #loadDelta} get an input's bytes: slices of
@@ -212,15 +232,9 @@ public final class TensorContext {
     /** The window {@code raw} of an input converted to the dtype it is rounded to, in that input's buffer. */
     private MemorySegment rounded(int input, MemorySegment raw, int n) {
         DType to = roundTo[input], own = inputs.get(input).tensor().dtype();
-        if (rounded == null) {
-            rounded = new MemorySegment[inputs.size()];
-            widened = new float[CHUNK];
-        }
-        long bytes = (long) n * to.byteSize();
-        if (rounded[input] == null || rounded[input].byteSize() < bytes) {
-            rounded[input] = Arena.ofAuto().allocate(Math.max(bytes, (long) WINDOW * to.byteSize()), 64);
-        }
-        MemorySegment dst = rounded[input].asSlice(0, bytes);
+        RoundingBuffers buffers = ROUNDING.get();
+        MemorySegment dst = buffers.get(input, (long) n * to.byteSize());
+        float[] widened = buffers.widened;
         for (int at = 0; at < n; at += CHUNK) {
             int len = Math.min(CHUNK, n - at);
             kernels.load(raw, own, at, widened, len);
