@@ -71,14 +71,13 @@ public final class TensorContext {
     private final DType[] roundTo;
 
     /**
-     * Per thread, the buffer each input's rounded window is written to (by input index), and one
-     * F32 chunk to convert through: reused from tensor to tensor, as the engine's read buffers
+     * Per thread, the buffer each input's rounded window is written to (by input index), reused
+     * from tensor to tensor, as the engine's read buffers
      * (auto-arena memory allocated per tensor would wait for a GC to be freed, and the heap
      * hardly moves during a merge). A thread computes one tensor at a time.
      */
     private static final class RoundingBuffers {
         final List<MemorySegment> rounded = new java.util.ArrayList<>();
-        final float[] widened = new float[CHUNK];
 
         MemorySegment get(int input, long bytes) {
             while (rounded.size() <= input) rounded.add(null);
@@ -232,14 +231,8 @@ public final class TensorContext {
     /** The window {@code raw} of an input converted to the dtype it is rounded to, in that input's buffer. */
     private MemorySegment rounded(int input, MemorySegment raw, int n) {
         DType to = roundTo[input], own = inputs.get(input).tensor().dtype();
-        RoundingBuffers buffers = ROUNDING.get();
-        MemorySegment dst = buffers.get(input, (long) n * to.byteSize());
-        float[] widened = buffers.widened;
-        for (int at = 0; at < n; at += CHUNK) {
-            int len = Math.min(CHUNK, n - at);
-            kernels.load(raw, own, at, widened, len);
-            kernels.store(widened, len, dst, to, at);
-        }
+        MemorySegment dst = ROUNDING.get().get(input, (long) n * to.byteSize());
+        kernels.convert(raw, own, dst, to, n);
         return dst;
     }
 
