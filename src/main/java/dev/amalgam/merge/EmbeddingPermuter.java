@@ -2,6 +2,7 @@ package dev.amalgam.merge;
 
 import dev.amalgam.merge.kernel.MergeKernels;
 import dev.amalgam.safetensors.DType;
+import dev.amalgam.safetensors.FloatFormats;
 import dev.amalgam.safetensors.Tensor;
 import dev.amalgam.safetensors.TensorInfo;
 
@@ -42,6 +43,8 @@ final class EmbeddingPermuter implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final Map<String, Tensor> laidOut = new HashMap<>();
     private int files;
+    /** The dtype the model being laid out is rounded to (the recipe's dtype), or null. */
+    private DType rounding;
 
     EmbeddingPermuter(Path dir, MergeKernels kernels) {
         this.dir = dir;
@@ -64,14 +67,21 @@ final class EmbeddingPermuter implements AutoCloseable {
             Map<String, Tensor> byModel = new java.util.LinkedHashMap<>();
             for (MergePlan.PlannedInput in : p.inputs()) byModel.put(in.model(), models.get(in.model()).weights().tensor(in.tensor()));
             for (MergePlan.PlannedInput in : p.inputs()) {
-                Tensor t = layOut(p.name(), in.model(), byModel, vocab);
+                Tensor t = layOut(p.name(), in.model(), byModel, vocab, p.inputDtype());
                 if (t != null) laidOut.put(key(p.name(), in.model(), in.tensor()), t);
             }
         }
     }
 
-    private Tensor layOut(String output, String model, Map<String, Tensor> byModel, OutputTokenizer vocab) throws IOException {
+    /**
+     * One model's matrix in the output vocabulary, or null when its rows already line up. With
+     * {@code roundTo} (the recipe's dtype) its rows, and the rows it borrows or averages from
+     * other models, are rounded to that dtype first, as mergekit lays out inputs already cast to it.
+     */
+    private Tensor layOut(String output, String model, Map<String, Tensor> byModel, OutputTokenizer vocab,
+                          DType roundTo) throws IOException {
         Tensor src = byModel.get(model);
+        rounding = roundTo;
         int[] rowOf = vocab.rowsOf(model);
         int tokens = vocab.tokens().size(), rows = vocab.rows();
         long srcRows = src.info().dim(0);
@@ -83,7 +93,7 @@ final class EmbeddingPermuter implements AutoCloseable {
         long hidden = src.info().dim(1);
         if (hidden > Integer.MAX_VALUE) throw new RecipeException("tensor " + output + ": rows of " + hidden + " elements are too long");
         int h = (int) hidden;
-        DType dt = src.dtype();
+        DType own = src.dtype(), dt = roundTo != null && own.roundsTo(roundTo) ? roundTo : own;
         long rowBytes = hidden * dt.byteSize();
         Files.createDirectories(dir);
         Path file = dir.resolve((files++) + ".bin");
@@ -104,7 +114,12 @@ final class EmbeddingPermuter implements AutoCloseable {
             TokenizerSpec.TokenEmbedding cfg = vocab.spec().tokens().get(token);
             if (rowOf[i] >= 0 && (cfg == null || !cfg.force())) {
                 if (rowOf[i] >= srcRows) throw tooShort(output, model, token, rowOf[i], srcRows);
-                MemorySegment.copy(src.data(), rowOf[i] * rowBytes, seg, i * rowBytes, rowBytes);
+                if (dt == own) {
+                    MemorySegment.copy(src.data(), rowOf[i] * rowBytes, seg, i * rowBytes, rowBytes);
+                } else {
+                    kernels.load(src.data(), own, rowOf[i] * hidden, row, h);
+                    kernels.store(row, h, seg, dt, i * hidden);
+                }
             } else {
                 defaultRow(output, i, token, cfg, byModel, vocab, row, x);
                 kernels.store(row, h, seg, dt, i * hidden);
@@ -180,6 +195,9 @@ final class EmbeddingPermuter implements AutoCloseable {
         }
         if (r >= t.info().dim(0)) throw tooShort(output, model, token, r, t.info().dim(0));
         kernels.load(t.data(), t.dtype(), r * dst.length, dst, dst.length);
+        if (rounding != null && t.dtype().roundsTo(rounding)) {
+            for (int c = 0; c < dst.length; c++) dst[c] = FloatFormats.round(dst[c], rounding);
+        }
     }
 
     private static RecipeException tooShort(String output, String model, String token, long row, long rows) {

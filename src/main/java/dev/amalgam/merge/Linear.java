@@ -36,9 +36,9 @@ final class Linear extends DeclaredMethod {
         for (int j = 0; j < m; j++) total = total + w[j];
         // one fused pass per chunk when all inputs share a dtype (the common case)
         MemorySegment[] src = new MemorySegment[m];
-        DType dtype = ctx.inputs().getFirst().tensor().dtype();
+        DType dtype = ctx.dtype(0);
         boolean fused = true;
-        for (int j = 0; j < m; j++) fused &= ctx.inputs().get(j).tensor().dtype() == dtype;
+        for (int j = 0; j < m; j++) fused &= ctx.dtype(j) == dtype;
         // x / 1 is x exactly (signed zeros, infinities and NaN included): weights that already
         // sum to one skip the division
         boolean divide = normalize && total != 1f;

@@ -210,7 +210,7 @@ public final class MergeEngine {
         var sink = new BufferedOutput(out, SCRATCH.get().output, p.name(), dt, kernels, cap, part ? from * dt.byteSize() : 0,
                 windowed ? null : inputs);
         TensorContext ctx = new TensorContext(p.name(), p.shape(), part ? from : 0, inputs, p.globals(), kernels, seed,
-                sink, models);
+                sink, models).roundingInputsTo(p.inputDtype());
         if (windowed) ctx.readingWith(positionalReads(inputs, models, part ? from : 0));
         method.merge(ctx);
         sink.finish();

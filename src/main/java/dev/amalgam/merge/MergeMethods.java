@@ -4,7 +4,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /** The one registry of merge methods, by recipe name. */
 public final class MergeMethods {
@@ -23,16 +22,12 @@ public final class MergeMethods {
                 new Karcher(),
                 new NearSwap(),
                 new ArceeFusion(),
+                Ram.plain(),
+                Ram.plusTensorLocal(),
                 new Dam())) {
             METHODS.put(m.name(), m);
         }
     }
-
-    /**
-     * mergekit methods this engine does not implement yet: a recipe using one is well-formed
-     * (recipe check accepts it with a note) but cannot be merged here.
-     */
-    public static final Set<String> NOT_YET_IMPLEMENTED = Set.of("ram");
 
     private MergeMethods() {
     }

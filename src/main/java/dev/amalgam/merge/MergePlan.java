@@ -24,10 +24,13 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
     /**
      * One output tensor. {@code shape} is the output shape: the inputs' shape, or for
      * embeddings whose vocabulary sizes differ the common leading rows (mergekit's "common
-     * submatrix"); inputs are then read up to that many rows.
+     * submatrix"); inputs are then read up to that many rows. {@code inputDtype} is the recipe's
+     * {@code dtype}, which every float input is rounded to before merging, as in mergekit (null
+     * without one: inputs are read as stored); {@code outDtype} is {@code out_dtype}, else
+     * {@code dtype}, else the first input's.
      */
     public record Planned(String name, List<PlannedInput> inputs, Map<String, Object> globals, DType outDtype,
-                          boolean copyRaw, long[] shape) {
+                          boolean copyRaw, long[] shape, DType inputDtype) {
     }
 
     /** One input of an output tensor; {@code position} as {@link TensorContext.Input#position()}. */
@@ -66,6 +69,7 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
         final List<String> problems = new ArrayList<>();
         final List<Planned> out = new ArrayList<>();
         final DType forcedDtype;
+        final DType inputDtype;
         final Integer vocabRows;
         Architecture arch;
 
@@ -77,6 +81,8 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
             String d = recipe.outDtype() != null ? recipe.outDtype() : recipe.dtype();
             this.forcedDtype = d == null ? null : DType.fromTorchName(d)
                     .orElseThrow(() -> new RecipeException("unsupported dtype " + d));
+            this.inputDtype = recipe.dtype() == null ? null : DType.fromTorchName(recipe.dtype())
+                    .orElseThrow(() -> new RecipeException("unsupported dtype " + recipe.dtype()));
         }
 
         MergePlan plan() {
@@ -202,7 +208,7 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
             DType first = inputs.getFirst().info(models) == null ? null : inputs.getFirst().info(models).dtype();
             boolean raw = first != null && !first.isMergeFloat();
             DType outDtype = raw || forcedDtype == null ? first : forcedDtype;
-            out.add(new Planned(outName, List.copyOf(inputs), globals, outDtype, raw, shape));
+            out.add(new Planned(outName, List.copyOf(inputs), globals, outDtype, raw, shape, raw ? null : inputDtype));
         }
 
         PlannedInput input(Recipe.InputSlice src, String inputName, String tensorName, String base,

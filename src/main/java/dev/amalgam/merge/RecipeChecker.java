@@ -49,13 +49,8 @@ public final class RecipeChecker {
 
         var method = MergeMethods.find(r.mergeMethod());
         if (method.isEmpty()) {
-            if (MergeMethods.NOT_YET_IMPLEMENTED.contains(r.mergeMethod())) {
-                notes.add("merge_method " + r.mergeMethod() + " is a mergekit method this engine does not implement yet:"
-                        + " the recipe is well-formed but 'amalgam merge' will refuse it");
-            } else {
-                problems.add("merge_method: unknown method \"" + r.mergeMethod() + "\" (known: "
-                        + String.join(", ", MergeMethods.all().stream().map(MergeMethod::name).toList()) + ")");
-            }
+            problems.add("merge_method: unknown method \"" + r.mergeMethod() + "\" (known: "
+                    + String.join(", ", MergeMethods.all().stream().map(MergeMethod::name).toList()) + ")");
             checkSlices(r, problems);
             return new Result(List.copyOf(problems), List.copyOf(notes));
         }

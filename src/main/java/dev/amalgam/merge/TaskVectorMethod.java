@@ -202,7 +202,7 @@ abstract class TaskVectorMethod implements MergeMethod {
     /** Every input and the output are BF16: the fused kernels' case. */
     private static boolean allBf16(TensorContext ctx) {
         if (ctx.directDtype() != DType.BF16) return false;
-        for (TensorContext.Input in : ctx.inputs()) if (in.tensor().dtype() != DType.BF16) return false;
+        for (int i = 0; i < ctx.size(); i++) if (ctx.dtype(i) != DType.BF16) return false;
         return true;
     }
 
@@ -410,13 +410,11 @@ abstract class TaskVectorMethod implements MergeMethod {
         long n = ctx.elements();
         int baseIdx = ctx.baseIndex();
         var k = ctx.kernels();
-        var baseTensor = ctx.inputs().get(baseIdx).tensor();
         for (long w = 0; w < n; w += TensorContext.WINDOW) {
             int wlen = (int) Math.min(TensorContext.WINDOW, n - w);
             for (int i = 0; i < sampled.length; i++) {
                 if (sampled[i] == null) continue;
-                var x = ctx.inputs().get(idx[i]).tensor();
-                if (x.dtype() == DType.BF16 && baseTensor.dtype() == DType.BF16) {
+                if (ctx.dtype(idx[i]) == DType.BF16 && ctx.dtype(baseIdx) == DType.BF16) {
                     // the task vector's keys straight from the BF16 bytes, no F32 copies (the
                     // base's window is read once per window and served again from the buffer)
                     sampled[i].countDelta(ctx.window(idx[i], w, wlen), ctx.window(baseIdx, w, wlen), 0, wlen, k);

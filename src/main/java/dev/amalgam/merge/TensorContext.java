@@ -6,6 +6,7 @@ import dev.amalgam.safetensors.Tensor;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +67,30 @@ public final class TensorContext {
     private final Sink sink;
     private final Map<String, SourceModel> referenced;
     private WindowReader reader = this::slice;
+    /** Per input, the dtype it is rounded to before the method sees it (null: read as stored). */
+    private final DType[] roundTo;
+
+    /**
+     * Per thread, the buffer each input's rounded window is written to (by input index), reused
+     * from tensor to tensor, as the engine's read buffers
+     * (auto-arena memory allocated per tensor would wait for a GC to be freed, and the heap
+     * hardly moves during a merge). A thread computes one tensor at a time.
+     */
+    private static final class RoundingBuffers {
+        final List<MemorySegment> rounded = new java.util.ArrayList<>();
+
+        MemorySegment get(int input, long bytes) {
+            while (rounded.size() <= input) rounded.add(null);
+            MemorySegment s = rounded.get(input);
+            if (s == null || s.byteSize() < bytes) {
+                s = Arena.ofAuto().allocate(Math.max(bytes, (long) WINDOW * Float.BYTES), 64);
+                rounded.set(input, s);
+            }
+            return s.asSlice(0, bytes);
+        }
+    }
+
+    private static final ThreadLocal<RoundingBuffers> ROUNDING = ThreadLocal.withInitial(RoundingBuffers::new);
 
     /**
      * Where {@link #window}, {@link #load} and {@link #loadDelta} get an input's bytes: slices of
@@ -99,6 +124,27 @@ public final class TensorContext {
         this.seed = seed;
         this.sink = sink;
         this.referenced = referenced;
+        this.roundTo = new DType[inputs.size()];
+    }
+
+    /**
+     * Rounds every input to {@code dtype} before the method sees it, as mergekit casts each input
+     * tensor to the recipe's {@code dtype} when it loads it: inputs whose values {@code dtype}
+     * holds exactly (a BF16 input with {@code float32}) are read as they are; the others are
+     * converted window by window (round to nearest even, NaN canonical). Null reads every input
+     * as stored. Returns this context.
+     */
+    public TensorContext roundingInputsTo(DType dtype) {
+        for (int i = 0; i < inputs.size(); i++) {
+            DType own = inputs.get(i).tensor().dtype();
+            roundTo[i] = dtype != null && own.roundsTo(dtype) ? dtype : null;
+        }
+        return this;
+    }
+
+    /** The dtype of the bytes {@link #window} returns for an input: its own, or the one it is rounded to. */
+    public DType dtype(int input) {
+        return roundTo[input] != null ? roundTo[input] : inputs.get(input).tensor().dtype();
     }
 
     /** The whole output tensor's shape (the inputs may be a part of it). */
@@ -173,11 +219,21 @@ public final class TensorContext {
      * {@link #load}), so the engine can stream every method without page faults on the mappings.
      */
     public MemorySegment window(int input, long fromElem, int n) {
+        MemorySegment raw;
         try {
-            return reader.read(input, fromElem, n);
+            raw = reader.read(input, fromElem, n);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        return roundTo[input] == null ? raw : rounded(input, raw, n);
+    }
+
+    /** The window {@code raw} of an input converted to the dtype it is rounded to, in that input's buffer. */
+    private MemorySegment rounded(int input, MemorySegment raw, int n) {
+        DType to = roundTo[input], own = inputs.get(input).tensor().dtype();
+        MemorySegment dst = ROUNDING.get().get(input, (long) n * to.byteSize());
+        kernels.convert(raw, own, dst, to, n);
+        return dst;
     }
 
     /** Reads inputs with {@code r} from now on; returns this context. */
@@ -194,12 +250,12 @@ public final class TensorContext {
 
     /** dst[i] = element fromElem + i of an input, widened to F32. */
     public void load(int input, long fromElem, float[] dst, int n) {
-        kernels.load(window(input, fromElem, n), inputs.get(input).tensor().dtype(), 0, dst, n);
+        kernels.load(window(input, fromElem, n), dtype(input), 0, dst, n);
     }
 
     /** out[i] = element fromElem + i of an input, widened, minus base[i]: a task vector's chunk. */
     public void loadDelta(int input, long fromElem, float[] base, float[] out, int n) {
-        kernels.loadDelta(window(input, fromElem, n), inputs.get(input).tensor().dtype(), 0, base, out, n);
+        kernels.loadDelta(window(input, fromElem, n), dtype(input), 0, base, out, n);
     }
 
     public void emit(long fromElem, float[] values, int n) {

@@ -31,6 +31,15 @@ public enum DType {
         return this == F32 || this == F16 || this == BF16;
     }
 
+    /**
+     * Whether converting a value of this merge float type to {@code to} can change it: F32 to a
+     * 16-bit type, and between the two 16-bit types (BF16 has the range, F16 the precision).
+     * Widening to F32 is exact.
+     */
+    public boolean roundsTo(DType to) {
+        return isMergeFloat() && to.isMergeFloat() && this != to && to != F32;
+    }
+
     public static Optional<DType> of(String name) {
         for (DType d : values()) {
             if (d.name().equals(name)) return Optional.of(d);
@@ -40,6 +49,8 @@ public enum DType {
 
     /** Maps a transformers/mergekit dtype name (bfloat16, float16, float32) to a dtype. */
     public static Optional<DType> fromTorchName(String name) {
+        // mergekit accepts its names with torch's module prefix too ("torch.bfloat16")
+        if (name.startsWith("torch.")) name = name.substring("torch.".length());
         return Optional.ofNullable(switch (name) {
             case "bfloat16", "bf16" -> BF16;
             case "float16", "fp16", "half" -> F16;

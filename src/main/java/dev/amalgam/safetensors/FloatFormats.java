@@ -40,4 +40,14 @@ public final class FloatFormats {
     public static int f32Bits(float f) {
         return Float.isNaN(f) ? F32_NAN : Float.floatToRawIntBits(f);
     }
+
+    /** {@code f} converted to {@code to} (rounded to nearest even, NaN canonical) and widened back. */
+    public static float round(float f, DType to) {
+        return switch (to) {
+            case BF16 -> bf16ToF32(f32ToBf16(f));
+            case F16 -> f16ToF32(f32ToF16(f));
+            case F32 -> Float.intBitsToFloat(f32Bits(f));
+            default -> throw new IllegalArgumentException("cannot round to " + to);
+        };
+    }
 }

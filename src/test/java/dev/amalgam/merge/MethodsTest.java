@@ -262,8 +262,7 @@ class MethodsTest {
         var names = MergeMethods.all().stream().map(MergeMethod::name).toList();
         assertEquals(List.of("linear", "slerp", "task_arithmetic", "ties", "dare_ties", "dare_linear", "breadcrumbs",
                 "breadcrumbs_ties", "model_stock", "passthrough", "della", "della_linear", "sce", "nuslerp", "multislerp",
-                "karcher", "nearswap", "arcee_fusion", "dam"), names);
-        assertEquals(java.util.Set.of("ram"), MergeMethods.NOT_YET_IMPLEMENTED);
+                "karcher", "nearswap", "arcee_fusion", "ram", "ramplus_tl", "dam"), names);
         var ties = MergeMethods.find("ties").orElseThrow();
         assertEquals(Boolean.TRUE, ties.parameters().stream().filter(p -> p.name().equals("normalize")).findFirst().orElseThrow().defaultValue());
         var dare = MergeMethods.find("dare_ties").orElseThrow();

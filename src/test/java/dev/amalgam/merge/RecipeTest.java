@@ -147,9 +147,11 @@ class RecipeTest {
     }
 
     @Test
-    void notYetImplementedMethodIsANoteNotAProblem() {
-        var r = RecipeChecker.check(parse("models: [{model: a}, {model: b}]\nbase_model: a\nmerge_method: ram\n"));
-        assertTrue(r.ok());
-        assertTrue(r.notes().getFirst().contains("does not implement yet"));
+    void ramNeedsABaseModelAndTakesNoWeights() {
+        assertTrue(RecipeChecker.check(parse("models: [{model: a}, {model: b}]\nbase_model: a\nmerge_method: ram\n")).ok());
+        assertTrue(problems("models: [{model: a}, {model: b}]\nmerge_method: ram\n").stream()
+                .anyMatch(p -> p.contains("base_model")));
+        assertTrue(problems("models: [{model: a, parameters: {weight: 1}}, {model: b}]\nbase_model: a\nmerge_method: ramplus_tl\n")
+                .stream().anyMatch(p -> p.contains("weight")));
     }
 }

@@ -24,6 +24,13 @@ public interface MergeKernels {
     /** Element (fromElem + i) of dst = src[i], narrowed round-to-nearest-even, NaN/Inf kept. */
     void store(float[] src, int n, MemorySegment dst, DType dtype, long fromElem);
 
+    /**
+     * dst[i] = src[i] converted from one merge float type to another, round-to-nearest-even, NaN
+     * canonical (a load then a store, without the F32 array between): an input window rounded
+     * to the recipe's dtype.
+     */
+    void convert(MemorySegment src, DType from, MemorySegment dst, DType to, int n);
+
     /** out[i] = (element (fromElem + i) of src, widened) - base[i]: {@link #load} then {@link #sub} in one pass. */
     default void loadDelta(MemorySegment src, DType dtype, long fromElem, float[] base, float[] out, int n) {
         load(src, dtype, fromElem, out, n);

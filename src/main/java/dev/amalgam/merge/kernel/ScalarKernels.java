@@ -42,6 +42,27 @@ public final class ScalarKernels implements MergeKernels {
         storeTail(src, 0, n, dst, dtype, fromElem);
     }
 
+    @Override
+    public void convert(MemorySegment src, DType from, MemorySegment dst, DType to, int n) {
+        convertTail(src, from, dst, to, 0, n);
+    }
+
+    static void convertTail(MemorySegment src, DType from, MemorySegment dst, DType to, int start, int n) {
+        if (!from.isMergeFloat() || !to.isMergeFloat()) throw new IllegalArgumentException("cannot convert " + from + " to " + to);
+        for (int i = start; i < n; i++) {
+            float f = switch (from) {
+                case BF16 -> FloatFormats.bf16ToF32(src.getAtIndex(SHORT, i));
+                case F16 -> FloatFormats.f16ToF32(src.getAtIndex(SHORT, i));
+                default -> src.getAtIndex(FLOAT, i);
+            };
+            switch (to) {
+                case BF16 -> dst.setAtIndex(SHORT, i, FloatFormats.f32ToBf16(f));
+                case F16 -> dst.setAtIndex(SHORT, i, FloatFormats.f32ToF16(f));
+                default -> dst.setAtIndex(INT, i, FloatFormats.f32Bits(f));
+            }
+        }
+    }
+
     static void storeTail(float[] src, int start, int n, MemorySegment dst, DType dtype, long fromElem) {
         switch (dtype) {
             case BF16 -> {

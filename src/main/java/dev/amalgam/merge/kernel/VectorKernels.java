@@ -56,6 +56,19 @@ final class VectorKernels implements MergeKernels {
         ScalarKernels.loadTail(src, dtype, fromElem, dst, i, n);
     }
 
+    /** F32 to BF16 (the common rounding: F32 checkpoints, a bfloat16 recipe) in one vector pass; others as the twin. */
+    @Override
+    public void convert(MemorySegment src, DType from, MemorySegment dst, DType to, int n) {
+        int i = 0;
+        if (from == DType.F32 && to == DType.BF16) {
+            int bound = F.loopBound(n);
+            for (; i < bound; i += F.length()) {
+                f32ToBf16(FloatVector.fromMemorySegment(F, src, 4L * i, LE)).intoMemorySegment(dst, 2L * i, LE);
+            }
+        }
+        ScalarKernels.convertTail(src, from, dst, to, i, n);
+    }
+
     private static final FloatVector SUBNORMAL_MAGIC = FloatVector.broadcast(F, Float.intBitsToFloat(113 << 23));
 
     /**

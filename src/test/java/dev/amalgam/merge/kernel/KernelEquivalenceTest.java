@@ -149,6 +149,32 @@ class KernelEquivalenceTest {
     }
 
     @Test
+    void convertingBetweenDtypesIsALoadThenAStore() {
+        Random r = new Random(12);
+        DType[] types = {DType.BF16, DType.F16, DType.F32};
+        try (Arena arena = Arena.ofConfined()) {
+            for (DType from : types) {
+                for (DType to : types) {
+                    for (int n : LENGTHS) {
+                        MemorySegment src = arena.allocate((long) n * from.byteSize() + 8);
+                        // random bits: every NaN payload, subnormals, infinities and overflow cases
+                        for (long i = 0; i < src.byteSize(); i++) src.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
+                        MemorySegment want = arena.allocate((long) n * to.byteSize() + 8), s = arena.allocate(want.byteSize()),
+                                v = arena.allocate(want.byteSize());
+                        float[] x = new float[n];
+                        S.load(src, from, 0, x, n);
+                        S.store(x, n, want, to, 0);
+                        S.convert(src, from, s, to, n);
+                        V.convert(src, from, v, to, n);
+                        assertEquals(-1, want.mismatch(s), "scalar " + from + "->" + to + " n=" + n);
+                        assertEquals(-1, want.mismatch(v), "vector " + from + "->" + to + " n=" + n);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void conversionsAgreeForEveryDtype() {
         Random r = new Random(11);
         try (Arena arena = Arena.ofConfined()) {
