@@ -41,7 +41,9 @@ public final class Scanner {
     private static final Pattern TORCH_STORAGE = Pattern.compile("[^/]+/data/[^/]+");
     private static final Set<String> CODE_EXTENSIONS = Set.of(".py", ".pyc", ".pyw", ".sh", ".bash", ".zsh", ".ps1", ".bat",
             ".cmd", ".js", ".mjs", ".rb", ".pl", ".lua", ".so", ".dll", ".dylib", ".exe", ".ipynb", ".jar", ".class");
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Python's json module (what transformers uses) accepts NaN and Infinity; so do we. */
+    private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
     private Scanner() {
     }
@@ -110,6 +112,11 @@ public final class Scanner {
                     polyglotPickle(whole(file, head, size, name, out), name, f, out);
                 }
                 case PICKLE, ZIP, NUMPY, TEXT, GZIP, TAR -> {
+                    if (f == Format.TEXT && size > MAX_TEXT && !judgedText(name)) {
+                        // a large text file (a dataset, a vocabulary): only a pickle hiding in it matters
+                        content(whole(file, head, size, name, out), name, f, 0, out);
+                        return;
+                    }
                     long cap = f == Format.TEXT ? MAX_TEXT : MAX_IN_MEMORY;
                     if (size > cap) {
                         checkName(name, f, out);
@@ -412,7 +419,7 @@ public final class Scanner {
             ChatTemplates.judge(s, name, out);
             return;
         }
-        if (!base.endsWith("config.json") && !base.equals("chat_template.json")) return;
+        if (!judgedText(base)) return;
         JsonNode n;
         try {
             n = JSON.readTree(d);
@@ -452,6 +459,13 @@ public final class Scanner {
                 out.add(new Finding(name, Rule.UNSCANNABLE_TEMPLATE, "chat_template is neither a string nor a list of templates", null));
             }
         }
+    }
+
+    /** Text files whose whole content is judged: configurations and chat templates. */
+    private static boolean judgedText(String name) {
+        String base = name.substring(Math.max(name.lastIndexOf('/'), name.lastIndexOf('!')) + 1).toLowerCase(Locale.ROOT);
+        return base.endsWith("config.json") || base.equals("chat_template.json") || base.endsWith(".jinja")
+                || base.endsWith(".jinja2") || base.endsWith(".j2");
     }
 
     /** Keras layers {"class_name": "Lambda", "config": {"function": ...}} anywhere in a model config. */

