@@ -288,8 +288,11 @@ public final class Scanner {
             byte[] content;
             try {
                 content = z.content(e);
-            } catch (DataFormatException | RuntimeException ex) {
+            } catch (DataFormatException ex) {
                 out.add(new Finding(member, Rule.UNSCANNABLE_ZIP_MEMBER, "cannot extract the member: " + ex.getMessage(), null));
+                continue;
+            } catch (RuntimeException ex) {
+                out.add(new Finding(member, Rule.UNSCANNABLE_ZIP_MEMBER, "cannot extract the member: its data lies outside the file", null));
                 continue;
             }
             if (TORCH_STORAGE.matcher(e.name()).matches()) {

@@ -94,8 +94,12 @@ public final class TemplateJudge {
         }
     }
 
+    /** Nesting of expressions and blocks; beyond it the template is refused (no stack overflow). */
+    static final int MAX_DEPTH = 200;
+
     private final List<Token> t;
     private int p;
+    private int depth;
     private final List<Violation> violations = new ArrayList<>();
     private Map<String, V> env = new HashMap<>();
 
@@ -146,6 +150,15 @@ public final class TemplateJudge {
     }
 
     private void statement(Token name) {
+        if (++depth > MAX_DEPTH) throw new TemplateSyntaxError(name.line(), "blocks nested more than " + MAX_DEPTH + " deep");
+        try {
+            tag(name);
+        } finally {
+            depth--;
+        }
+    }
+
+    private void tag(Token name) {
         switch (name.value()) {
             case "if" -> {
                 expression();
@@ -361,6 +374,15 @@ public final class TemplateJudge {
     }
 
     private V expression() {
+        if (++depth > MAX_DEPTH) throw new TemplateSyntaxError(cur().line(), "nested more than " + MAX_DEPTH + " deep");
+        try {
+            return conditional();
+        } finally {
+            depth--;
+        }
+    }
+
+    private V conditional() {
         V v = or();
         if (cur().isName("if")) {
             p++;
@@ -396,7 +418,12 @@ public final class TemplateJudge {
     private V not() {
         if (cur().isName("not")) {
             p++;
-            not();
+            if (++depth > MAX_DEPTH) throw new TemplateSyntaxError(cur().line(), "nested more than " + MAX_DEPTH + " deep");
+            try {
+                not();
+            } finally {
+                depth--;
+            }
             return V.DATA;
         }
         return compare();
@@ -468,7 +495,13 @@ public final class TemplateJudge {
         if (cur().isOp("-") || cur().isOp("+")) {
             boolean neg = cur().isOp("-");
             p++;
-            V v = unary();
+            if (++depth > MAX_DEPTH) throw new TemplateSyntaxError(cur().line(), "nested more than " + MAX_DEPTH + " deep");
+            V v;
+            try {
+                v = unary();
+            } finally {
+                depth--;
+            }
             if (v.isConst() && v.constant() instanceof Long l) return V.c(neg ? -l : l);
             if (v.isConst() && v.constant() instanceof Double d) return V.c(neg ? -d : d);
             return V.NUM;

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The template judge on sandbox-escape techniques (each must be caught) and on realistic chat templates (none flagged). */
-class TemplateJudgeTest {
+public class TemplateJudgeTest {
 
     @ParameterizedTest
     @ValueSource(strings = {
@@ -69,7 +69,7 @@ class TemplateJudgeTest {
     }
 
     /** A realistic chat template written for this test with the constructs real ones use. */
-    static final String BENIGN = """
+    public static final String BENIGN = """
             {%- set loop_messages = messages -%}
             {%- set ns = namespace(system='', last_user=-1, found=false) -%}
             {%- if messages[0]['role'] == 'system' -%}
