@@ -32,8 +32,6 @@ import java.util.regex.Pattern;
  * </ul>
  * Variable names are not judged: Jinja resolves them in the template's context, never in Python's
  * (real templates use {@code _} and {@code _ns} as local names).
- * <ul>
- * </ul>
  * Anything the parser does not accept is a {@link TemplateSyntaxError}, never a pass.
  */
 public final class TemplateJudge {
