@@ -34,7 +34,7 @@ final class Gguf {
             }
         } catch (BufferUnderflowException | IllegalStateException | IllegalArgumentException e) {
             out.add(new Finding(name, Rule.UNSCANNABLE_GGUF, "malformed or truncated GGUF metadata",
-                    e instanceof BufferUnderflowException ? "truncated" : e.getMessage()));
+                    e instanceof IllegalStateException ? e.getMessage() : "truncated or out of range"));
         }
     }
 

@@ -33,6 +33,8 @@ final class NpyHeader {
             "longdouble", "longfloat", "longlong", "short", "single", "singlecomplex", "str", "str0", "str_", "string_",
             "timedelta64", "ubyte", "uint", "uint0", "uint16", "uint32", "uint64", "uint8", "uintc", "uintp", "ulong",
             "ulonglong", "unicode", "unicode_", "ushort", "void", "void0", "complex192", "a", "c");
+    /** Python's tokenizer refuses more than 200 nested brackets; deeper than this is refused, not guessed. */
+    private static final int MAX_NESTING = 1000;
     private static final Pattern KIND_SIZE = Pattern.compile("[biufcSaUVmMeEgG]\\d+(\\[[A-Za-z0-9,.]*\\])?");
     private static final Pattern TIME = Pattern.compile("(datetime64|timedelta64|[mM]8?)(\\[[A-Za-z0-9,.]*\\])?");
     /** numpy/_core/_internal.py _commastring: one item of a comma string. */
@@ -81,6 +83,8 @@ final class NpyHeader {
         Object parsed;
         try {
             parsed = new PyLiteral(header, major < 3).parseAll();
+        } catch (Unknown e) {
+            return Result.problem(e.getMessage());
         } catch (PyLiteral.Invalid e) {
             // literal_eval fails, so np.load fails before reading any data
             return new Result(header.strip(), false, start + hlen, null);
@@ -242,7 +246,7 @@ final class NpyHeader {
         }
 
         private Object expr(int depth) {
-            if (depth > 100) throw new Invalid("nested too deeply");
+            if (depth > MAX_NESTING) throw new Unknown("the header is nested more deeply than we follow");
             Object v = unary(depth);
             while (true) { // number + number / number - number (complex literals)
                 ws();

@@ -47,7 +47,9 @@ public enum Rule {
             "pickles inside NumPy files under any dtype spelling"),
     UNSCANNABLE_NUMPY("unscannable.numpy", Finding.Severity.HIGH,
             "a `.npy` header that is truncated, not a Python literal, or a dtype we cannot decide", "malformed headers"),
-    UNSCANNABLE_ARCHIVE("unscannable.archive", Finding.Severity.HIGH, "gzip, bz2, xz, 7z, tar: we cannot look inside",
+    UNSCANNABLE_ARCHIVE("unscannable.archive", Finding.Severity.HIGH,
+            "bz2, xz, 7z archives (we cannot look inside), and broken gzip or tar archives; the contents of gzip and "
+                    + "tar archives (the oldest torch format is a tar) are judged like files",
             "payloads hidden in compressed archives"),
     SAFETENSORS_INVALID("safetensors.invalid", Finding.Severity.HIGH,
             "a violation of the strict safetensors header rules (length, JSON, duplicate keys, dtypes, shapes, offsets)",
@@ -62,6 +64,10 @@ public enum Rule {
             "code shipped for `trust_remote_code` or for users to run"),
     CODE_NOTEBOOK("code.notebook", Finding.Severity.HIGH, "Jupyter notebooks", "code shipped next to weights"),
     CODE_SCRIPT("code.script", Finding.Severity.HIGH, "files starting with `#!`", "scripts under other names"),
+    CODE_KERAS_LAMBDA("code.keras-lambda", Finding.Severity.CRITICAL,
+            "a Keras model configuration (`config.json` of a `.keras` archive, `model_config` of an HDF5 file) with a "
+                    + "`Lambda` layer: marshal-serialised Python bytecode that Keras runs when it loads the model",
+            "code in Keras models (CVE-2024-3660 and its variants)"),
     CODE_NATIVE("code.native", Finding.Severity.CRITICAL, "ELF, Mach-O, PE executables and libraries",
             "native code in a model repository"),
     CONFIG_REMOTE_CODE("config.remote-code", Finding.Severity.HIGH,

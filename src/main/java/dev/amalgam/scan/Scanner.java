@@ -41,7 +41,9 @@ public final class Scanner {
     private static final Pattern TORCH_STORAGE = Pattern.compile("[^/]+/data/[^/]+");
     private static final Set<String> CODE_EXTENSIONS = Set.of(".py", ".pyc", ".pyw", ".sh", ".bash", ".zsh", ".ps1", ".bat",
             ".cmd", ".js", ".mjs", ".rb", ".pl", ".lua", ".so", ".dll", ".dylib", ".exe", ".ipynb", ".jar", ".class");
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Python's json module (what transformers uses) accepts NaN and Infinity; so do we. */
+    private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
     private Scanner() {
     }
@@ -109,7 +111,12 @@ public final class Scanner {
                     gguf(file, name, size, out);
                     polyglotPickle(whole(file, head, size, name, out), name, f, out);
                 }
-                case PICKLE, ZIP, NUMPY, TEXT -> {
+                case PICKLE, ZIP, NUMPY, TEXT, GZIP, TAR -> {
+                    if (f == Format.TEXT && size > MAX_TEXT && !judgedText(name)) {
+                        // a large text file (a dataset, a vocabulary): only a pickle hiding in it matters
+                        content(whole(file, head, size, name, out), name, f, 0, out);
+                        return;
+                    }
                     long cap = f == Format.TEXT ? MAX_TEXT : MAX_IN_MEMORY;
                     if (size > cap) {
                         checkName(name, f, out);
@@ -119,7 +126,10 @@ public final class Scanner {
                     }
                     content(size == head.length ? head : Files.readAllBytes(file), name, f, 0, out);
                 }
-                default -> content(whole(file, head, size, name, out), name, f, 0, out);
+                default -> {
+                    boolean hdf5 = head.length >= 4 && (head[0] & 0xff) == 0x89 && head[1] == 'H' && head[2] == 'D' && head[3] == 'F';
+                    content(hdf5 ? prefix(file, size, MAX_TEXT) : whole(file, head, size, name, out), name, f, 0, out);
+                }
             }
         } catch (IOException e) {
             out.add(new Finding(name, Rule.UNSCANNABLE_IO, "cannot read the file: " + e.getMessage(), null));
@@ -141,6 +151,12 @@ public final class Scanner {
             return head;
         }
         return Files.readAllBytes(file);
+    }
+
+    private static byte[] prefix(Path file, long size, long max) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return in.readNBytes((int) Math.min(max, size));
+        }
     }
 
     private static byte[] head(Path file, long size) throws IOException {
@@ -193,7 +209,9 @@ public final class Scanner {
                 switch (f) {
                     case ZIP -> zip(data, name, depth, out);
                     case NUMPY -> numpy(data, name, out);
-                    case GZIP, BZIP2, XZ, SEVENZIP, TAR -> out.add(new Finding(name, Rule.UNSCANNABLE_ARCHIVE,
+                    case GZIP -> gzip(data, name, depth, out);
+                    case TAR -> tar(data, name, depth, out);
+                    case BZIP2, XZ, SEVENZIP -> out.add(new Finding(name, Rule.UNSCANNABLE_ARCHIVE,
                             "a " + f.label() + " archive: its content cannot be inspected; unpack it and register the files", null));
                     case ELF, MACHO, PE -> out.add(new Finding(name, Rule.CODE_NATIVE,
                             "a native executable or library (" + f.label() + ")", null));
@@ -270,8 +288,11 @@ public final class Scanner {
             byte[] content;
             try {
                 content = z.content(e);
-            } catch (DataFormatException | RuntimeException ex) {
+            } catch (DataFormatException ex) {
                 out.add(new Finding(member, Rule.UNSCANNABLE_ZIP_MEMBER, "cannot extract the member: " + ex.getMessage(), null));
+                continue;
+            } catch (RuntimeException ex) {
+                out.add(new Finding(member, Rule.UNSCANNABLE_ZIP_MEMBER, "cannot extract the member: its data lies outside the file", null));
                 continue;
             }
             if (TORCH_STORAGE.matcher(e.name()).matches()) {
@@ -286,6 +307,96 @@ public final class Scanner {
             }
             content(content, member, Format.sniff(content, content.length), depth + 1, out);
         }
+    }
+
+    /**
+     * A gzip stream: its content is judged like a file (pandas.read_pickle and joblib unpickle
+     * {@code .pkl.gz} files), named {@code archive.gz!inner}.
+     */
+    static void gzip(byte[] data, String name, int depth, List<Finding> out) {
+        if (depth >= MAX_ZIP_DEPTH) {
+            out.add(new Finding(name, Rule.UNSCANNABLE_NESTING, "archives nested too deeply", null));
+            return;
+        }
+        byte[] inner;
+        try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(data))) {
+            inner = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, MAX_IN_MEMORY + 1));
+        } catch (IOException e) {
+            out.add(new Finding(name, Rule.UNSCANNABLE_ARCHIVE, "a gzip stream that cannot be decompressed", null));
+            return;
+        }
+        if (inner.length > MAX_IN_MEMORY) {
+            out.add(new Finding(name, Rule.UNSCANNABLE_TOO_LARGE, "decompresses to more than 1 GiB", null));
+            return;
+        }
+        String base = name.substring(Math.max(name.lastIndexOf('/'), name.lastIndexOf('!')) + 1);
+        String innerName = base.toLowerCase(Locale.ROOT).endsWith(".tgz") ? base.substring(0, base.length() - 4) + ".tar"
+                : base.toLowerCase(Locale.ROOT).endsWith(".gz") ? base.substring(0, base.length() - 3) : base + ".content";
+        content(inner, name + "!" + innerName, Format.sniff(inner, inner.length), depth + 1, out);
+    }
+
+    /**
+     * An uncompressed tar (POSIX ustar, GNU long names, pax headers): every regular member is judged
+     * like a file. {@code torch/serialization.py _legacy_load} opens the oldest torch format as a
+     * tar and unpickles its {@code pickle}, {@code tensors} and {@code storages} members.
+     */
+    static void tar(byte[] d, String name, int depth, List<Finding> out) {
+        if (depth >= MAX_ZIP_DEPTH) {
+            out.add(new Finding(name, Rule.UNSCANNABLE_NESTING, "archives nested too deeply", null));
+            return;
+        }
+        int pos = 0;
+        String longName = null;
+        while (true) {
+            if (pos + 512 > d.length) {
+                out.add(new Finding(name, Rule.UNSCANNABLE_ARCHIVE, "a tar archive that ends inside a header", "offset " + pos));
+                return;
+            }
+            boolean zero = true;
+            for (int i = pos; i < pos + 512 && zero; i++) zero = d[i] == 0;
+            if (zero) return; // end of archive
+            long size = tarNumber(d, pos + 124, 12);
+            int type = d[pos + 156];
+            String memberName = longName != null ? longName : tarString(d, pos + 345, 155).isEmpty() ? tarString(d, pos, 100)
+                    : tarString(d, pos + 345, 155) + "/" + tarString(d, pos, 100);
+            longName = null;
+            int dataStart = pos + 512;
+            if (size < 0 || size > d.length - dataStart) {
+                out.add(new Finding(name, Rule.UNSCANNABLE_ARCHIVE, "a tar member larger than the archive", memberName));
+                return;
+            }
+            byte[] body = java.util.Arrays.copyOfRange(d, dataStart, dataStart + (int) size);
+            switch (type) {
+                case 'L' -> longName = tarString(body, 0, body.length);
+                case 'x', 'g' -> { } // pax headers: metadata only
+                case '0', 0, '7' -> content(body, name + "!" + memberName, Format.sniff(body, body.length), depth + 1, out);
+                case '1', '2' -> out.add(new Finding(name + "!" + memberName, Rule.FILE_SYMLINK,
+                        "a link inside the archive: it could point anywhere when extracted", null));
+                default -> { } // directories, devices, fifos: no content
+            }
+            pos = dataStart + (int) ((size + 511) / 512 * 512);
+        }
+    }
+
+    private static long tarNumber(byte[] d, int at, int len) {
+        if ((d[at] & 0x80) != 0) { // base-256 (GNU) for large sizes
+            long v = d[at] & 0x7f;
+            for (int i = 1; i < len; i++) v = (v << 8) | (d[at + i] & 0xff);
+            return v;
+        }
+        String s = tarString(d, at, len).strip();
+        if (s.isEmpty()) return 0;
+        try {
+            return Long.parseLong(s, 8);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static String tarString(byte[] d, int at, int len) {
+        int end = at;
+        while (end < at + len && end < d.length && d[end] != 0) end++;
+        return new String(d, at, end - at, StandardCharsets.UTF_8);
     }
 
     static void numpy(byte[] d, String name, List<Finding> out) {
@@ -311,7 +422,7 @@ public final class Scanner {
             ChatTemplates.judge(s, name, out);
             return;
         }
-        if (!base.endsWith("config.json") && !base.equals("chat_template.json")) return;
+        if (!judgedText(base)) return;
         JsonNode n;
         try {
             n = JSON.readTree(d);
@@ -336,6 +447,7 @@ public final class Scanner {
                                 ? "another repository" : "the repository"), v.toString()));
             }
         }
+        kerasLambda(n, name, out);
         JsonNode tpl = n.get("chat_template");
         if (tpl != null) {
             if (tpl.isTextual()) {
@@ -352,8 +464,35 @@ public final class Scanner {
         }
     }
 
+    /** Text files whose whole content is judged: configurations and chat templates. */
+    private static boolean judgedText(String name) {
+        String base = name.substring(Math.max(name.lastIndexOf('/'), name.lastIndexOf('!')) + 1).toLowerCase(Locale.ROOT);
+        return base.endsWith("config.json") || base.equals("chat_template.json") || base.endsWith(".jinja")
+                || base.endsWith(".jinja2") || base.endsWith(".j2");
+    }
+
+    /** Keras layers {"class_name": "Lambda", "config": {"function": ...}} anywhere in a model config. */
+    private static void kerasLambda(JsonNode n, String name, List<Finding> out) {
+        for (JsonNode cls : n.findParents("class_name")) {
+            if (cls.get("class_name").asText().equals("Lambda")) {
+                JsonNode cfg = cls.get("config");
+                out.add(new Finding(name, Rule.CODE_KERAS_LAMBDA, "a Keras Lambda layer: Python code that runs when the model loads",
+                        cfg != null && cfg.has("name") ? "layer " + cfg.get("name").asText() : null));
+                return;
+            }
+        }
+    }
+
+    private static final Pattern KERAS_LAMBDA = Pattern.compile("\"class_name\"\\s*:\\s*\"Lambda\"");
+
     static void binary(byte[] head, String name, List<Finding> out) {
         String base = name.substring(Math.max(name.lastIndexOf('/'), name.lastIndexOf('!')) + 1);
+        if (head.length >= 8 && (head[0] & 0xff) == 0x89 && head[1] == 'H' && head[2] == 'D' && head[3] == 'F') {
+            // HDF5 (Keras .h5): the model_config attribute is JSON text inside the file
+            if (KERAS_LAMBDA.matcher(new String(head, StandardCharsets.ISO_8859_1)).find()) {
+                out.add(new Finding(name, Rule.CODE_KERAS_LAMBDA, "a Keras Lambda layer: Python code that runs when the model loads", null));
+            }
+        }
         if (base.endsWith(".model") || image(head)) return; // SentencePiece protobufs, images: data
         out.add(new Finding(name, Rule.UNSCANNABLE_UNKNOWN_FORMAT, "binary content of no known format: it cannot be judged", null));
     }

@@ -34,8 +34,10 @@ final class ZipArchive {
         ZipArchive z = new ZipArchive(data.duplicate());
         try {
             z.parse();
-        } catch (RuntimeException e) {
+        } catch (IllegalStateException e) {
             z.problems.add("malformed zip: " + e.getMessage());
+        } catch (RuntimeException e) { // an offset or length pointing outside the data
+            z.problems.add("malformed zip: a record points outside the file");
         }
         return z;
     }

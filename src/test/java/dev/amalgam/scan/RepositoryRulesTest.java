@@ -140,6 +140,55 @@ class RepositoryRulesTest {
         assertFalse(f.toString().contains("StreamReadFeature") || f.toString().contains("INCLUDE_SOURCE"), f.toString());
     }
 
+    // --- archives whose contents loaders read, and Keras code
+
+    @Test
+    void gzipAndTarContentsAreJudgedLikeFiles() throws Exception {
+        ByteArrayOutputStream gz = new ByteArrayOutputStream();
+        try (var z = new java.util.zip.GZIPOutputStream(gz)) {
+            z.write(PickleBypassTest.TEXT_PAYLOAD);
+        }
+        ScanReport r = scan("model.pkl.gz", gz.toByteArray());
+        assertTrue(r.findings().stream().anyMatch(f -> f.rule().equals("pickle.dangerous-import") && f.file().equals("model.pkl.gz!model.pkl")),
+                r.findings().toString());
+        // the oldest torch format: a tar whose 'pickle' member torch.load unpickles
+        ScanReport t = scan("old.pt", tar("pickle", Pickles.osSystem()));
+        assertTrue(t.findings().stream().anyMatch(f -> f.rule().equals("pickle.dangerous-import") && f.file().equals("old.pt!pickle")),
+                t.findings().toString());
+        assertEquals(ScanReport.Verdict.CLEAN, scan("ok.tar", tar("data.pkl", Pickles.stateDict())).verdict());
+    }
+
+    static byte[] tar(String member, byte[] content) {
+        byte[] header = new byte[512];
+        System.arraycopy(member.getBytes(StandardCharsets.US_ASCII), 0, header, 0, member.length());
+        byte[] size = String.format("%011o", content.length).getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(size, 0, header, 124, size.length);
+        header[156] = '0';
+        System.arraycopy("ustar".getBytes(StandardCharsets.US_ASCII), 0, header, 257, 5);
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        o.writeBytes(header);
+        o.writeBytes(content);
+        o.writeBytes(new byte[(512 - content.length % 512) % 512 + 1024]);
+        return o.toByteArray();
+    }
+
+    @Test
+    void kerasLambdaLayersAreCode() throws Exception {
+        String config = "{\"class_name\": \"Functional\", \"config\": {\"layers\": [{\"class_name\": \"Lambda\", "
+                + "\"config\": {\"name\": \"l\", \"function\": {\"class_name\": \"__lambda__\", \"config\": {\"code\": \"4wEAAA\"}}}}]}}";
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        try (var z = new java.util.zip.ZipOutputStream(o)) {
+            z.putNextEntry(new java.util.zip.ZipEntry("config.json"));
+            z.write(config.getBytes());
+            z.putNextEntry(new java.util.zip.ZipEntry("metadata.json"));
+            z.write("{\"keras_version\": \"3.0.0\"}".getBytes());
+        }
+        assertTrue(has(scan("model.keras", o.toByteArray()), "code.keras-lambda"));
+        byte[] h5 = PickleBypassTest.concat(new byte[] {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'}, new byte[100],
+                ("model_config" + config).getBytes(), new byte[100]);
+        assertTrue(has(scan("model.h5", h5), "code.keras-lambda"));
+    }
+
     // --- exit codes and the documented rule table
 
     @Test

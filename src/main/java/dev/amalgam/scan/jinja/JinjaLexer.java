@@ -132,6 +132,13 @@ final class JinjaLexer {
             }
             Matcher num = NUMBER.matcher(s).region(pos, s.length());
             if (Character.isDigit(c) && num.lookingAt()) {
+                boolean afterDot = !out.isEmpty() && out.getLast().isOp(".");
+                if (afterDot && num.group("float") != null) { // matrix.0.1: an index, not a float (Jinja's (?<!\.))
+                    int start = pos;
+                    while (pos < s.length() && Character.isDigit(s.charAt(pos))) pos++;
+                    out.add(new Token(Type.INT, s.substring(start, pos), line));
+                    continue;
+                }
                 boolean isFloat = num.group("float") != null;
                 out.add(new Token(isFloat ? Type.FLOAT : Type.INT, num.group().replace("_", ""), line));
                 advanceTo(num.end());

@@ -28,8 +28,10 @@ import java.util.regex.Pattern;
  * <li>any access to a template global's internals ({@code lipsum.x}, {@code cycler.x},
  * {@code self.x}, aliases included);</li>
  * <li>{@code str.format} on a string with attribute or index fields, or on a computed string;</li>
- * <li>string literals naming a dunder, and names starting with {@code _}.</li>
+ * <li>string literals naming a dunder.</li>
  * </ul>
+ * Variable names are not judged: Jinja resolves them in the template's context, never in Python's
+ * (real templates use {@code _} and {@code _ns} as local names).
  * Anything the parser does not accept is a {@link TemplateSyntaxError}, never a pass.
  */
 public final class TemplateJudge {
@@ -90,8 +92,12 @@ public final class TemplateJudge {
         }
     }
 
+    /** Nesting of expressions and blocks; beyond it the template is refused (no stack overflow). */
+    static final int MAX_DEPTH = 200;
+
     private final List<Token> t;
     private int p;
+    private int depth;
     private final List<Violation> violations = new ArrayList<>();
     private Map<String, V> env = new HashMap<>();
 
@@ -123,7 +129,7 @@ public final class TemplateJudge {
                 case TEXT -> p++;
                 case VAR_BEGIN -> {
                     p++;
-                    expression();
+                    tuple();
                     expect(Type.VAR_END);
                 }
                 case BLOCK_BEGIN -> {
@@ -142,6 +148,15 @@ public final class TemplateJudge {
     }
 
     private void statement(Token name) {
+        if (++depth > MAX_DEPTH) throw new TemplateSyntaxError(name.line(), "blocks nested more than " + MAX_DEPTH + " deep");
+        try {
+            tag(name);
+        } finally {
+            depth--;
+        }
+    }
+
+    private void tag(Token name) {
         switch (name.value()) {
             case "if" -> {
                 expression();
@@ -180,7 +195,9 @@ public final class TemplateJudge {
                 expect(Type.BLOCK_END);
                 env = saved;
             }
-            case "filter" -> {
+            case "filter" -> { // {% filter name(args)|more %}: the first filter has no leading '|'
+                p--;
+                t.set(p, new Token(Type.OP, "|", t.get(p).line()));
                 filterChain(V.TPL);
                 expect(Type.BLOCK_END);
                 body(Set.of("endfilter"));
@@ -244,7 +261,6 @@ public final class TemplateJudge {
                 do {
                     if (cur().type() == Type.NAME && Set.of("with", "without").contains(cur().value())) break;
                     String n = name();
-                    if (n.startsWith("_")) violation(cur().line(), "imports the private name " + n);
                     if (cur().isName("as")) {
                         p++;
                         n = name();
@@ -290,14 +306,13 @@ public final class TemplateJudge {
             else names.add(name());
         } while (acceptOp(",") && !cur().isName("in") && !cur().isOp(")") && !cur().isOp("="));
         if (paren) expectOp(")");
-        for (String n : names) if (n.startsWith("_")) violation(cur().line(), "assigns the name " + n);
         return names;
     }
 
     private void set() {
         int line = cur().line();
-        String first = name();
-        if (cur().isOp(".")) { // {% set ns.attr = value %}
+        String first = cur().isOp("(") ? null : name();
+        if (first != null && cur().isOp(".")) { // {% set ns.attr = value %}
             p++;
             String attr = name();
             if (attr.startsWith("_")) violation(line, "sets the attribute " + attr);
@@ -309,10 +324,10 @@ public final class TemplateJudge {
             expect(Type.BLOCK_END);
             return;
         }
-        p--;
+        if (first != null) p--;
         List<String> names = targets();
         if (acceptOp("=")) {
-            V v = expression();
+            V v = tuple();
             V each = names.size() == 1 ? v : element(v);
             for (String n : names) assign(n, each);
             expect(Type.BLOCK_END);
@@ -330,7 +345,6 @@ public final class TemplateJudge {
         expectOp("(");
         while (!acceptOp(")")) {
             String n = name();
-            if (n.startsWith("_")) violation(cur().line(), "a parameter named " + n);
             V v = V.DATA;
             if (acceptOp("=")) v = join(V.DATA, expression());
             env.put(n, v);
@@ -345,7 +359,28 @@ public final class TemplateJudge {
 
     // --- expressions
 
+    /** parse_tuple: an expression, or several separated by commas (a tuple without parentheses). */
+    private V tuple() {
+        V first = expression();
+        if (!cur().isOp(",")) return first;
+        List<V> items = new ArrayList<>(List.of(first));
+        while (acceptOp(",")) {
+            if (cur().type() == Type.VAR_END || cur().type() == Type.BLOCK_END) break;
+            items.add(expression());
+        }
+        return list(items);
+    }
+
     private V expression() {
+        if (++depth > MAX_DEPTH) throw new TemplateSyntaxError(cur().line(), "nested more than " + MAX_DEPTH + " deep");
+        try {
+            return conditional();
+        } finally {
+            depth--;
+        }
+    }
+
+    private V conditional() {
         V v = or();
         if (cur().isName("if")) {
             p++;
@@ -381,7 +416,12 @@ public final class TemplateJudge {
     private V not() {
         if (cur().isName("not")) {
             p++;
-            not();
+            if (++depth > MAX_DEPTH) throw new TemplateSyntaxError(cur().line(), "nested more than " + MAX_DEPTH + " deep");
+            try {
+                not();
+            } finally {
+                depth--;
+            }
             return V.DATA;
         }
         return compare();
@@ -453,7 +493,13 @@ public final class TemplateJudge {
         if (cur().isOp("-") || cur().isOp("+")) {
             boolean neg = cur().isOp("-");
             p++;
-            V v = unary();
+            if (++depth > MAX_DEPTH) throw new TemplateSyntaxError(cur().line(), "nested more than " + MAX_DEPTH + " deep");
+            V v;
+            try {
+                v = unary();
+            } finally {
+                depth--;
+            }
             if (v.isConst() && v.constant() instanceof Long l) return V.c(neg ? -l : l);
             if (v.isConst() && v.constant() instanceof Double d) return V.c(neg ? -d : d);
             return V.NUM;
@@ -552,7 +598,6 @@ public final class TemplateJudge {
     }
 
     private V lookup(String name, int line) {
-        if (name.startsWith("_")) violation(line, "the name " + name);
         V v = env.get(name);
         if (v != null) return v;
         if (name.equals("loop")) return V.global("loop");
@@ -1015,7 +1060,6 @@ public final class TemplateJudge {
     }
 
     private static V elementOfConst(Object c) {
-        if (c instanceof List<?> l && l.size() == 1) return V.c(l.getFirst());
         if (c instanceof List<?> l && !l.isEmpty() && l.stream().allMatch(x -> x instanceof Long || x instanceof Double)) return V.NUM;
         return safeConst(c) ? V.DATA : V.TPL;
     }

