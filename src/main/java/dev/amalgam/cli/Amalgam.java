@@ -3,6 +3,7 @@ package dev.amalgam.cli;
 import io.quarkus.runtime.annotations.QuarkusMain;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import dev.amalgam.BuildInfo;
 
 import java.io.PrintWriter;
@@ -77,26 +78,39 @@ public final class Amalgam {
 
     /** The whole command tree. */
     static CommandLine newCommandLine() {
-        return newCommandLine(null);
+        return newCommandLine("help");
     }
 
     /**
-     * The command tree for a command line starting with {@code first}: when that names a
-     * subcommand, only that one is built (picocli reflects over every option of every command
-     * it is given, a tenth of a second of start-up for the whole tree); otherwise all of them,
-     * so usage, help and "unknown command" messages list everything.
+     * The command tree for a command line starting with {@code first}. When that names a
+     * subcommand, only that one is built: picocli reflects over every option of every command it
+     * is given, and loads their classes (a tenth of a second of start-up for the whole tree, more
+     * on a busy machine). {@code help COMMAND} gets the whole tree. Anything else (top-level
+     * {@code --help}, {@code --version}, no or an unknown command) gets each command as a summary
+     * built from its {@code @Command} annotation alone, which is all the top-level usage shows.
      */
     static CommandLine newCommandLine(String first) {
         CommandLine cl = new CommandLine(new Amalgam());
         Class<?> only = null;
         for (Class<?> c : COMMANDS) {
-            if (first != null && !first.equals("help") && c.getAnnotation(Command.class).name().equals(first)) only = c;
+            if (first != null && c.getAnnotation(Command.class).name().equals(first)) only = c;
         }
+        boolean whole = only == CommandLine.HelpCommand.class;
         for (Class<?> c : COMMANDS) {
-            if (only == null || c == only) cl.addSubcommand(instantiate(c));
+            if (whole) cl.addSubcommand(instantiate(c));
+            else if (only == null) cl.addSubcommand(summary(c));
+            else if (c == only) cl.addSubcommand(instantiate(c));
         }
         cl.setExecutionExceptionHandler(new CliErrors());
         return cl;
+    }
+
+    /** A command's name and description, for the top-level usage: no options reflected, nothing to run. */
+    private static CommandLine summary(Class<?> c) {
+        Command a = c.getAnnotation(Command.class);
+        CommandSpec spec = CommandSpec.create().name(a.name()).aliases(a.aliases());
+        spec.usageMessage().header(a.header()).description(a.description()).hidden(a.hidden());
+        return new CommandLine(spec);
     }
 
     private static Object instantiate(Class<?> c) {

@@ -44,6 +44,15 @@ class CliTest {
         assertTrue(root.getSubcommands().containsKey("token"));
     }
 
+    /** Top-level help is built from the commands' annotations alone (start-up): it reads the same as the whole tree's. */
+    @Test
+    void topLevelHelpFromSummariesEqualsTheWholeTreesHelp() {
+        assertEquals(Amalgam.newCommandLine().getUsageMessage(), Amalgam.newCommandLine("--help").getUsageMessage());
+        assertEquals(0, Amalgam.run(new PrintWriter(out, true), new PrintWriter(err, true), "--help"));
+        assertEquals(Amalgam.newCommandLine().getUsageMessage(), out.toString());
+        assertEquals(2, Amalgam.run(new PrintWriter(out, true), new PrintWriter(err, true)), "no command: a usage error");
+    }
+
     @Test
     void versionPrintsVersionAndCommit() {
         assertEquals(0, run("--version"));
