@@ -1,5 +1,6 @@
 package dev.amalgam.registry;
 
+import dev.amalgam.ledger.event.ModelRegistered;
 import dev.amalgam.provenance.Manifest;
 import dev.amalgam.provenance.ModelHasher;
 import dev.amalgam.provenance.ProvenanceException;
@@ -121,17 +122,13 @@ public class RegistrationService {
         m.signatureDigest = blobs.put(new java.io.ByteArrayInputStream(signing.sign(manifest)), Long.MAX_VALUE).digest();
         m.sizeBytes = size;
         m.fileCount = manifest.resources().size();
-        var p = LedgerService.payload().put("model", m.name + "@" + m.version).put("rootDigest", m.rootDigest)
-                .put("origin", m.origin).put("license", m.license).put("scan", m.scanVerdict)
-                .put("finiteWeights", m.finiteWeights).put("publisherSignature", m.publisherSignature)
-                .put("registrySignature", "sha256:" + m.signatureDigest).put("status", m.status)
-                .put("scanReport", m.scanReportDigest).put("publisherKey", m.publisherKey);
-        var fileList = p.putArray("files");
+        List<ModelRegistered.File> fileList = new ArrayList<>();
         for (Manifest.Resource r : manifest.resources()) {
-            fileList.addObject().put("path", r.name()).put("sha256", r.digest())
-                    .put("size", Files.size(folder.resolve(r.name())));
+            fileList.add(new ModelRegistered.File(r.name(), r.digest(), Files.size(folder.resolve(r.name()))));
         }
-        m.ledgerSeq = ledger.append("model.registered", actor, p);
+        m.ledgerSeq = ledger.append(actor, new ModelRegistered(m.name + "@" + m.version, m.rootDigest, m.origin,
+                m.license, m.scanVerdict, m.finiteWeights, m.publisherSignature, m.publisherKey,
+                "sha256:" + m.signatureDigest, m.status, m.scanReportDigest, fileList));
         return new Registered(m, true);
     }
 
