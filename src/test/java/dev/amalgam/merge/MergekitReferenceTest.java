@@ -1,5 +1,6 @@
 package dev.amalgam.merge;
 
+import dev.amalgam.TestResources;
 import dev.amalgam.safetensors.DType;
 import dev.amalgam.safetensors.SafetensorsFile;
 import dev.amalgam.safetensors.SafetensorsModel;
@@ -26,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * where mergekit rounds its intermediates to BF16, which {@code mergekit.safetensors} bounds.
  */
 class MergekitReferenceTest {
-    static final Path FIXTURES = Path.of("src", "test", "resources", "mergekit-reference");
+    static final Path FIXTURES = TestResources.path("mergekit-reference");
 
     @TempDir
     Path out;
