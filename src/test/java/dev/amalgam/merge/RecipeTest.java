@@ -147,6 +147,15 @@ class RecipeTest {
     }
 
     @Test
+    void dtypeNamesAsMergekitWritesThem() {
+        // mergekit's dtype_from_name strips a "torch." prefix
+        assertTrue(RecipeChecker.check(parse("models: [{model: a, parameters: {weight: 1}}]\nmerge_method: linear\n"
+                + "dtype: torch.bfloat16\nout_dtype: torch.float32\n")).ok());
+        assertTrue(problems("models: [{model: a, parameters: {weight: 1}}]\nmerge_method: linear\ndtype: torch.int8\n")
+                .stream().anyMatch(p -> p.contains("unsupported dtype")));
+    }
+
+    @Test
     void ramNeedsABaseModelAndTakesNoWeights() {
         assertTrue(RecipeChecker.check(parse("models: [{model: a}, {model: b}]\nbase_model: a\nmerge_method: ram\n")).ok());
         assertTrue(problems("models: [{model: a}, {model: b}]\nmerge_method: ram\n").stream()
