@@ -7,13 +7,15 @@ from the repository root:
     /usr/bin/python3 src/test/resources/mergekit-reference/make_fixtures.py
 
 Written from mergekit's method code as read (merge_methods/linear.py, generalized_task_arithmetic.py,
-sparsify.py, ram.py; io/tasks.py LoadTensor casting every input to the recipe's dtype), in plain
+sparsify.py, ram.py, nearswap.py, passthrough.py, slerp.py, model_stock.py, sce.py; io/tasks.py LoadTensor casting every input to the recipe's dtype), in plain
 torch, not with mergekit itself. Three models fine-tuned from a base, all stored as F32 (the issue's
 case: F32 inputs, `dtype: bfloat16`). For every recipe two outputs are written:
 
 - `<case>.expected.safetensors`: the inputs cast to `dtype` as mergekit does, then mergekit's formula
   evaluated in F32 (ties at a top-k threshold: lower index first) and cast to the output dtype once.
-  This is what Amalgam documents it computes: the Java test compares bit for bit.
+  This is what Amalgam documents it computes: the Java test compares bit for bit. Where Amalgam
+  deliberately differs from mergekit (docs/recipes.md), the reference follows Amalgam's rule and says
+  so: breadcrumbs with int(gamma*n) = 0 drops no top elements.
 - `<case>.mergekit.safetensors` (dtype bfloat16 cases): mergekit's formula with every intermediate in
   BF16, as mergekit runs it. The Java test bounds Amalgam's distance from it in BF16 ulps; the script
   prints that distance and the distance the old reading (inputs in their own precision) had.
@@ -22,6 +24,7 @@ import json
 import os
 import struct
 
+import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -155,6 +158,103 @@ def ram(base, xs, work, plus=False, r=0.1, alpha=0.2, eps=EPS_RAM):
     return base + merged.reshape_as(base)
 
 
+def outlier_mask(delta, density, gamma):
+    """magnitude_outliers: drop the int(gamma*n) largest, keep the next int(density*n). Amalgam's
+    documented rule where it differs: ranks by |delta| descending, lower index first among equal
+    magnitudes, and int(gamma*n) = 0 drops nothing (mergekit's slice [n_bot:-0] would keep nothing)."""
+    if density >= 1:
+        return torch.ones_like(delta)
+    n = delta.numel()
+    target, n_top = int(density * n), int(gamma * n)
+    if n - target - n_top < 0:
+        n_top = n - target
+    order = torch.sort(delta.abs().view(-1).float(), descending=True, stable=True).indices
+    mask = torch.zeros_like(delta)
+    mask.view(-1)[order[n_top:n_top + target]] = 1
+    return mask
+
+
+def breadcrumbs(base, xs, weights, densities, gammas, consensus, work):
+    base = base.to(work)
+    deltas = []
+    for x, d, g in zip(xs, densities, gammas):
+        delta = x.to(work) - base
+        deltas.append(delta * outlier_mask(delta, d, g))
+    deltas = torch.stack(deltas, dim=0)
+    w = torch.tensor(weights, dtype=work)
+    while w.dim() < deltas.dim():
+        w = w.unsqueeze(-1)
+    wd = deltas * w
+    if consensus:
+        majority = (wd.sum(dim=0) >= 0).to(work) * 2 - 1
+        mask = (wd.sign() == majority).to(work)
+        mixed = (wd * mask).sum(dim=0)
+    else:
+        mixed = wd.sum(dim=0)
+    return base + mixed
+
+
+def nearswap(base, x, t, work):
+    a, b = base.to(work), x.to(work)
+    weight = (t / (a - b).abs().clamp(min=1e-6)).clamp(min=0, max=1)
+    return weight * b + (1 - weight) * a
+
+
+def slerp(t, v0, v1, eps=1e-8):
+    """mergekit's slerp: NumPy float32 whatever the dtype, one angle for the whole tensor."""
+    a, b = v0.float().numpy(), v1.float().numpy()
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    ua = a / na if na > eps else a
+    ub = b / nb if nb > eps else b
+    dot = np.sum(ua * ub)
+    if np.abs(dot) > 0.9995:
+        res = (1 - t) * a + t * b
+    else:
+        theta0 = np.arccos(dot)
+        sin0 = np.sin(theta0)
+        theta_t = theta0 * t
+        res = np.sin(theta0 - theta_t) / sin0 * a + np.sin(theta_t) / sin0 * b
+    return torch.from_numpy(np.asarray(res, dtype=np.float32))
+
+
+def model_stock(base, xs, work):
+    w0 = base.to(work).view(-1)
+    ws = [x.to(work).view(-1) for x in xs]
+    offsets = [w - w0 for w in ws]
+    cos = []
+    for i in range(len(offsets)):
+        for j in range(i + 1, len(offsets)):
+            norm_product = torch.norm(offsets[i], dim=-1) * torch.norm(offsets[j], dim=-1)
+            cos.append(((offsets[i] * offsets[j]).sum(dim=-1) / norm_product.clamp(min=1e-6)).clamp(-1, 1))
+    c = torch.stack(cos).mean(dim=0).unsqueeze(-1)
+    n = len(ws)
+    t = (n * c) / (1 + (n - 1) * c)
+    return (t * (sum(ws) / n) + (1 - t) * w0).reshape(base.shape)
+
+
+def sce(base, xs, select_topk, work):
+    base = base.to(work)
+    tvs = torch.stack([x.to(work) - base for x in xs], dim=0)
+    if select_topk < 1:
+        var = torch.var(tvs, dim=0, unbiased=False)
+        k = int(torch.count_nonzero(var) * select_topk)
+        mask = torch.zeros_like(var)
+        if k > 0:
+            # ties at the threshold: lower index first (Amalgam's rule; topk leaves it open)
+            order = torch.sort(var.abs().view(-1), descending=True, stable=True).indices[:k]
+            mask.view(-1)[order] = 1
+        tvs = tvs * mask.unsqueeze(0)
+    majority = (tvs.sum(dim=0) >= 0).to(work) * 2 - 1
+    erase = (tvs.sign() == majority).to(work)
+    weights = torch.mean(tvs ** 2, dim=list(range(1, tvs.dim())))
+    total = torch.sum(weights).item()
+    weights = torch.ones_like(weights) / weights.shape[0] if abs(total) < 1e-6 else weights / total
+    while weights.dim() < tvs.dim():
+        weights = weights.unsqueeze(-1)
+    erased = weights * erase
+    return base + (tvs * erased).sum(dim=0) / torch.sum(erased, dim=0).clamp(min=1e-6)
+
+
 CASES = {
     # name: (recipe, function of (tensors by model, work dtype) -> output)
     "linear": ("""merge_method: linear
@@ -192,6 +292,51 @@ models:
   - {model: ../c}
 parameters: {r: 0.5, alpha: 0.9}
 """, lambda t, work: ram(t["base"], [t["a"], t["b"], t["c"]], work, plus=True, r=0.5, alpha=0.9)),
+    "breadcrumbs": ("""merge_method: breadcrumbs
+base_model: ../base
+models:
+  - {model: ../a, parameters: {weight: 0.7, density: 0.4, gamma: 0.05}}
+  - {model: ../b, parameters: {weight: 0.5, density: 0.3, gamma: 0.1}}
+""", lambda t, work: breadcrumbs(t["base"], [t["a"], t["b"]], [0.7, 0.5], [0.4, 0.3], [0.05, 0.1], False, work)),
+    "breadcrumbs_ties": ("""merge_method: breadcrumbs_ties
+base_model: ../base
+models:
+  - {model: ../a, parameters: {weight: 0.7, density: 0.4, gamma: 0.05}}
+  - {model: ../b, parameters: {weight: 0.5, density: 0.3, gamma: 0.1}}
+  - {model: ../c, parameters: {weight: 0.6, density: 0.5, gamma: 0.01}}
+""", lambda t, work: breadcrumbs(t["base"], [t["a"], t["b"], t["c"]], [0.7, 0.5, 0.6], [0.4, 0.3, 0.5],
+                                 [0.05, 0.1, 0.01], True, work)),
+    "nearswap": ("""merge_method: nearswap
+base_model: ../base
+models:
+  - {model: ../a}
+parameters: {t: 0.002}
+""", lambda t, work: nearswap(t["base"], t["a"], 0.002, work)),
+    "passthrough": ("""merge_method: passthrough
+models:
+  - {model: ../b, parameters: {scale: 0.7}}
+""", lambda t, work: t["b"].to(work) * 0.7),
+    "slerp": ("""merge_method: slerp
+base_model: ../base
+models:
+  - {model: ../c}
+parameters: {t: 0.3}
+""", lambda t, work: slerp(0.3, t["base"].to(work), t["c"].to(work))),
+    "model_stock": ("""merge_method: model_stock
+base_model: ../base
+models:
+  - {model: ../a}
+  - {model: ../b}
+  - {model: ../c}
+""", lambda t, work: model_stock(t["base"], [t["a"], t["b"], t["c"]], work)),
+    "sce": ("""merge_method: sce
+base_model: ../base
+models:
+  - {model: ../a}
+  - {model: ../b}
+  - {model: ../c}
+parameters: {select_topk: 0.6}
+""", lambda t, work: sce(t["base"], [t["a"], t["b"], t["c"]], 0.6, work)),
 }
 
 # dtype settings: (suffix, dtype, out_dtype, cast of the inputs)

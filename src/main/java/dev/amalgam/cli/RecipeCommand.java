@@ -59,6 +59,12 @@ final class RecipeCommand {
                     MergePlan plan = MergeEngine.resolve(r, ModelResolver.local());
                     out.printf("resolved: architecture %s, %d output tensors, %d layers%n",
                             plan.architecture().name(), plan.tensors().size(), plan.outputLayers());
+                    if (plan.roundedInputs() > 0) {
+                        // mergekit's dtype semantics, easy to miss with F32 checkpoints: say it
+                        out.printf("dtype %s: %d of %d input tensors are rounded to it before merging"
+                                        + " (for full precision: dtype: float32 with out_dtype)%n",
+                                r.dtype(), plan.roundedInputs(), plan.inputTensors());
+                    }
                 } catch (RecipeException | SafetensorsFormatException e) {
                     throw new CliException(e.getMessage());
                 }

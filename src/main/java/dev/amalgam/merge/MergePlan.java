@@ -30,7 +30,21 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
      * {@code dtype}, else the first input's.
      */
     public record Planned(String name, List<PlannedInput> inputs, Map<String, Object> globals, DType outDtype,
-                          boolean copyRaw, long[] shape, DType inputDtype) {
+                          boolean copyRaw, long[] shape, DType inputDtype, int roundedInputs) {
+    }
+
+    /** How many input tensors of the whole plan are rounded to the recipe's dtype (stored in a wider or other type). */
+    public int roundedInputs() {
+        int n = 0;
+        for (Planned p : tensors) n += p.roundedInputs();
+        return n;
+    }
+
+    /** How many input tensors the plan reads. */
+    public int inputTensors() {
+        int n = 0;
+        for (Planned p : tensors) n += p.inputs().size();
+        return n;
     }
 
     /** One input of an output tensor; {@code position} as {@link TensorContext.Input#position()}. */
@@ -208,7 +222,14 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
             DType first = inputs.getFirst().info(models) == null ? null : inputs.getFirst().info(models).dtype();
             boolean raw = first != null && !first.isMergeFloat();
             DType outDtype = raw || forcedDtype == null ? first : forcedDtype;
-            out.add(new Planned(outName, List.copyOf(inputs), globals, outDtype, raw, shape, raw ? null : inputDtype));
+            int rounded = 0;
+            if (!raw && inputDtype != null) {
+                for (PlannedInput in : inputs) {
+                    TensorInfo info = in.info(models);
+                    if (info != null && info.dtype().roundsTo(inputDtype)) rounded++;
+                }
+            }
+            out.add(new Planned(outName, List.copyOf(inputs), globals, outDtype, raw, shape, raw ? null : inputDtype, rounded));
         }
 
         PlannedInput input(Recipe.InputSlice src, String inputName, String tensorName, String base,

@@ -231,6 +231,25 @@ class MergeCliTest {
     }
 
     @Test
+    void resolveSaysWhichInputsTheDtypeRounds() throws IOException {
+        String[] shape = {"--arch", "llama", "--layers", "3", "--hidden", "32", "--intermediate", "48", "--vocab", "64"};
+        Run f32 = amalgam(concat(new String[]{"sample-model", dir.resolve("ft32").toString(), "--seed", "21",
+                "--like", dir.resolve("base").toString(), "--delta-scale", "0.01", "--dtype", "float32"}, shape));
+        assertEquals(0, f32.code(), f32.err());
+        String models = "models: [{model: ft32, parameters: {weight: 1}}, {model: ft1, parameters: {weight: 1}}]\n"
+                + "merge_method: linear\n";
+        Run rounded = amalgam("recipe", "check", recipe("rounds", models + "dtype: bfloat16\n").toString(), "--resolve");
+        assertEquals(0, rounded.code(), rounded.err());
+        // ft32's 30 tensors are F32; ft1's are BF16 already
+        assertTrue(rounded.out().contains("dtype bfloat16: 30 of 60 input tensors are rounded to it before merging"),
+                rounded.out());
+        Run full = amalgam("recipe", "check", recipe("full", models + "dtype: float32\nout_dtype: bfloat16\n").toString(),
+                "--resolve");
+        assertEquals(0, full.code(), full.err());
+        assertFalse(full.out().contains("rounded"), full.out());
+    }
+
+    @Test
     void methodsOnceNotImplementedMerge() throws IOException {
         Run run = amalgam("merge", recipe("ram", """
                 models: [{model: base}, {model: ft1}]

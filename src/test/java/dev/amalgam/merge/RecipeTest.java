@@ -47,7 +47,7 @@ class RecipeTest {
         for (Path f : fixtures()) recipes.add(RecipeParser.parse(f));
         Set<String> methods = new TreeSet<>();
         recipes.forEach(r -> methods.add(r.mergeMethod()));
-        Set<String> expected = new TreeSet<String>();
+        Set<String> expected = new TreeSet<>();
         MergeMethods.all().forEach(m -> expected.add(m.name()));
         assertEquals(expected, methods, "one fixture per merge method");
         List<ParameterSetting> settings = new ArrayList<>();
@@ -144,6 +144,15 @@ class RecipeTest {
                 .stream().anyMatch(p -> p.contains("parameters.t: required")));
         assertTrue(problems("slices: [{sources: [{model: a, layer_range: [0, 2]}, {model: b, layer_range: [0, 3]}]}]\n"
                 + "base_model: a\nmerge_method: slerp\nparameters: {t: 0.5}\n").stream().anyMatch(p -> p.contains("same count")));
+    }
+
+    @Test
+    void dtypeNamesAsMergekitWritesThem() {
+        // mergekit's dtype_from_name strips a "torch." prefix
+        assertTrue(RecipeChecker.check(parse("models: [{model: a, parameters: {weight: 1}}]\nmerge_method: linear\n"
+                + "dtype: torch.bfloat16\nout_dtype: torch.float32\n")).ok());
+        assertTrue(problems("models: [{model: a, parameters: {weight: 1}}]\nmerge_method: linear\ndtype: torch.int8\n")
+                .stream().anyMatch(p -> p.contains("unsupported dtype")));
     }
 
     @Test
