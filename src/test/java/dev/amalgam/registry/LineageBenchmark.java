@@ -31,20 +31,20 @@ class LineageBenchmark {
     record Row(String walk, double medianMs, double p95Ms, double maxMs, double meanModels) {
     }
 
-    final int sources;
-    final int merges;
-    final int queries;
+    // the documented size; JUnit wants a single constructor, so other sizes come from ofSize
+    int sources = 25_000;
+    int merges = 75_000;
+    int queries = 200;
     final java.util.List<Row> rows = new java.util.ArrayList<>();
     int edges;
 
-    LineageBenchmark() {
-        this(25_000, 75_000, 200);
-    }
-
-    LineageBenchmark(int sources, int merges, int queries) {
-        this.sources = sources;
-        this.merges = merges;
-        this.queries = queries;
+    /** The benchmark at another size (the suite's smoke run). */
+    static LineageBenchmark ofSize(int sources, int merges, int queries) {
+        LineageBenchmark b = new LineageBenchmark();
+        b.sources = sources;
+        b.merges = merges;
+        b.queries = queries;
+        return b;
     }
 
     @Test

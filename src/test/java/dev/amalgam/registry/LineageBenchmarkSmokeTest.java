@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LineageBenchmarkSmokeTest {
     @Test
     void theLineageBenchmarkRunsAndMeasuresEveryWalk() throws Exception {
-        LineageBenchmark bench = new LineageBenchmark(300, 900, 10);
+        LineageBenchmark bench = LineageBenchmark.ofSize(300, 900, 10);
         bench.run(null, null, "lineagesmoke");
         assertTrue(bench.edges >= 900 * 3, "three or four parents per merge: " + bench.edges);
         assertEquals(5, bench.rows.size(), "the five rows of the documented table: " + bench.rows);
