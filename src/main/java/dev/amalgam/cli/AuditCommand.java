@@ -8,13 +8,16 @@ import java.util.concurrent.Callable;
 
 /** {@code amalgam audit}: exit 0 clean, 1 with every problem named. */
 @Command(name = "audit", mixinStandardHelpOptions = true,
-        description = {"Verify the ledger (hash chain, signed checkpoints), every blob, every model signature and",
-                "the database against the ledger, on a running registry (admin). Exit 0 clean, 1 problems."})
+        description = {"Verify the ledger (hash chain, signed checkpoints, witness), every blob, every model signature and",
+                "the database against the ledger, on a running registry (admin); and that the ledger extends the",
+                "checkpoint this client verified last time (consistency proof). Exit 0 clean, 1 problems."})
 final class AuditCommand extends ServerOption implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        JsonNode r = ApiClient.fromEnvironment(server).get("/api/v1/audit");
+        ApiClient client = ApiClient.fromEnvironment(server);
+        System.out.println(CheckpointCheck.verify(client));
+        JsonNode r = client.get("/api/v1/audit");
         for (JsonNode p : r.get("problems")) System.out.println("PROBLEM " + p.asText());
         System.out.println((r.get("clean").asBoolean() ? "clean: " : "NOT clean: ") + r.get("ledgerEntries").asText()
                 + " ledger entries, " + r.get("models").asText() + " models");

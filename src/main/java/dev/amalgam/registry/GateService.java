@@ -1,6 +1,7 @@
 package dev.amalgam.registry;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.ledger.Ledger;
 import dev.amalgam.ledger.event.ModelReleased;
 import dev.amalgam.ledger.event.PolicyDecided;
 import dev.amalgam.ledger.event.RuleOutcome;
@@ -79,8 +80,11 @@ public class GateService {
         return new dev.amalgam.storage.BlobStore(config.settings().blobsDir()).open(d.statementDigest);
     }
 
-    /** Releases a model to an environment: the gate must allow; the model's status becomes released. */
-    @Transactional
+    /**
+     * Releases a model to an environment: the gate must allow; the model's status becomes released. A
+     * denial is refused, but its gate decision stays on record (it is in the ledger already).
+     */
+    @Transactional(dontRollbackOn = RegistryException.class)
     public GateDecision release(ModelRef ref, String environment, Caller caller) {
         Model m = models.find(ref);
         GateDecision d = decide(m, environment, caller.name(), "gate");
@@ -143,9 +147,11 @@ public class GateService {
         String statement = row.statementDigest == null ? "" : "sha256:" + row.statementDigest;
         List<RuleOutcome> outcomes = rules.stream()
                 .map(r -> new RuleOutcome(r.id(), r.type(), r.mode(), r.result(), r.message(), r.exception())).toList();
-        row.ledgerSeq = ledger.append(actor, kind.equals("release")
+        Ledger.Receipt receipt = ledger.append(actor, kind.equals("release")
                 ? new ModelReleased(ref, m.rootDigest, environment, outcome, row.policyDigest, statement, outcomes)
                 : new PolicyDecided(ref, m.rootDigest, environment, outcome, row.policyDigest, statement, outcomes));
+        row.ledgerSeq = receipt.seq();
+        row.ledgerHash = receipt.entryHash();
         session.persist(row);
         return new GateDecision(row.id, m.id, m.name + "@" + m.version, m.rootDigest, environment, outcome, rules,
                 reasons, policyDigest, catalogueDigest, license, row.decidedAt, actor,

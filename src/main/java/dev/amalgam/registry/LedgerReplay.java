@@ -43,7 +43,11 @@ public class LedgerReplay {
     @Inject
     LedgerService ledger;
 
+    @Inject
+    LedgerGuard guard;
+
     void onStart(@Observes @Priority(3500) StartupEvent ev) throws IOException {
+        if (!guard.intact()) return; // never apply entries of a ledger that does not match the database
         int n = reconcile();
         if (n > 0) LOG.warnf("Reconciled %d ledger entries the database had not recorded", n);
     }
@@ -106,6 +110,7 @@ public class LedgerReplay {
         m.registeredAt = at;
         m.registeredBy = e.actor();
         m.ledgerSeq = e.seq();
+        m.ledgerHash = hash(e);
         session.persist(m);
         long size = 0;
         for (ModelRegistered.File f : r.files()) {
@@ -139,6 +144,7 @@ public class LedgerReplay {
         j.outputModelId = out.id;
         j.provenanceDigest = c.provenance() == null ? "" : c.provenance().replace("sha256:", "");
         j.ledgerSeq = e.seq();
+        j.ledgerHash = hash(e);
         session.persist(j);
         for (MergeCompleted.Input in : c.inputs()) {
             Model parent = model(in.rootDigest());
@@ -168,6 +174,7 @@ public class LedgerReplay {
         d.policyDigest = policyDigest;
         d.decidedAt = at;
         d.ledgerSeq = e.seq();
+        d.ledgerHash = hash(e);
         if (kind.equals("review")) {
             m.status = outcome.equals("approve") ? "approved" : "rejected";
             MergeJob j = session.createSelectionQuery("from MergeJob where outputModelId = :id", MergeJob.class)
@@ -182,6 +189,14 @@ public class LedgerReplay {
     /** The rules as the entry holds them (canonical JSON), which is what a rebuilt decision row keeps as its reason. */
     private static String rulesJson(List<RuleOutcome> rules) {
         return new String(CanonicalJson.bytes(EventCodec.encode(rules)), StandardCharsets.UTF_8);
+    }
+
+    private String hash(LedgerEntry e) {
+        try {
+            return ledger.ledger().entryHash(e.seq()).orElseThrow();
+        } catch (IOException ex) {
+            throw new java.io.UncheckedIOException(ex);
+        }
     }
 
     private Model model(String digest) {

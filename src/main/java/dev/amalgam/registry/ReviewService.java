@@ -1,5 +1,6 @@
 package dev.amalgam.registry;
 
+import dev.amalgam.ledger.Ledger;
 import dev.amalgam.ledger.event.MergeReviewed;
 import dev.amalgam.registry.entity.Decision;
 import dev.amalgam.registry.entity.MergeJob;
@@ -80,8 +81,10 @@ public class ReviewService {
         d.actor = reviewer.name();
         d.reason = comment;
         d.decidedAt = OffsetDateTime.now(ZoneOffset.UTC);
-        d.ledgerSeq = ledger.append(reviewer.name(),
+        Ledger.Receipt receipt = ledger.append(reviewer.name(),
                 new MergeReviewed(mergeId, out.rootDigest, outcome, comment == null ? "" : comment));
+        d.ledgerSeq = receipt.seq();
+        d.ledgerHash = receipt.entryHash();
         session.persist(d);
         return view(d);
     }
