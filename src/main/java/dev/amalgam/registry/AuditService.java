@@ -5,9 +5,14 @@ import dev.amalgam.ledger.event.LedgerEvent;
 import dev.amalgam.ledger.event.LedgerFormatException;
 import dev.amalgam.ledger.event.MergeCompleted;
 import dev.amalgam.ledger.event.MergeReviewed;
+import dev.amalgam.ledger.event.MergeReproduced;
 import dev.amalgam.ledger.event.ModelRegistered;
 import dev.amalgam.ledger.event.ModelReleased;
 import dev.amalgam.ledger.event.PolicyDecided;
+import dev.amalgam.ledger.event.PrincipalCreated;
+import dev.amalgam.ledger.event.PrincipalRevoked;
+import dev.amalgam.ledger.event.PrincipalTokenReset;
+import dev.amalgam.registry.entity.ApiPrincipal;
 import dev.amalgam.registry.entity.Decision;
 import dev.amalgam.registry.entity.MergeJob;
 import dev.amalgam.registry.entity.Model;
@@ -134,6 +139,10 @@ public class AuditService {
             case MergeReviewed r -> decisionProblems(out, e, at, r.output(), r.decision(), null);
             case PolicyDecided d -> decisionProblems(out, e, at, d.rootDigest(), d.outcome(), d.environment());
             case ModelReleased d -> decisionProblems(out, e, at, d.rootDigest(), d.outcome(), d.environment());
+            case MergeReproduced r -> decisionProblems(out, e, at, r.output(), r.identical() ? "identical" : "different", null);
+            case PrincipalCreated c -> principalProblems(out, e, at, c.name(), c.roles(), false);
+            case PrincipalRevoked r -> principalProblems(out, e, at, r.name(), null, true);
+            case PrincipalTokenReset r -> principalProblems(out, e, at, r.name(), null, false);
         }
         return out;
     }
@@ -150,6 +159,21 @@ public class AuditService {
         differs(out, at, what, "actor", e.actor(), d.actor);
         if (environment != null) differs(out, at, what, "environment", environment, d.environment);
         differs(out, at, what, "model", digest, digestOf(d.modelId));
+    }
+
+    /** The principal must exist with its roles; when this is its latest entry, revoked exactly when the entry revokes it. */
+    private void principalProblems(List<String> out, LedgerEntry e, String at, String name, String roles, boolean revokes) {
+        ApiPrincipal p = session.createSelectionQuery("from ApiPrincipal where name = :n", ApiPrincipal.class)
+                .setParameter("n", name).uniqueResult();
+        if (p == null) {
+            out.add(at + ": principal '" + name + "' is missing from the database");
+            return;
+        }
+        if (roles != null) differs(out, at, "principal " + name, "roles", roles, p.roles);
+        if (Long.valueOf(e.seq()).equals(p.ledgerSeq) && revokes != (p.revokedAt != null)) {
+            out.add(at + ": principal '" + name + "' is " + (p.revokedAt != null ? "revoked" : "active") + " in the database, the ledger says "
+                    + (revokes ? "revoked" : "active"));
+        }
     }
 
     private String digestOf(Long modelId) {
@@ -202,6 +226,10 @@ public class AuditService {
             case MergeReviewed r -> null;
             case PolicyDecided d -> null;
             case ModelReleased d -> null;
+            case MergeReproduced r -> null;
+            case PrincipalCreated c -> null;
+            case PrincipalRevoked r -> null;
+            case PrincipalTokenReset r -> null;
         };
     }
 }

@@ -125,11 +125,12 @@ public class RegistrationService {
         m.fileCount = manifest.resources().size();
         List<ModelRegistered.File> fileList = new ArrayList<>();
         for (Manifest.Resource r : manifest.resources()) {
-            fileList.add(new ModelRegistered.File(r.name(), r.digest(), Files.size(folder.resolve(r.name()))));
+            fileList.add(new ModelRegistered.File(r.name(), r.digest(), Files.size(folder.resolve(r.name())),
+                    formatName(dev.amalgam.scan.Scanner.formatOf(folder.resolve(r.name())))));
         }
         Ledger.Receipt receipt = ledger.append(actor, new ModelRegistered(m.name + "@" + m.version, m.rootDigest, m.origin,
                 m.license, m.scanVerdict, m.finiteWeights, m.publisherSignature, m.publisherKey,
-                "sha256:" + m.signatureDigest, m.status, m.scanReportDigest, fileList));
+                "sha256:" + m.signatureDigest, m.status, m.scanReportDigest, fileList, m.id, m.registeredAt.toString()));
         m.ledgerSeq = receipt.seq();
         m.ledgerHash = receipt.entryHash();
         return new Registered(m, true);

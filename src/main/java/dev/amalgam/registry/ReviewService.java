@@ -81,11 +81,11 @@ public class ReviewService {
         d.actor = reviewer.name();
         d.reason = comment;
         d.decidedAt = OffsetDateTime.now(ZoneOffset.UTC);
-        Ledger.Receipt receipt = ledger.append(reviewer.name(),
-                new MergeReviewed(mergeId, out.rootDigest, outcome, comment == null ? "" : comment));
+        session.persist(d);
+        Ledger.Receipt receipt = ledger.append(reviewer.name(), new MergeReviewed(mergeId, out.rootDigest, outcome,
+                comment == null ? "" : comment, d.id, d.decidedAt.toString()));
         d.ledgerSeq = receipt.seq();
         d.ledgerHash = receipt.entryHash();
-        session.persist(d);
         return view(d);
     }
 

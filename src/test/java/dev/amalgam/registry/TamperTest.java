@@ -32,6 +32,7 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -182,8 +183,12 @@ class TamperTest {
         try (LedgerSurgery s = surgery()) {
             String head = s.head();
             try {
-                String e0 = new String(s.read(LedgerSurgery.path(0)), StandardCharsets.UTF_8);
-                s.commit(Map.of(LedgerSurgery.path(0), e0.replace("\"license\":\"Apache-2.0\"", "\"license\":\"MIT\"").getBytes(StandardCharsets.UTF_8)));
+                long seq = 0;
+                while (!new String(s.read(LedgerSurgery.path(seq)), StandardCharsets.UTF_8).contains("\"type\":\"model.registered\"")) seq++;
+                String entry = new String(s.read(LedgerSurgery.path(seq)), StandardCharsets.UTF_8);
+                String forged = entry.replace("\"license\":\"Apache-2.0\"", "\"license\":\"MIT\"");
+                assertNotEquals(entry, forged);
+                s.commit(Map.of(LedgerSurgery.path(seq), forged.getBytes(StandardCharsets.UTF_8)));
                 ledger.reload();
                 assertMentions(guard.problems(), "the ledger forked");
                 writesRefusedAndNotReady("rewritten or reordered");
