@@ -13,7 +13,8 @@ import java.util.concurrent.Callable;
 
 /** {@code amalgam admin reset-token}: recovery that needs the data directory, not a token. */
 @Command(name = "admin", mixinStandardHelpOptions = true, description = "Recovery with access to the data directory.",
-        subcommands = {AdminCommand.ResetToken.class})
+        subcommands = {AdminCommand.ResetToken.class},
+        footer = {"", "Example:", "  amalgam admin reset-token --data ./amalgam-data"})
 final class AdminCommand {
 
     @Command(name = "reset-token", mixinStandardHelpOptions = true,

@@ -8,9 +8,10 @@ import java.util.concurrent.Callable;
 
 /** {@code amalgam audit}: exit 0 clean, 1 with every problem named. */
 @Command(name = "audit", mixinStandardHelpOptions = true,
-        description = {"Verify the ledger (hash chain, signed checkpoints, witness), every blob, every model signature and",
-                "the database against the ledger, on a running registry (admin); and that the ledger extends the",
-                "checkpoint this client verified last time (consistency proof). Exit 0 clean, 1 problems."})
+        description = {"Verify the ledger, every blob and model signature, and the database against the ledger (admin).",
+                "The ledger: its hash chain, signed checkpoints and witness cosignature, and that it extends the",
+                "checkpoint this client verified last time (consistency proof). Runs on a running registry.",
+                "Exit 0 clean, 1 problems."})
 final class AuditCommand extends ServerOption implements Callable<Integer> {
 
     @Override

@@ -8,7 +8,8 @@ import java.util.concurrent.Callable;
 
 /** {@code amalgam ledger checkpoint|replay|events}: the registry's ledger. */
 @Command(name = "ledger", mixinStandardHelpOptions = true, description = "The registry's ledger.",
-        subcommands = {LedgerCommand.Checkpoint.class, LedgerCommand.Replay.class, LedgerCommand.Events.class})
+        subcommands = {LedgerCommand.Checkpoint.class, LedgerCommand.Replay.class, LedgerCommand.Events.class},
+        footer = {"", "Example:", "  amalgam ledger checkpoint --server http://localhost:8080"})
 final class LedgerCommand {
 
     @Command(name = "events", mixinStandardHelpOptions = true,
