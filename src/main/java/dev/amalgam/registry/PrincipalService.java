@@ -67,7 +67,7 @@ public class PrincipalService {
         p.createdAt = OffsetDateTime.now(ZoneOffset.UTC);
         p.createdBy = createdBy;
         session.persist(p);
-        record(p, new PrincipalCreated(p.name, p.roles, p.createdBy, p.createdAt.toString()));
+        record(p, createdBy, new PrincipalCreated(p.name, p.roles, p.createdBy, p.createdAt.toString()));
         return new Created(view(p), token);
     }
 
@@ -90,8 +90,15 @@ public class PrincipalService {
                 .getResultList().stream().map(PrincipalService::view).toList();
     }
 
+    /** Revokes a principal's token (by an unnamed admin: in-process callers). */
     @Transactional
     public PrincipalView revoke(String name) {
+        return revoke(name, "admin");
+    }
+
+    /** Revokes a principal's token; {@code actor} is the admin who asked, as the ledger records it. */
+    @Transactional
+    public PrincipalView revoke(String name, String actor) {
         ApiPrincipal p = findByName(name).orElseThrow(() -> new RegistryException(
                 RegistryException.Kind.NOT_FOUND, "no principal named '" + name + "'"));
         if (p.revokedAt != null) return view(p);
@@ -101,7 +108,7 @@ public class PrincipalService {
                     + "recovered with 'amalgam admin reset-token' (docs/operations.md)");
         }
         p.revokedAt = OffsetDateTime.now(ZoneOffset.UTC);
-        record(p, new PrincipalRevoked(p.name, p.revokedAt.toString()));
+        record(p, actor, new PrincipalRevoked(p.name, p.revokedAt.toString()));
         return view(p);
     }
 
@@ -116,7 +123,7 @@ public class PrincipalService {
         String token = newToken();
         p.tokenHash = hash(token);
         p.revokedAt = null;
-        record(p, new PrincipalTokenReset(p.name, reason, OffsetDateTime.now(ZoneOffset.UTC).toString()));
+        record(p, "data-directory", new PrincipalTokenReset(p.name, reason, OffsetDateTime.now(ZoneOffset.UTC).toString()));
         return new Created(view(p), token);
     }
 
@@ -136,8 +143,8 @@ public class PrincipalService {
                 .stream().filter(a -> Role.parseList(a.roles).contains(Role.ADMIN)).count();
     }
 
-    private void record(ApiPrincipal p, LedgerEvent event) {
-        var receipt = ledger.append(p.name, event);
+    private void record(ApiPrincipal p, String actor, LedgerEvent event) {
+        var receipt = ledger.append(actor == null ? "unknown" : actor, event);
         p.ledgerSeq = receipt.seq();
         p.ledgerHash = receipt.entryHash();
     }
