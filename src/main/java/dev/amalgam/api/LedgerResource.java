@@ -31,6 +31,28 @@ public class LedgerResource {
     }
 
     @GET
+    @Path("/key")
+    @Produces(MediaType.TEXT_PLAIN)
+    @Operation(summary = "The checkpoint signing key as a C2SP note verifier key (clients remember it on first use)")
+    public String key() {
+        return ledger.ledger().verifierKey() + "\n";
+    }
+
+    /** The witness's verifier key and the latest checkpoint it cosigned. */
+    public record WitnessView(String witness, String checkpoint) {
+    }
+
+    @GET
+    @Path("/witness")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "The witness's verifier key and the latest checkpoint it cosigned (C2SP tlog-cosignature)")
+    public WitnessView witness() throws IOException {
+        var w = ledger.ledger().witness().orElseThrow(() ->
+                new RegistryException(RegistryException.Kind.NOT_FOUND, "this registry has no witness"));
+        return new WitnessView(w.verifierKey(), w.latest().orElse(null));
+    }
+
+    @GET
     @Path("/entries/{n}")
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Ledger entry n (canonical JSON)")

@@ -1,6 +1,7 @@
 package dev.amalgam.api;
 
 import dev.amalgam.registry.RegistryException;
+import dev.amalgam.storage.BlobStore;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Context;
@@ -41,7 +42,21 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             return Problem.response(400, "Bad Request",
                     "malformed JSON: " + jpe.getOriginalMessage(), instance).build();
         }
+        BlobStore.CorruptBlobException corrupt = corruptBlob(t);
+        if (corrupt != null) {
+            String id = UUID.randomUUID().toString();
+            LOG.errorf("Integrity failure %s on %s: %s", id, instance, corrupt.getMessage());
+            return Problem.response(500, "Internal Server Error", "stored content failed its integrity check and was not served; "
+                    + "error id " + id + " is in the server log, and 'amalgam audit' reports the blob", instance).build();
+        }
         return internal(t, instance);
+    }
+
+    private static BlobStore.CorruptBlobException corruptBlob(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof BlobStore.CorruptBlobException e) return e;
+        }
+        return null;
     }
 
     private static Response internal(Throwable t, String instance) {
@@ -65,6 +80,7 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             case FORBIDDEN -> 403;
             case UNPROCESSABLE -> 422;
             case TOO_LARGE -> 413;
+            case UNAVAILABLE -> 503;
         };
     }
 
@@ -76,6 +92,7 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             case FORBIDDEN -> "Forbidden";
             case UNPROCESSABLE -> "Unprocessable Content";
             case TOO_LARGE -> "Content Too Large";
+            case UNAVAILABLE -> "Service Unavailable";
         };
     }
 }

@@ -68,6 +68,6 @@ public class TokenResource {
     @Path("/{name}")
     @Operation(summary = "Revoke a principal's token")
     public PrincipalService.PrincipalView revoke(@PathParam("name") String name) {
-        return principals.revoke(name);
+        return principals.revoke(name, caller.get().name());
     }
 }

@@ -41,6 +41,7 @@ public final class Amalgam {
             ReleaseCommand.class,
             AuditCommand.class,
             LedgerCommand.class,
+            AdminCommand.class,
             CommandLine.HelpCommand.class);
 
     public static void main(String[] args) {

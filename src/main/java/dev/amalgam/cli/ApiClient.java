@@ -82,6 +82,10 @@ final class ApiClient {
         return v == null || v.isBlank() ? def : v;
     }
 
+    URI base() {
+        return base;
+    }
+
     JsonNode get(String path) {
         return send(request(path).GET().build());
     }

@@ -22,11 +22,15 @@ final class LedgerCommand {
         }
     }
 
-    @Command(name = "checkpoint", mixinStandardHelpOptions = true, description = "Print the latest signed checkpoint.")
+    @Command(name = "checkpoint", mixinStandardHelpOptions = true,
+            description = {"Print the latest signed checkpoint, after checking it extends the one this client verified",
+                    "last time (consistency proof; exit 1 when the ledger was rolled back or forked)."})
     static final class Checkpoint extends ServerOption implements Callable<Integer> {
         @Override
         public Integer call() {
-            System.out.print(ApiClient.fromEnvironment(server).getText("/api/v1/ledger/checkpoint", "text/plain"));
+            ApiClient client = ApiClient.fromEnvironment(server);
+            System.err.println(CheckpointCheck.verify(client));
+            System.out.print(client.getText("/api/v1/ledger/checkpoint", "text/plain"));
             return 0;
         }
     }

@@ -52,9 +52,11 @@ public final class Ledger implements AutoCloseable {
     private final CommitSigning signing;
     private final String origin;
     private final List<byte[]> leaves = new ArrayList<>();
+    private final List<String> loadProblems = new ArrayList<>();
     private final java.nio.channels.FileChannel lockChannel;
     private final java.nio.channels.FileLock lock;
     private String remote;
+    private Witness witness;
     private String lastHash = ZERO;
 
     /** What an append returns. */
@@ -106,9 +108,18 @@ public final class Ledger implements AutoCloseable {
         for (long seq = 0; ; seq++) {
             Optional<byte[]> e = entryBytes(seq);
             if (e.isEmpty()) break;
+            JsonNode n = CanonicalJson.JSON.readTree(e.get());
+            if (n.path("seq").asLong(-1) != seq || !n.path("prev").asText().equals(lastHash)) {
+                loadProblems.add("entry " + seq + " does not follow entry " + (seq - 1) + " (its seq or prev hash is wrong: rewritten or reordered)");
+            }
             leaves.add(MerkleTree.leafHash(e.get()));
             lastHash = sha256Hex(e.get());
         }
+    }
+
+    /** What opening found wrong with the hash chain (the full check is {@link #verify()}). */
+    public synchronized List<String> loadProblems() {
+        return List.copyOf(loadProblems);
     }
 
     public synchronized long size() {
@@ -177,6 +188,7 @@ public final class Ledger implements AutoCloseable {
         leaves.add(next.getLast());
         lastHash = sha256Hex(bytes);
         if (remote != null) push();
+        if (witness != null) note = cosign(note);
         return new Receipt(seq, lastHash, commit.name(), note);
     }
 
@@ -186,6 +198,58 @@ public final class Ledger implements AutoCloseable {
      */
     public synchronized void replicateTo(String remoteUrl) {
         this.remote = remoteUrl == null || remoteUrl.isBlank() ? null : remoteUrl;
+    }
+
+    /**
+     * Has every new checkpoint cosigned by {@code w}, and checks the ledger against the checkpoint the
+     * witness already holds (see {@link #checkWitness()}).
+     */
+    public synchronized void witnessedBy(Witness w) {
+        this.witness = w;
+    }
+
+    public synchronized Optional<Witness> witness() {
+        return Optional.ofNullable(witness);
+    }
+
+    private String cosign(String note) throws IOException {
+        long have = witness.size();
+        if (have > leaves.size()) throw new IOException("the witness holds a larger tree (" + have + ") than the ledger (" + leaves.size() + ")");
+        List<byte[]> proof = have == 0 ? List.of() : MerkleTree.consistencyProof(leaves, (int) have, leaves.size());
+        try {
+            return witness.add(note, have, proof);
+        } catch (Witness.Refused e) {
+            throw new IOException("the witness refused to cosign checkpoint " + leaves.size() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Compares the ledger with its witness's latest cosigned checkpoint: its cosignature must verify, its
+     * tree must not be larger than the ledger (a truncation or roll-back) and its root must be the
+     * ledger's root at that size (a fork). Empty when they agree or there is no witness.
+     */
+    public synchronized List<String> checkWitness() throws IOException {
+        List<String> problems = new ArrayList<>();
+        if (witness == null) return problems;
+        Optional<String> held = witness.latest();
+        if (held.isEmpty()) {
+            if (!leaves.isEmpty()) problems.add("the witness " + witness.name() + " holds no checkpoint though the ledger has " + leaves.size() + " entries");
+            return problems;
+        }
+        Checkpoint cp;
+        try {
+            cp = witness.verifyCosigned(held.get());
+        } catch (IllegalArgumentException e) {
+            problems.add("the witness's checkpoint does not verify: " + e.getMessage());
+            return problems;
+        }
+        if (cp.size() > leaves.size()) {
+            problems.add("the ledger is behind its witness: the witness cosigned a tree of " + cp.size() + " entries, the ledger holds "
+                    + leaves.size() + " (truncated or rolled back)");
+        } else if (!java.util.Arrays.equals(cp.root(), MerkleTree.root(leaves.subList(0, (int) cp.size())))) {
+            problems.add("the ledger forked: its first " + cp.size() + " entries are not the ones the witness cosigned");
+        }
+        return problems;
     }
 
     private void push() throws IOException {
@@ -209,6 +273,11 @@ public final class Ledger implements AutoCloseable {
         return file(repo.resolve(REF), path(seq));
     }
 
+    /** SHA-256 (hex) of entry {@code seq}'s bytes, as receipts and database rows record it. */
+    public Optional<String> entryHash(long seq) throws IOException {
+        return entryBytes(seq).map(Ledger::sha256Hex);
+    }
+
     public Optional<JsonNode> entry(long seq) throws IOException {
         Optional<byte[]> b = entryBytes(seq);
         return b.isEmpty() ? Optional.empty() : Optional.of(CanonicalJson.JSON.readTree(b.get()));
@@ -218,6 +287,11 @@ public final class Ledger implements AutoCloseable {
     public Optional<LedgerEntry> event(long seq) throws IOException {
         Optional<JsonNode> n = entry(seq);
         return n.isEmpty() ? Optional.empty() : Optional.of(EventCodec.decodeEntry(n.get()));
+    }
+
+    /** The C2SP verifier key of the checkpoint signatures ({@code name+keyhash+base64(0x01 || key)}). */
+    public String verifierKey() {
+        return CheckpointMemory.verifierKey(keys.name(), keys.publicKey32());
     }
 
     /** The latest signed checkpoint note. */

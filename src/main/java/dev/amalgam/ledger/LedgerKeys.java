@@ -22,21 +22,26 @@ public record LedgerKeys(String name, PrivateKey privateKey, PublicKey publicKey
     static final String PUBLIC = "ledger-checkpoint-key.pub.pem";
 
     public static LedgerKeys loadOrCreate(Path keysDir, String name) throws IOException {
-        Path priv = keysDir.resolve(PRIVATE);
+        return loadOrCreate(keysDir, name, PRIVATE, PUBLIC);
+    }
+
+    /** An Ed25519 key pair under other file names (the witness keeps its own). */
+    static LedgerKeys loadOrCreate(Path keysDir, String name, String privateFile, String publicFile) throws IOException {
+        Path priv = keysDir.resolve(privateFile);
         try {
             KeyFactory kf = KeyFactory.getInstance("Ed25519");
             if (Files.exists(priv)) {
                 PrivateKey k = kf.generatePrivate(new PKCS8EncodedKeySpec(pem(Files.readString(priv))));
-                PublicKey p = kf.generatePublic(new X509EncodedKeySpec(pem(Files.readString(keysDir.resolve(PUBLIC)))));
+                PublicKey p = kf.generatePublic(new X509EncodedKeySpec(pem(Files.readString(keysDir.resolve(publicFile)))));
                 return new LedgerKeys(name, k, p);
             }
             KeyPair kp = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
             Files.createDirectories(keysDir);
-            Path tmp = keysDir.resolve(PRIVATE + ".tmp");
+            Path tmp = keysDir.resolve(privateFile + ".tmp");
             Files.deleteIfExists(tmp);
             Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.writeString(tmp, toPem("PRIVATE KEY", kp.getPrivate().getEncoded()));
-            Files.writeString(keysDir.resolve(PUBLIC), toPem("PUBLIC KEY", kp.getPublic().getEncoded()));
+            Files.writeString(keysDir.resolve(publicFile), toPem("PUBLIC KEY", kp.getPublic().getEncoded()));
             Files.move(tmp, priv);
             return new LedgerKeys(name, kp.getPrivate(), kp.getPublic());
         } catch (GeneralSecurityException | IllegalArgumentException e) {

@@ -1,6 +1,7 @@
 package dev.amalgam.registry;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.ledger.Ledger;
 import dev.amalgam.ledger.event.ModelReleased;
 import dev.amalgam.ledger.event.PolicyDecided;
 import dev.amalgam.ledger.event.RuleOutcome;
@@ -79,8 +80,11 @@ public class GateService {
         return new dev.amalgam.storage.BlobStore(config.settings().blobsDir()).open(d.statementDigest);
     }
 
-    /** Releases a model to an environment: the gate must allow; the model's status becomes released. */
-    @Transactional
+    /**
+     * Releases a model to an environment: the gate must allow; the model's status becomes released. A
+     * denial is refused, but its gate decision stays on record (it is in the ledger already).
+     */
+    @Transactional(dontRollbackOn = RegistryException.class)
     public GateDecision release(ModelRef ref, String environment, Caller caller) {
         Model m = models.find(ref);
         GateDecision d = decide(m, environment, caller.name(), "gate");
@@ -117,16 +121,7 @@ public class GateService {
         row.actor = actor;
         row.policyDigest = policyDigest;
         row.decidedAt = OffsetDateTime.now(ZoneOffset.UTC);
-        Map<String, Object> detail = new LinkedHashMap<>();
-        detail.put("rules", rules);
-        detail.put("reasons", reasons);
-        detail.put("catalogueDigest", catalogueDigest);
-        detail.put("license", license);
-        try {
-            row.reason = JSON.writeValueAsString(detail);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        row.reason = reasonJson(rules, reasons, catalogueDigest, license);
         if (kind.equals("gate")) {
             var statement = dev.amalgam.provenance.SlsaProvenance.verificationSummary(m.name + "@" + m.version,
                     m.rootDigest.substring("sha256:".length()), "amalgam:model/" + m.name + "@" + m.version,
@@ -143,13 +138,32 @@ public class GateService {
         String statement = row.statementDigest == null ? "" : "sha256:" + row.statementDigest;
         List<RuleOutcome> outcomes = rules.stream()
                 .map(r -> new RuleOutcome(r.id(), r.type(), r.mode(), r.result(), r.message(), r.exception())).toList();
-        row.ledgerSeq = ledger.append(actor, kind.equals("release")
-                ? new ModelReleased(ref, m.rootDigest, environment, outcome, row.policyDigest, statement, outcomes)
-                : new PolicyDecided(ref, m.rootDigest, environment, outcome, row.policyDigest, statement, outcomes));
         session.persist(row);
+        String at = row.decidedAt.toString();
+        Ledger.Receipt receipt = ledger.append(actor, kind.equals("release")
+                ? new ModelReleased(ref, m.rootDigest, environment, outcome, row.policyDigest, statement, outcomes,
+                        row.id, at, reasons, catalogueDigest, license)
+                : new PolicyDecided(ref, m.rootDigest, environment, outcome, row.policyDigest, statement, outcomes,
+                        row.id, at, reasons, catalogueDigest, license));
+        row.ledgerSeq = receipt.seq();
+        row.ledgerHash = receipt.entryHash();
         return new GateDecision(row.id, m.id, m.name + "@" + m.version, m.rootDigest, environment, outcome, rules,
                 reasons, policyDigest, catalogueDigest, license, row.decidedAt, actor,
                 row.statementDigest == null ? null : "sha256:" + row.statementDigest);
+    }
+
+    /** A gate or release decision's stored reason: its rules, reasons, catalogue digest and license (replay writes the same). */
+    static String reasonJson(List<RuleView> rules, List<String> reasons, String catalogueDigest, String license) {
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("rules", rules);
+        detail.put("reasons", reasons);
+        detail.put("catalogueDigest", catalogueDigest);
+        detail.put("license", license);
+        try {
+            return JSON.writeValueAsString(detail);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** What the registry knows about a model, as the policy engine's facts (unknown facts fail closed). */

@@ -5,10 +5,15 @@ import dev.amalgam.ledger.event.EventCodec;
 import dev.amalgam.ledger.event.LedgerEntry;
 import dev.amalgam.ledger.event.MergeCompleted;
 import dev.amalgam.ledger.event.MergeReviewed;
+import dev.amalgam.ledger.event.MergeReproduced;
 import dev.amalgam.ledger.event.ModelRegistered;
 import dev.amalgam.ledger.event.ModelReleased;
 import dev.amalgam.ledger.event.PolicyDecided;
+import dev.amalgam.ledger.event.PrincipalCreated;
+import dev.amalgam.ledger.event.PrincipalRevoked;
+import dev.amalgam.ledger.event.PrincipalTokenReset;
 import dev.amalgam.ledger.event.RuleOutcome;
+import dev.amalgam.registry.entity.ApiPrincipal;
 import dev.amalgam.registry.entity.Decision;
 import dev.amalgam.registry.entity.LineageEdge;
 import dev.amalgam.registry.entity.MergeJob;
@@ -43,7 +48,11 @@ public class LedgerReplay {
     @Inject
     LedgerService ledger;
 
+    @Inject
+    LedgerGuard guard;
+
     void onStart(@Observes @Priority(3500) StartupEvent ev) throws IOException {
+        if (!guard.intact()) return; // never apply entries of a ledger that does not match the database
         int n = reconcile();
         if (n > 0) LOG.warnf("Reconciled %d ledger entries the database had not recorded", n);
     }
@@ -53,7 +62,7 @@ public class LedgerReplay {
     public int reconcile() throws IOException {
         long known = -1;
         for (String q : new String[] {"select max(ledgerSeq) from Model", "select max(ledgerSeq) from MergeJob",
-                "select max(ledgerSeq) from Decision"}) {
+                "select max(ledgerSeq) from Decision", "select max(ledgerSeq) from ApiPrincipal"}) {
             Long v = session.createSelectionQuery(q, Long.class).getSingleResult();
             if (v != null) known = Math.max(known, v);
         }
@@ -61,6 +70,7 @@ public class LedgerReplay {
         for (long seq = known + 1; seq < ledger.ledger().size(); seq++) {
             if (apply(ledger.ledger().event(seq).orElseThrow())) applied++;
         }
+        if (applied > 0) continueIdentities();
         return applied;
     }
 
@@ -80,17 +90,91 @@ public class LedgerReplay {
         return switch (e.event()) {
             case ModelRegistered r -> applyRegistration(e, at, r);
             case MergeCompleted c -> applyMerge(e, at, c);
-            case MergeReviewed r -> applyDecision(e, at, r.output(), "review", r.decision(), null, r.comment(), null);
+            case MergeReviewed r -> applyDecision(e, at, r.output(), "review", r.decision(), null, r.comment(), null,
+                    r.id(), r.decidedAt());
             case PolicyDecided d -> applyDecision(e, at, d.rootDigest(), "gate", d.outcome(), d.environment(),
-                    rulesJson(d.rules()), d.policyDigest());
+                    gateReason(d.rules(), d.reasons(), d.catalogueDigest(), d.license()), d.policyDigest(), d.id(), d.decidedAt());
             case ModelReleased d -> applyDecision(e, at, d.rootDigest(), "release", d.outcome(), d.environment(),
-                    rulesJson(d.rules()), d.policyDigest());
+                    gateReason(d.rules(), d.reasons(), d.catalogueDigest(), d.license()), d.policyDigest(), d.id(), d.decidedAt());
+            case MergeReproduced r -> applyReproduction(e, at, r);
+            case PrincipalCreated c -> applyPrincipal(e, c);
+            case PrincipalRevoked r -> withPrincipal(e, r.name(), p -> p.revokedAt = OffsetDateTime.parse(r.revokedAt()));
+            case PrincipalTokenReset r -> withPrincipal(e, r.name(), p -> { });
         };
+    }
+
+    private boolean applyReproduction(LedgerEntry e, OffsetDateTime at, MergeReproduced r) {
+        Model m = model(r.output());
+        if (m == null) return false;
+        Decision d = new Decision();
+        d.kind = "reproduce";
+        d.mergeJobId = r.merge();
+        d.modelId = m.id;
+        d.outcome = r.identical() ? "identical" : "different";
+        d.actor = e.actor();
+        d.reason = "reproduced output " + r.reproduced();
+        d.decidedAt = OffsetDateTime.parse(r.decidedAt());
+        d.ledgerSeq = e.seq();
+        d.ledgerHash = hash(e);
+        persistWithId(d, "decision", r.id(), () -> d.id);
+        return true;
+    }
+
+    private boolean applyPrincipal(LedgerEntry e, PrincipalCreated c) {
+        boolean exists = session.createSelectionQuery("select count(*) from ApiPrincipal where name = :n", Long.class)
+                .setParameter("n", c.name()).getSingleResult() > 0;
+        if (exists) return false;
+        ApiPrincipal p = new ApiPrincipal();
+        p.name = c.name();
+        p.roles = c.roles();
+        p.tokenHash = PrincipalService.lostToken(c.name());
+        p.createdAt = OffsetDateTime.parse(c.createdAt());
+        p.createdBy = c.createdBy();
+        p.ledgerSeq = e.seq();
+        p.ledgerHash = hash(e);
+        session.persist(p);
+        return true;
+    }
+
+    private boolean withPrincipal(LedgerEntry e, String name, java.util.function.Consumer<ApiPrincipal> change) {
+        ApiPrincipal p = session.createSelectionQuery("from ApiPrincipal where name = :n", ApiPrincipal.class)
+                .setParameter("n", name).uniqueResult();
+        if (p == null) return false;
+        change.accept(p);
+        p.ledgerSeq = e.seq();
+        p.ledgerHash = hash(e);
+        return true;
+    }
+
+    /**
+     * Gives a new row the id clients saw (recorded in the entry): persisted with a generated id, then
+     * renumbered before anything refers to it. Entries from before ids were recorded keep generated ones.
+     */
+    private void persistWithId(Object entity, String table, Long wanted, java.util.function.Supplier<Long> id) {
+        session.persist(entity);
+        if (wanted == null) return;
+        session.flush();
+        long generated = id.get();
+        if (generated == wanted) return;
+        session.detach(entity);
+        session.createNativeMutationQuery("update " + table + " set id = :w where id = :g")
+                .setParameter("w", wanted).setParameter("g", generated).executeUpdate();
+    }
+
+    /** After rows got explicit ids, new rows continue after the largest (portable: H2 and PostgreSQL). */
+    private void continueIdentities() {
+        session.flush();
+        for (String table : new String[] {"model", "merge_job", "decision"}) {
+            Number max = (Number) session.createNativeQuery("select coalesce(max(id), 0) from " + table, Object.class).getSingleResult();
+            session.createNativeMutationQuery("alter table " + table + " alter column id restart with " + (max.longValue() + 1))
+                    .executeUpdate();
+        }
     }
 
     private boolean applyRegistration(LedgerEntry e, OffsetDateTime at, ModelRegistered r) {
         if (model(r.rootDigest()) != null) return false;
         Model m = new Model();
+        Model fresh = m;
         m.name = r.model().substring(0, r.model().lastIndexOf('@'));
         m.version = r.model().substring(r.model().lastIndexOf('@') + 1);
         m.rootDigest = r.rootDigest();
@@ -106,7 +190,10 @@ public class LedgerReplay {
         m.registeredAt = at;
         m.registeredBy = e.actor();
         m.ledgerSeq = e.seq();
-        session.persist(m);
+        m.ledgerHash = hash(e);
+        if (r.registeredAt() != null) m.registeredAt = OffsetDateTime.parse(r.registeredAt());
+        persistWithId(m, "model", r.id(), () -> fresh.id);
+        if (r.id() != null) m = session.find(Model.class, r.id());
         long size = 0;
         for (ModelRegistered.File f : r.files()) {
             ModelFile mf = new ModelFile();
@@ -114,6 +201,7 @@ public class LedgerReplay {
             mf.path = f.path();
             mf.blobDigest = f.sha256();
             mf.sizeBytes = f.size();
+            mf.format = f.format();
             session.persist(mf);
             size += mf.sizeBytes;
         }
@@ -139,7 +227,12 @@ public class LedgerReplay {
         j.outputModelId = out.id;
         j.provenanceDigest = c.provenance() == null ? "" : c.provenance().replace("sha256:", "");
         j.ledgerSeq = e.seq();
-        session.persist(j);
+        j.ledgerHash = hash(e);
+        if (c.submittedAt() != null) j.submittedAt = OffsetDateTime.parse(c.submittedAt());
+        if (c.startedAt() != null) j.startedAt = OffsetDateTime.parse(c.startedAt());
+        if (c.finishedAt() != null) j.finishedAt = OffsetDateTime.parse(c.finishedAt());
+        persistWithId(j, "merge_job", c.merge(), () -> j.id);
+        j.id = c.merge();
         for (MergeCompleted.Input in : c.inputs()) {
             Model parent = model(in.rootDigest());
             if (parent == null) continue;
@@ -155,7 +248,7 @@ public class LedgerReplay {
     }
 
     private boolean applyDecision(LedgerEntry e, OffsetDateTime at, String digest, String kind, String outcome,
-                                  String environment, String reason, String policyDigest) {
+                                  String environment, String reason, String policyDigest, Long id, String decidedAt) {
         Model m = model(digest);
         if (m == null) return false;
         Decision d = new Decision();
@@ -168,6 +261,7 @@ public class LedgerReplay {
         d.policyDigest = policyDigest;
         d.decidedAt = at;
         d.ledgerSeq = e.seq();
+        d.ledgerHash = hash(e);
         if (kind.equals("review")) {
             m.status = outcome.equals("approve") ? "approved" : "rejected";
             MergeJob j = session.createSelectionQuery("from MergeJob where outputModelId = :id", MergeJob.class)
@@ -175,13 +269,34 @@ public class LedgerReplay {
             if (j != null) d.mergeJobId = j.id;
         }
         if (kind.equals("release")) m.status = "released";
-        session.persist(d);
+        if (decidedAt != null) d.decidedAt = OffsetDateTime.parse(decidedAt);
+        if (kind.equals("gate")) d.statementDigest = statementOf(e);
+        persistWithId(d, "decision", id, () -> d.id);
         return true;
     }
 
-    /** The rules as the entry holds them (canonical JSON), which is what a rebuilt decision row keeps as its reason. */
-    private static String rulesJson(List<RuleOutcome> rules) {
-        return new String(CanonicalJson.bytes(EventCodec.encode(rules)), StandardCharsets.UTF_8);
+    /**
+     * A gate or release decision's reason as the gate wrote it; for entries from before the reasons were
+     * recorded, the rules as the entry holds them (canonical JSON).
+     */
+    private static String gateReason(List<RuleOutcome> rules, List<String> reasons, String catalogueDigest, String license) {
+        if (reasons == null) return new String(CanonicalJson.bytes(EventCodec.encode(rules)), StandardCharsets.UTF_8);
+        return GateService.reasonJson(rules.stream().map(r -> new GateService.RuleView(r.id(), r.type(), r.mode(), r.result(),
+                r.message(), r.exception())).toList(), reasons, catalogueDigest, license);
+    }
+
+    /** The signed statement of a gate decision, by its digest in the entry. */
+    private static String statementOf(LedgerEntry e) {
+        String s = e.event() instanceof PolicyDecided d ? d.statement() : null;
+        return s == null || s.isEmpty() ? null : s.replace("sha256:", "");
+    }
+
+    private String hash(LedgerEntry e) {
+        try {
+            return ledger.ledger().entryHash(e.seq()).orElseThrow();
+        } catch (IOException ex) {
+            throw new java.io.UncheckedIOException(ex);
+        }
     }
 
     private Model model(String digest) {

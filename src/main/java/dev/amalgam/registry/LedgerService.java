@@ -2,6 +2,7 @@ package dev.amalgam.registry;
 
 import dev.amalgam.ledger.Ledger;
 import dev.amalgam.ledger.LedgerKeys;
+import dev.amalgam.ledger.Witness;
 import dev.amalgam.ledger.event.LedgerEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -20,6 +21,8 @@ import java.io.UncheckedIOException;
  */
 @ApplicationScoped
 public class LedgerService {
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(LedgerService.class);
+
     @Inject
     RegistryConfig config;
 
@@ -30,10 +33,31 @@ public class LedgerService {
     @ConfigProperty(name = "amalgam.ledger.remote")
     java.util.Optional<String> remote;
 
+    /** AMALGAM_WITNESS_DIR: the witness's folder (key and cosigned checkpoint); default {@code <data>/witness}. */
+    @ConfigProperty(name = "amalgam.witness.dir")
+    java.util.Optional<String> witnessDir;
+
+    @ConfigProperty(name = "amalgam.witness.name", defaultValue = "amalgam/witness")
+    String witnessName;
+
+    @Inject
+    LedgerGuard guard;
+
     private volatile Ledger ledger;
 
     void onStart(@Observes @Priority(3000) StartupEvent ev) throws IOException {
         ledger();
+    }
+
+    /**
+     * Closes the ledger and opens it again from disk, then re-runs the start-up checks: what a restart
+     * does to the ledger, without restarting the server (tests of tampering with a stopped ledger use it).
+     */
+    synchronized void reload() throws IOException {
+        if (ledger != null) ledger.close();
+        ledger = null;
+        ledger();
+        guard.recheck();
     }
 
     void onStop(@Observes ShutdownEvent ev) {
@@ -49,6 +73,7 @@ public class LedgerService {
                         ledger = Ledger.open(s.ledgerDir(), LedgerKeys.loadOrCreate(s.keysDir(), origin),
                                 dev.amalgam.ledger.CommitSigning.loadOrCreate(s.keysDir()), origin);
                         remote.ifPresent(ledger::replicateTo);
+                        witness(ledger, s.keysDir());
                     } catch (IOException e) {
                         throw new UncheckedIOException("cannot open the ledger", e);
                     }
@@ -58,10 +83,28 @@ public class LedgerService {
         return ledger;
     }
 
-    /** Appends an event and returns its sequence number. */
-    public long append(String actor, LedgerEvent event) {
+    private void witness(Ledger l, java.nio.file.Path keysDir) throws IOException {
+        java.nio.file.Path dir = witnessDir.map(java.nio.file.Path::of).orElse(config.settings().dataDir().resolve("witness"));
+        Witness w = Witness.open(dir, witnessName, LedgerKeys.loadOrCreate(keysDir, origin));
+        l.witnessedBy(w);
+        if (w.latest().isEmpty() && l.size() > 0) {
+            // first start with a witness (an installation from before witnesses, or its folder was lost):
+            // it starts from the ledger as it is now, which it cannot vouch for; say so
+            LOG.warnf("The witness in %s holds no checkpoint; it now cosigns the ledger's current one (%d entries) "
+                    + "and vouches only for what is appended from here on", dir, l.size());
+            try {
+                w.add(l.checkpoint().orElseThrow(), 0, java.util.List.of());
+            } catch (Witness.Refused e) {
+                throw new IOException("the witness refused the ledger's checkpoint: " + e.getMessage());
+            }
+        }
+    }
+
+    /** Appends an event and returns its receipt (sequence number and entry hash, which the row records). */
+    public Ledger.Receipt append(String actor, LedgerEvent event) {
+        guard.requireWritable();
         try {
-            return ledger().append(actor, event).seq();
+            return ledger().append(actor, event);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot append to the ledger", e);
         }

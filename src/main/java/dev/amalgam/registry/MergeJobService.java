@@ -189,7 +189,7 @@ public class MergeJobService {
                             RegistrationService.SIGNATURE_FILE, List.of())));
             String digest = "sha256:" + manifest.rootDigest();
             boolean same = digest.equals(original.rootDigest);
-            states.recordReproduction(id, original.id, same, digest, caller.name());
+            states.recordReproduction(id, original.id, original.rootDigest, same, digest, result.engineVersion(), caller.name());
             return new Reproduction(id, same, original.rootDigest, digest, result.engineVersion());
         } finally {
             deleteTree(work);
@@ -287,6 +287,9 @@ public class MergeJobService {
         @Inject
         Session session;
 
+        @Inject
+        LedgerService ledger;
+
         @Transactional
         public MergeJob create(String yaml, Recipe recipe, String outputName, String outputVersion, String submitter) {
             MergeJob j = new MergeJob();
@@ -322,7 +325,8 @@ public class MergeJobService {
         }
 
         @Transactional
-        public void recordReproduction(long jobId, long modelId, boolean identical, String digest, String actor) {
+        public void recordReproduction(long jobId, long modelId, String output, boolean identical, String digest,
+                                       String engine, String actor) {
             dev.amalgam.registry.entity.Decision d = new dev.amalgam.registry.entity.Decision();
             d.kind = "reproduce";
             d.mergeJobId = jobId;
@@ -332,6 +336,10 @@ public class MergeJobService {
             d.reason = "reproduced output " + digest;
             d.decidedAt = now();
             session.persist(d);
+            var receipt = ledger.append(actor, new dev.amalgam.ledger.event.MergeReproduced(jobId, output, digest, identical,
+                    engine, d.id, d.decidedAt.toString()));
+            d.ledgerSeq = receipt.seq();
+            d.ledgerHash = receipt.entryHash();
         }
 
         @Transactional
@@ -353,7 +361,8 @@ public class MergeJobService {
             MergeJob j = get(id);
             j.state = state;
             j.failureReason = reason == null ? null : reason.length() > 4000 ? reason.substring(0, 4000) : reason;
-            j.finishedAt = now();
+            // a succeeded job's end was fixed when its output was registered: the ledger records that time
+            if (j.finishedAt == null || !state.equals("succeeded")) j.finishedAt = now();
             j.outputModelId = outputModelId;
             if (state.equals("succeeded")) j.progress = 1.0;
             return j;

@@ -1,5 +1,6 @@
 package dev.amalgam.registry;
 
+import dev.amalgam.ledger.Ledger;
 import dev.amalgam.ledger.event.MergeCompleted;
 import dev.amalgam.merge.MergeResult;
 import dev.amalgam.merge.Recipe;
@@ -87,9 +88,16 @@ public class MergeOutputRegistrar {
                 out.name + "@" + out.version, out.rootDigest.substring("sha256:".length()), deps,
                 java.nio.file.Files.readString(result.output().resolve("amalgam-recipe.yml")), result.seed(),
                 result.engineVersion(), job.startedAt.toInstant(), java.time.Instant.now()));
-        job.ledgerSeq = ledger.append(job.submittedBy, new MergeCompleted(jobId, job.outputName, job.outputVersion,
+        job.finishedAt = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC);
+        Ledger.Receipt receipt = ledger.append(job.submittedBy, new MergeCompleted(jobId, job.outputName, job.outputVersion,
                 result.method(), job.recipe, result.seed(), result.engineVersion(), out.rootDigest, inputs,
-                "sha256:" + job.provenanceDigest));
+                "sha256:" + job.provenanceDigest, text(job.submittedAt), text(job.startedAt), text(job.finishedAt)));
+        job.ledgerSeq = receipt.seq();
+        job.ledgerHash = receipt.entryHash();
         return out;
+    }
+
+    private static String text(java.time.OffsetDateTime t) {
+        return t == null ? null : t.toString();
     }
 }

@@ -49,7 +49,9 @@ public class ModelMaterializer implements ModelResolver {
         for (ModelFile f : files) {
             Path target = new ModelPath(f.path).resolveIn(tmp);
             Files.createDirectories(target.getParent());
-            Path blob = new dev.amalgam.storage.BlobStore(config.settings().blobsDir()).path(f.blobDigest);
+            var blobs = new dev.amalgam.storage.BlobStore(config.settings().blobsDir());
+            blobs.requireIntact(f.blobDigest); // a merge never reads tampered input
+            Path blob = blobs.path(f.blobDigest);
             try {
                 Files.createLink(target, blob);
             } catch (UnsupportedOperationException | IOException e) {

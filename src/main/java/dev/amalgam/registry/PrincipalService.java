@@ -1,5 +1,9 @@
 package dev.amalgam.registry;
 
+import dev.amalgam.ledger.event.LedgerEvent;
+import dev.amalgam.ledger.event.PrincipalCreated;
+import dev.amalgam.ledger.event.PrincipalRevoked;
+import dev.amalgam.ledger.event.PrincipalTokenReset;
 import dev.amalgam.registry.entity.ApiPrincipal;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -33,6 +37,9 @@ public class PrincipalService {
     @Inject
     Session session;
 
+    @Inject
+    LedgerService ledger;
+
     /** A principal as shown to admins: never the token. */
     public record PrincipalView(String name, Set<Role> roles, OffsetDateTime createdAt,
                                 String createdBy, boolean revoked) {
@@ -60,6 +67,7 @@ public class PrincipalService {
         p.createdAt = OffsetDateTime.now(ZoneOffset.UTC);
         p.createdBy = createdBy;
         session.persist(p);
+        record(p, createdBy, new PrincipalCreated(p.name, p.roles, p.createdBy, p.createdAt.toString()));
         return new Created(view(p), token);
     }
 
@@ -82,12 +90,63 @@ public class PrincipalService {
                 .getResultList().stream().map(PrincipalService::view).toList();
     }
 
+    /** Revokes a principal's token (by an unnamed admin: in-process callers). */
     @Transactional
     public PrincipalView revoke(String name) {
+        return revoke(name, "admin");
+    }
+
+    /** Revokes a principal's token; {@code actor} is the admin who asked, as the ledger records it. */
+    @Transactional
+    public PrincipalView revoke(String name, String actor) {
         ApiPrincipal p = findByName(name).orElseThrow(() -> new RegistryException(
                 RegistryException.Kind.NOT_FOUND, "no principal named '" + name + "'"));
-        if (p.revokedAt == null) p.revokedAt = OffsetDateTime.now(ZoneOffset.UTC);
+        if (p.revokedAt != null) return view(p);
+        if (Role.parseList(p.roles).contains(Role.ADMIN) && activeAdmins() <= 1) {
+            throw new RegistryException(RegistryException.Kind.CONFLICT, "'" + name + "' is the last admin: revoking it would leave "
+                    + "nobody able to manage tokens or run the audit. Create another admin first; a lost admin token is "
+                    + "recovered with 'amalgam admin reset-token' (docs/operations.md)");
+        }
+        p.revokedAt = OffsetDateTime.now(ZoneOffset.UTC);
+        record(p, actor, new PrincipalRevoked(p.name, p.revokedAt.toString()));
         return view(p);
+    }
+
+    /**
+     * Gives a principal a new token (the old one stops working), recorded in the ledger: the recovery for
+     * a lost admin token, and for tokens after a database rebuilt from the ledger (which never holds them).
+     */
+    @Transactional
+    public Created resetToken(String name, String reason) {
+        ApiPrincipal p = findByName(name).orElseThrow(() -> new RegistryException(
+                RegistryException.Kind.NOT_FOUND, "no principal named '" + name + "'"));
+        String token = newToken();
+        p.tokenHash = hash(token);
+        p.revokedAt = null;
+        record(p, "data-directory", new PrincipalTokenReset(p.name, reason, OffsetDateTime.now(ZoneOffset.UTC).toString()));
+        return new Created(view(p), token);
+    }
+
+    /** Whether the principal's token was lost with a database rebuilt from the ledger. */
+    @Transactional
+    public boolean tokenLost(String name) {
+        return findByName(name).map(p -> p.tokenHash.equals(lostToken(p.name))).orElse(false);
+    }
+
+    /** The token hash a principal rebuilt from the ledger gets: no token hashes to it (it is not hex). */
+    static String lostToken(String name) {
+        return ("lost:" + hash(name)).substring(0, 64);
+    }
+
+    private long activeAdmins() {
+        return session.createSelectionQuery("from ApiPrincipal where revokedAt is null", ApiPrincipal.class).getResultList()
+                .stream().filter(a -> Role.parseList(a.roles).contains(Role.ADMIN)).count();
+    }
+
+    private void record(ApiPrincipal p, String actor, LedgerEvent event) {
+        var receipt = ledger.append(actor == null ? "unknown" : actor, event);
+        p.ledgerSeq = receipt.seq();
+        p.ledgerHash = receipt.entryHash();
     }
 
     @Transactional

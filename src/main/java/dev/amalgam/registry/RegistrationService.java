@@ -1,5 +1,6 @@
 package dev.amalgam.registry;
 
+import dev.amalgam.ledger.Ledger;
 import dev.amalgam.ledger.event.ModelRegistered;
 import dev.amalgam.provenance.Manifest;
 import dev.amalgam.provenance.ModelHasher;
@@ -124,11 +125,14 @@ public class RegistrationService {
         m.fileCount = manifest.resources().size();
         List<ModelRegistered.File> fileList = new ArrayList<>();
         for (Manifest.Resource r : manifest.resources()) {
-            fileList.add(new ModelRegistered.File(r.name(), r.digest(), Files.size(folder.resolve(r.name()))));
+            fileList.add(new ModelRegistered.File(r.name(), r.digest(), Files.size(folder.resolve(r.name())),
+                    formatName(dev.amalgam.scan.Scanner.formatOf(folder.resolve(r.name())))));
         }
-        m.ledgerSeq = ledger.append(actor, new ModelRegistered(m.name + "@" + m.version, m.rootDigest, m.origin,
+        Ledger.Receipt receipt = ledger.append(actor, new ModelRegistered(m.name + "@" + m.version, m.rootDigest, m.origin,
                 m.license, m.scanVerdict, m.finiteWeights, m.publisherSignature, m.publisherKey,
-                "sha256:" + m.signatureDigest, m.status, m.scanReportDigest, fileList));
+                "sha256:" + m.signatureDigest, m.status, m.scanReportDigest, fileList, m.id, m.registeredAt.toString()));
+        m.ledgerSeq = receipt.seq();
+        m.ledgerHash = receipt.entryHash();
         return new Registered(m, true);
     }
 

@@ -8,7 +8,7 @@ import java.util.List;
  */
 public class RegistryException extends RuntimeException {
     /** Why the request was refused. */
-    public enum Kind { INVALID, NOT_FOUND, CONFLICT, FORBIDDEN, UNPROCESSABLE, TOO_LARGE }
+    public enum Kind { INVALID, NOT_FOUND, CONFLICT, FORBIDDEN, UNPROCESSABLE, TOO_LARGE, UNAVAILABLE }
 
     private final Kind kind;
     private final List<String> reasons;

@@ -79,9 +79,22 @@ public class ReleaseArchive {
                 .setParameter("id", m.id).setMaxResults(1).uniqueResult();
         List<ModelFile> files = session.createSelectionQuery("from ModelFile where modelId = :id order by path", ModelFile.class)
                 .setParameter("id", m.id).getResultList();
+        requireIntact(files, m.signatureDigest, job == null ? null : job.provenanceDigest);
         return new Plan(m.name.replace('/', '_') + "-" + m.version, files, m.signatureDigest,
                 job == null ? null : job.provenanceDigest, card(m, c, o, up).getBytes(StandardCharsets.UTF_8),
                 notice.toString().getBytes(StandardCharsets.UTF_8), licenses);
+    }
+
+    /** Every blob of the archive is checked before the first byte is sent: a tampered one fails the request, whole. */
+    private void requireIntact(List<ModelFile> files, String signatureDigest, String provenanceDigest) {
+        BlobStore blobs = new BlobStore(config.settings().blobsDir());
+        try {
+            for (ModelFile f : files) blobs.requireIntact(f.blobDigest);
+            blobs.requireIntact(signatureDigest);
+            if (provenanceDigest != null) blobs.requireIntact(provenanceDigest);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Streams the tar of a plan (outside any transaction: the blobs are immutable). */

@@ -1,5 +1,6 @@
 package dev.amalgam.registry;
 
+import dev.amalgam.ledger.Ledger;
 import dev.amalgam.ledger.event.MergeReviewed;
 import dev.amalgam.registry.entity.Decision;
 import dev.amalgam.registry.entity.MergeJob;
@@ -80,9 +81,11 @@ public class ReviewService {
         d.actor = reviewer.name();
         d.reason = comment;
         d.decidedAt = OffsetDateTime.now(ZoneOffset.UTC);
-        d.ledgerSeq = ledger.append(reviewer.name(),
-                new MergeReviewed(mergeId, out.rootDigest, outcome, comment == null ? "" : comment));
         session.persist(d);
+        Ledger.Receipt receipt = ledger.append(reviewer.name(), new MergeReviewed(mergeId, out.rootDigest, outcome,
+                comment == null ? "" : comment, d.id, d.decidedAt.toString()));
+        d.ledgerSeq = receipt.seq();
+        d.ledgerHash = receipt.entryHash();
         return view(d);
     }
 

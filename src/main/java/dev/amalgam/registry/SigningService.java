@@ -124,6 +124,8 @@ public class SigningService {
             byte[] bundle;
             try (var in = blobs.open(bundleDigest)) {
                 bundle = in.readAllBytes();
+            } catch (BlobStore.CorruptBlobException e) {
+                return new Integrity(false, "the registry signature blob " + bundleDigest + " no longer matches its digest");
             }
             Manifest signed = ModelVerifier.verifyBundle(bundle, new ModelVerifier.Trust.Key(registryPublicKey()));
             ModelVerifier.compare(signed.asMap(), files, false);

@@ -3,11 +3,15 @@ package dev.amalgam.storage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -103,8 +107,49 @@ public final class BlobStore {
         return new Blob(digest, size);
     }
 
+    /** Thrown when a stored blob no longer hashes to its name: it is never served. */
+    public static final class CorruptBlobException extends IOException {
+        private final String digest;
+
+        public CorruptBlobException(String digest, String actual) {
+            super("stored blob " + digest + " no longer matches its digest (it hashes to " + actual + "); refusing to serve it");
+            this.digest = digest;
+        }
+
+        public String digest() {
+            return digest;
+        }
+    }
+
+    /**
+     * Opens a blob for reading after checking it still hashes to its name, on the same open file (a
+     * rename of another file over it after the check does not change what is read).
+     *
+     * @throws CorruptBlobException when the content does not match
+     */
     public InputStream open(String digest) throws IOException {
-        return Files.newInputStream(path(digest));
+        FileChannel ch = FileChannel.open(path(digest), StandardOpenOption.READ);
+        try {
+            MessageDigest md = sha256();
+            ByteBuffer buf = ByteBuffer.allocate(BUFFER);
+            while (ch.read(buf) > 0) {
+                md.update(buf.flip());
+                buf.clear();
+            }
+            String actual = HexFormat.of().formatHex(md.digest());
+            if (!actual.equals(digest)) throw new CorruptBlobException(digest, actual);
+            ch.position(0);
+            return Channels.newInputStream(ch);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    /** Throws {@link CorruptBlobException} unless the blob hashes to its name. */
+    public void requireIntact(String digest) throws IOException {
+        String actual = digest(path(digest));
+        if (!actual.equals(digest)) throw new CorruptBlobException(digest, actual);
     }
 
     /** Re-hashes a blob: true when its content still matches its name (for audits). */

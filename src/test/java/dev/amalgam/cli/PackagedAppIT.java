@@ -351,10 +351,15 @@ class PackagedAppIT {
         return pb.start();
     }
 
+    private static final Path CHECKPOINTS = Path.of("target", "cli-checkpoints", java.util.UUID.randomUUID().toString())
+            .toAbsolutePath();
+
     private static Result runCli(Map<String, String> env, String... args) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(command(args));
         clean(pb.environment());
         pb.environment().putAll(env);
+        // each run's servers have their own ledgers: the CLI's checkpoint memory must not outlive the run
+        pb.environment().putIfAbsent("AMALGAM_CHECKPOINTS", CHECKPOINTS.toString());
         return Result.of(pb.start());
     }
 

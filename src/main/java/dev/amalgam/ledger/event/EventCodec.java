@@ -86,6 +86,7 @@ public final class EventCodec {
             case null -> NODES.nullNode();
             case String s -> NODES.textNode(s);
             case Long l -> NODES.numberNode(l);
+            case Boolean b -> NODES.booleanNode(b);
             case List<?> list -> {
                 ArrayNode a = NODES.arrayNode();
                 for (Object o : list) a.add(encode(o));
@@ -95,7 +96,10 @@ public final class EventCodec {
                 ObjectNode o = NODES.objectNode();
                 for (RecordComponent rc : r.getClass().getRecordComponents()) {
                     try {
-                        o.set(rc.getName(), encode(rc.getAccessor().invoke(r)));
+                        Object v = rc.getAccessor().invoke(r);
+                        Field f = rc.getAnnotation(Field.class);
+                        if (v == null && f != null && f.optional()) continue;
+                        o.set(rc.getName(), encode(v));
                     } catch (IllegalAccessException | InvocationTargetException e) {
                         throw new IllegalStateException(e);
                     }
@@ -138,6 +142,15 @@ public final class EventCodec {
                 throw new LedgerFormatException(where + " must be an integer, got " + (v == null ? "nothing" : v.getNodeType()));
             }
             return v.asLong();
+        }
+        if (t == Long.class) {
+            if (v == null || v.isNull()) return null;
+            if (!v.isIntegralNumber() || !v.canConvertToLong()) throw new LedgerFormatException(where + " must be an integer, got " + v.getNodeType());
+            return v.asLong();
+        }
+        if (t == boolean.class) {
+            if (v == null || !v.isBoolean()) throw new LedgerFormatException(where + " must be true or false, got " + (v == null ? "nothing" : v.getNodeType()));
+            return v.asBoolean();
         }
         if (t instanceof ParameterizedType p && p.getRawType() == List.class) {
             if (v == null || v.isNull()) return null;

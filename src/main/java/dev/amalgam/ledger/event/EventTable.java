@@ -17,7 +17,8 @@ public final class EventTable {
             for (RecordComponent rc : c.getRecordComponents()) {
                 Field f = rc.getAnnotation(Field.class);
                 b.append("| | `").append(rc.getName()).append("` | ").append(json(rc.getGenericType())).append(" | ")
-                        .append(f == null ? "" : f.value()).append(" |\n");
+                        .append(f == null ? "" : f.value()).append(f != null && f.optional() ? " (optional: not in v1 entries)" : "")
+                        .append(" |\n");
             }
         }
         return b.toString();
@@ -26,6 +27,8 @@ public final class EventTable {
     private static String json(Type t) {
         if (t == String.class) return "string";
         if (t == long.class) return "integer";
+        if (t == Long.class) return "integer or null";
+        if (t == boolean.class) return "boolean";
         if (t instanceof ParameterizedType p) return "array of " + json(p.getActualTypeArguments()[0]);
         if (t instanceof Class<?> c && c.isRecord()) return "objects";
         return t.getTypeName();

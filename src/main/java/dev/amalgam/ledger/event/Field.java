@@ -10,4 +10,10 @@ import java.lang.annotation.Target;
 @Target(ElementType.RECORD_COMPONENT)
 public @interface Field {
     String value();
+
+    /**
+     * Added after v1: absent from older entries (decoded as null) and left out of the payload when null,
+     * so entries written before the field existed keep their exact bytes.
+     */
+    boolean optional() default false;
 }

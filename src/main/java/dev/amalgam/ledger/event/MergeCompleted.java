@@ -14,7 +14,10 @@ public record MergeCompleted(
         @Field("engine version that ran it") String engine,
         @Field("root digest of the output model") String output,
         @Field("every input: `ref`, `rootDigest`, `license`, `role`") List<Input> inputs,
-        @Field("digest of the signed SLSA provenance statement (`sha256:...`)") String provenance) implements LedgerEvent {
+        @Field("digest of the signed SLSA provenance statement (`sha256:...`)") String provenance,
+        @Field(value = "when the job was submitted (ISO-8601)", optional = true) String submittedAt,
+        @Field(value = "when the job started running (ISO-8601)", optional = true) String startedAt,
+        @Field(value = "when the job finished (ISO-8601)", optional = true) String finishedAt) implements LedgerEvent {
 
     public MergeCompleted {
         inputs = inputs == null ? List.of() : List.copyOf(inputs);

@@ -6,5 +6,7 @@ public record MergeReviewed(
         @Field("merge job id") long merge,
         @Field("root digest of the reviewed output model") String output,
         @Field("`approve` or `reject`") String decision,
-        @Field("the reviewer's comment (empty when none)") String comment) implements LedgerEvent {
+        @Field("the reviewer's comment (empty when none)") String comment,
+        @Field(value = "the decision id clients see", optional = true) Long id,
+        @Field(value = "when it was decided (ISO-8601)", optional = true) String decidedAt) implements LedgerEvent {
 }

@@ -16,7 +16,10 @@ public record ModelRegistered(
         @Field("digest of the registry's OMS signature blob (`sha256:...`)") String registrySignature,
         @Field("status at registration (absent: `registered`)") String status,
         @Field("digest of the scan report blob (hex), or null") String scanReport,
-        @Field("every file: `path`, `sha256` (hex), `size` (bytes)") List<File> files) implements LedgerEvent {
+        @Field("every file: `path`, `sha256` (hex), `size` (bytes), `format` (optional)") List<File> files,
+        @Field(value = "the model id clients see", optional = true) Long id,
+        @Field(value = "registration time (ISO-8601), as the API shows it", optional = true) String registeredAt)
+        implements LedgerEvent {
 
     public ModelRegistered {
         if (origin == null) origin = "source";
@@ -26,6 +29,6 @@ public record ModelRegistered(
     }
 
     /** One file of the model. */
-    public record File(String path, String sha256, long size) {
+    public record File(String path, String sha256, long size, @Field(value = "detected format", optional = true) String format) {
     }
 }

@@ -11,7 +11,12 @@ public record ModelReleased(
         @Field("`released`") String outcome,
         @Field("digest of the policy file that decided") String policyDigest,
         @Field("empty: releases carry no statement") String statement,
-        @Field("every rule: `id`, `type`, `mode`, `result`, `message`, `exception`") List<RuleOutcome> rules) implements LedgerEvent {
+        @Field("every rule: `id`, `type`, `mode`, `result`, `message`, `exception`") List<RuleOutcome> rules,
+        @Field(value = "the decision id clients see", optional = true) Long id,
+        @Field(value = "when it was decided (ISO-8601)", optional = true) String decidedAt,
+        @Field(value = "the reasons given with the outcome", optional = true) List<String> reasons,
+        @Field(value = "digest of the license catalogue used", optional = true) String catalogueDigest,
+        @Field(value = "the license expression evaluated", optional = true) String license) implements LedgerEvent {
 
     public ModelReleased {
         rules = rules == null ? List.of() : List.copyOf(rules);

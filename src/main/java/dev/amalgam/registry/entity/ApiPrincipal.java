@@ -35,4 +35,11 @@ public class ApiPrincipal {
 
     @Column(name = "revoked_at")
     public OffsetDateTime revokedAt;
+
+    /** The ledger entry of the principal's creation or latest revocation or token reset. */
+    @Column(name = "ledger_seq")
+    public Long ledgerSeq;
+
+    @Column(name = "ledger_hash")
+    public String ledgerHash;
 }

@@ -62,4 +62,8 @@ public class MergeJob {
 
     @Column(name = "ledger_seq")
     public Long ledgerSeq;
+
+    /** SHA-256 (hex) of the ledger entry's bytes: a truncated or forked ledger no longer has it. */
+    @Column(name = "ledger_hash")
+    public String ledgerHash;
 }

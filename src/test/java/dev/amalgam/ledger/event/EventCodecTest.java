@@ -19,17 +19,30 @@ class EventCodecTest {
     void everyEventTypeRoundTrips() {
         List<LedgerEvent> events = List.of(
                 new ModelRegistered("a@1", "sha256:aa", "merge", "MIT", "clean", "passed", "verified", "k1",
-                        "sha256:bb", "pending-review", "cc", List.of(new ModelRegistered.File("x.json", "dd", 12))),
+                        "sha256:bb", "pending-review", "cc", List.of(new ModelRegistered.File("x.json", "dd", 12, "json")), 4L,
+                        "2026-12-02T10:00:00.123456Z"),
                 new MergeCompleted(7, "out", "1", "ties", "merge_method: ties\n", Long.MAX_VALUE, "0.1", "sha256:ee",
-                        List.of(new MergeCompleted.Input("a@1", "sha256:aa", "MIT", "base")), "sha256:ff"),
-                new MergeReviewed(7, "sha256:ee", "reject", "no"),
+                        List.of(new MergeCompleted.Input("a@1", "sha256:aa", "MIT", "base")), "sha256:ff", "t1", "t2", "t3"),
+                new MergeReviewed(7, "sha256:ee", "reject", "no", 9L, "t4"),
                 new PolicyDecided("a@1", "sha256:aa", "prod", "deny", "sha256:11", "",
-                        List.of(new RuleOutcome("r", "license", "enforce", "fail", "m", null))),
-                new ModelReleased("a@1", "sha256:aa", "dev", "released", "sha256:11", "", List.of()));
+                        List.of(new RuleOutcome("r", "license", "enforce", "fail", "m", null)), 10L, "t5", List.of("why"), "sha256:22", "MIT"),
+                new ModelReleased("a@1", "sha256:aa", "dev", "released", "sha256:11", "", List.of(), null, null, null, null, null),
+                new MergeReproduced(7, "sha256:ee", "sha256:ee", true, "0.1", 11, "t6"),
+                new PrincipalCreated("alice", "submitter,reviewer", "admin", "t7"),
+                new PrincipalRevoked("alice", "t8"),
+                new PrincipalTokenReset("admin", "requested", "t9"));
         assertEquals(EventCodec.types().size(), events.size(), "one sample per event type");
         for (LedgerEvent e : events) {
             assertEquals(e, EventCodec.decode(EventCodec.typeName(e), EventCodec.payload(e)));
         }
+    }
+
+    @Test
+    void optionalFieldsThatAreNullAreLeftOutOfThePayload() {
+        var p = EventCodec.payload(new ModelReleased("a@1", "sha256:aa", "dev", "released", "sha256:11", "", List.of(),
+                null, null, null, null, null));
+        assertTrue(!p.has("id") && !p.has("decidedAt") && !p.has("reasons"), p.toString());
+        assertTrue(p.has("statement"), "fields of v1 are always written, null or not");
     }
 
     @Test

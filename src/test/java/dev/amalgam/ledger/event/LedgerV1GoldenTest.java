@@ -50,8 +50,8 @@ class LedgerV1GoldenTest {
             again.set("payload", EventCodec.payload(e.event()));
             assertArrayEquals(bytes, CanonicalJson.bytes(again), "entry " + e.seq() + " (" + e.type() + ")");
         }
-        assertEquals(EventCodec.types().stream().map(EventCodec::typeName).collect(java.util.stream.Collectors.toSet()),
-                types, "the fixture holds every event type");
+        assertEquals(Set.of("model.registered", "merge.completed", "merge.reviewed", "policy.decided", "model.released"),
+                types, "the fixture holds every event type of v1");
     }
 
     @Test

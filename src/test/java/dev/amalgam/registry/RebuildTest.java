@@ -1,0 +1,165 @@
+package dev.amalgam.registry;
+
+import dev.amalgam.api.ApiTestSupport;
+import dev.amalgam.merge.SampleModel;
+import dev.amalgam.safetensors.DType;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import jakarta.transaction.Transactional;
+import org.hibernate.Session;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+/**
+ * The ledger holds every fact the registry relies on: after the whole story (registrations, a merge,
+ * its review, a reproduction, gate decisions with signed statements, a release, principals created and
+ * revoked), the database is emptied and rebuilt from the ledger as a start-up does, and every API answer
+ * about models, merges, decisions, statements, lineage and principals is byte-identical to before.
+ */
+@QuarkusTest
+@TestProfile(RebuildTest.OwnRegistry.class)
+class RebuildTest {
+    /** A registry of its own: this test empties its database. */
+    public static final class OwnRegistry implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("amalgam.data", "target/test-data/rebuild-" + UUID.randomUUID());
+        }
+    }
+
+    @Inject
+    RegistryConfig config;
+
+    @Inject
+    PrincipalService principals;
+
+    @Inject
+    LedgerReplay replay;
+
+    @Inject
+    Bootstrap bootstrap;
+
+    @Inject
+    Session session;
+
+    @Test
+    void afterLosingTheDatabaseEveryAnswerIsRebuiltByteForByte() throws Exception {
+        String admin = ApiTestSupport.adminToken(config.settings().dataDir());
+        String submitter = principals.create("sam", EnumSet.of(Role.SUBMITTER), "admin").token();
+        String reviewer = principals.create("rita", EnumSet.of(Role.REVIEWER, Role.DEPLOYER), "admin").token();
+        principals.create("gone", EnumSet.of(Role.SUBMITTER), "admin");
+        principals.revoke("gone");
+        Path models = Files.createDirectories(Path.of("target/test-models").toAbsolutePath().resolve("rebuild-" + UUID.randomUUID()));
+        SampleModel.write(models.resolve("base"), new SampleModel.Spec("llama", 1, 16, 32, 64, 7, DType.BF16), null, 0);
+        SampleModel.write(models.resolve("tuned"), new SampleModel.Spec("llama", 1, 16, 32, 64, 8, DType.BF16), models.resolve("base"), 0.01);
+        register(submitter, models.resolve("base"), "base");
+        register(submitter, models.resolve("tuned"), "tuned");
+        String recipe = "merge_method: linear\nmodels:\n  - model: base@1\n    parameters: {weight: 0.3}\n"
+                + "  - model: tuned@1\n    parameters: {weight: 0.7}\ndtype: bfloat16\n";
+        int merge = given().auth().oauth2(submitter).contentType("application/yaml").body(recipe.getBytes(StandardCharsets.UTF_8))
+                .queryParam("name", "blend").queryParam("version", "1").post("/api/v1/merges").then().statusCode(202).extract().path("id");
+        assertEquals("succeeded", ApiTestSupport.awaitMerge("/api/v1/merges/" + merge, submitter));
+        given().auth().oauth2(reviewer).contentType("application/json").body("{\"decision\":\"approve\",\"comment\":\"checked\"}")
+                .post("/api/v1/merges/" + merge + "/review").then().statusCode(200);
+        given().auth().oauth2(submitter).post("/api/v1/merges/" + merge + "/reproduce").then().statusCode(200);
+        int denied = given().auth().oauth2(reviewer).queryParam("env", "production").post("/api/v1/models/blend@1/gate")
+                .then().statusCode(200).extract().path("decisionId");
+        given().auth().oauth2(reviewer).queryParam("env", "dev").post("/api/v1/models/blend@1/releases").then().statusCode(200);
+        int allowed = given().auth().oauth2(reviewer).queryParam("env", "dev").post("/api/v1/models/blend@1/gate")
+                .then().statusCode(200).extract().path("decisionId");
+
+        List<String> urls = new ArrayList<>(List.of("/api/v1/models", "/api/v1/tokens", "/api/v1/merges/" + merge,
+                "/api/v1/merges/" + merge + "/review", "/api/v1/merges/" + merge + "/provenance",
+                "/api/v1/decisions/" + denied + "/statement", "/api/v1/decisions/" + allowed + "/statement"));
+        for (String m : List.of("base@1", "tuned@1", "blend@1")) {
+            for (String part : List.of("", "/lineage", "/manifest", "/signature", "/scan", "/impact")) urls.add("/api/v1/models/" + m + part);
+        }
+        Map<String, String> before = answers(admin, urls);
+
+        emptyTheDatabase();
+        assertNotEquals(200, given().auth().oauth2(admin).get("/api/v1/models").statusCode(), "the old admin token is gone with the database");
+        replay.replay();
+        bootstrap.principals(null); // what a start-up does next: the admin gets a new token (tokens are never in the ledger)
+        String newAdmin = ApiTestSupport.adminToken(config.settings().dataDir());
+        assertNotEquals(admin, newAdmin);
+
+        Map<String, String> after = answers(newAdmin, urls);
+        for (String url : urls) assertEquals(before.get(url), after.get(url), url);
+        assertEquals(List.of(), given().auth().oauth2(newAdmin).get("/api/v1/audit").then().statusCode(200)
+                .extract().jsonPath().getList("problems", String.class));
+        // new rows continue after the restored ids
+        int next = given().auth().oauth2(newAdmin).queryParam("env", "dev").post("/api/v1/models/blend@1/gate")
+                .then().statusCode(200).extract().path("decisionId");
+        assertEquals(allowed + 1, next);
+    }
+
+    @Test
+    void theLastAdminCannotRevokeItselfAndResetTokenRecoversALostToken() throws Exception {
+        String admin = ApiTestSupport.adminToken(config.settings().dataDir());
+        given().auth().oauth2(admin).delete("/api/v1/tokens/admin").then().statusCode(409)
+                .contentType("application/problem+json").body("detail", org.hamcrest.Matchers.containsString("last admin"))
+                .body("detail", org.hamcrest.Matchers.containsString("amalgam admin reset-token"));
+        given().auth().oauth2(admin).get("/api/v1/tokens").then().statusCode(200);
+
+        long size = ledgerSize();
+        assertEquals(0, dev.amalgam.cli.Amalgam.run("admin", "reset-token", "--data", config.settings().dataDir().toString()));
+        bootstrap.principals(null); // the next start applies the request
+        String fresh = ApiTestSupport.adminToken(config.settings().dataDir());
+        assertNotEquals(admin, fresh);
+        given().auth().oauth2(admin).get("/api/v1/tokens").then().statusCode(401);
+        given().auth().oauth2(fresh).get("/api/v1/tokens").then().statusCode(200);
+        assertEquals("principal.token-reset", given().auth().oauth2(fresh).get("/api/v1/ledger/entries/" + size).then().statusCode(200)
+                .extract().path("type"));
+        assertEquals(false, Files.exists(config.settings().keysDir().resolve(Bootstrap.RESET_REQUEST)));
+    }
+
+    @Inject
+    LedgerService ledger;
+
+    private long ledgerSize() {
+        return ledger.ledger().size();
+    }
+
+    private static Map<String, String> answers(String token, List<String> urls) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String url : urls) {
+            var r = given().auth().oauth2(token).get(url);
+            assertEquals(200, r.statusCode(), url + ": " + r.asString());
+            out.put(url, r.asString());
+        }
+        return out;
+    }
+
+    private static void register(String token, Path dir, String name) throws Exception {
+        var r = given().auth().oauth2(token).multiPart("name", name).multiPart("version", "1").multiPart("license", "apache-2.0");
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path f : s.filter(Files::isRegularFile).toList()) {
+                r = r.multiPart(dir.relativize(f).toString(), f.getFileName().toString(), Files.readAllBytes(f));
+            }
+        }
+        r.post("/api/v1/models").then().statusCode(201);
+    }
+
+    @Transactional
+    void emptyTheDatabase() {
+        for (String table : List.of("decision", "lineage_edge", "model_file", "merge_job", "model", "api_principal")) {
+            session.createNativeMutationQuery("delete from " + table).executeUpdate();
+        }
+    }
+}
