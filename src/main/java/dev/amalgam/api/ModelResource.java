@@ -89,12 +89,9 @@ public class ModelResource {
 
     @GET
     @Operation(summary = "List models")
-    public List<ModelView> list(@QueryParam("offset") @DefaultValue("0") int offset,
-                                @QueryParam("limit") @DefaultValue("100") int limit) {
-        if (offset < 0 || limit < 1 || limit > 1000) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "offset >= 0 and 1 <= limit <= 1000");
-        }
-        return models.list(offset, limit).stream().map(ModelView::of).toList();
+    public List<ModelView> list(@QueryParam("offset") String offset, @QueryParam("limit") String limit) {
+        return models.list((int) QueryParams.integer("offset", offset, 0, 0, Integer.MAX_VALUE),
+                (int) QueryParams.integer("limit", limit, 100, 1, 1000)).stream().map(ModelView::of).toList();
     }
 
     @POST
@@ -162,7 +159,7 @@ public class ModelResource {
     }
 
     private java.nio.file.Path stagingFolder() throws IOException {
-        java.nio.file.Path dir = config.settings().dataDir().resolve("staging").resolve(UUID.randomUUID().toString());
+        java.nio.file.Path dir = config.settings().dataDir().resolve(dev.amalgam.registry.DataDirectory.STAGING).resolve(UUID.randomUUID().toString());
         return Files.createDirectories(dir);
     }
 
@@ -179,7 +176,7 @@ public class ModelResource {
     @Operation(summary = "Ancestors (direction=up) or descendants (down), transitive to a depth; json, dot or mermaid")
     public Response lineage(@PathParam("ref") String ref,
                             @QueryParam("direction") @DefaultValue("up") String direction,
-                            @QueryParam("depth") @DefaultValue("10") int depth,
+                            @QueryParam("depth") String depth,
                             @QueryParam("format") @DefaultValue("json") String format) {
         LineageService.Direction dir = switch (direction.toLowerCase(Locale.ROOT)) {
             case "up" -> LineageService.Direction.UP;
@@ -187,7 +184,8 @@ public class ModelResource {
             default -> throw new RegistryException(RegistryException.Kind.INVALID,
                     "direction must be 'up' or 'down', not '" + direction + "'");
         };
-        LineageService.Lineage l = lineage.lineage(ModelRef.parse(ref), dir, depth);
+        LineageService.Lineage l = lineage.lineage(ModelRef.parse(ref), dir,
+                (int) QueryParams.integer("depth", depth, 10, 1, LineageService.MAX_DEPTH));
         return switch (format.toLowerCase(Locale.ROOT)) {
             case "json" -> Response.ok(l, MediaType.APPLICATION_JSON).build();
             case "dot" -> Response.ok(LineageFormat.dot(l), "text/vnd.graphviz").build();

@@ -14,6 +14,8 @@ import java.util.Set;
  * Plain Java so the {@code serve} command can check it before booting the server.
  */
 public final class DataDirectory {
+    /** Uploads are written here, one folder per request, and removed when the request ends. */
+    public static final String STAGING = "staging";
     private static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
 
     private DataDirectory() {
@@ -46,6 +48,27 @@ public final class DataDirectory {
         } catch (IOException e) {
             throw new IllegalStateException("data directory " + root + " cannot be used: " + e.getMessage());
         }
+    }
+
+    /**
+     * Removes what requests in flight leave behind when the process dies: partial uploads in
+     * {@code staging/} and reproduction scratch in {@code work/reproduce/}. Called at start-up, before
+     * any request is served; merge jobs clear their own {@code work/merges/<id>} when they run again.
+     *
+     * @return how many entries were removed
+     */
+    public static int emptyScratch(Path dataDir) throws IOException {
+        int removed = 0;
+        for (Path dir : new Path[] {dataDir.resolve(STAGING), dataDir.resolve("work").resolve("reproduce")}) {
+            if (!Files.isDirectory(dir)) continue;
+            try (var entries = Files.list(dir)) {
+                for (Path p : entries.toList()) {
+                    Folders.deleteTree(p);
+                    removed++;
+                }
+            }
+        }
+        return removed;
     }
 
     /** Health: the directory still exists and accepts writes. */
