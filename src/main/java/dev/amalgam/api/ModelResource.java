@@ -282,6 +282,19 @@ public class ModelResource {
         return gates.release(ModelRef.parse(ref), env, caller.get());
     }
 
+    @Inject
+    dev.amalgam.registry.ReviewService reviews;
+
+    @POST
+    @Path("/{ref}/review")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @RequiresRole(Role.REVIEWER)
+    @Operation(summary = "Intake review of a source model: approve or reject it once; never by the principal who registered it")
+    public dev.amalgam.registry.ReviewService.Review review(@PathParam("ref") String ref, MergeResource.ReviewRequest req) {
+        if (req == null) throw new RegistryException(RegistryException.Kind.INVALID, "body must be {decision, comment}");
+        return reviews.reviewModel(ModelRef.parse(ref), req.decision(), req.comment(), caller.get());
+    }
+
     @GET
     @Path("/{ref}/impact")
     @Operation(summary = "Every released model that descends from this one (for recalls)")

@@ -135,12 +135,12 @@ public class LedgerReplay {
                 }
                 return true;
             }
-            case "merge.reviewed", "policy.decided", "model.released" -> {
+            case "merge.reviewed", "model.reviewed", "policy.decided", "model.released" -> {
                 Model m = model(p.path(e.path("type").asText().equals("merge.reviewed") ? "output" : "rootDigest").asText());
                 if (m == null) return false;
                 Decision d = new Decision();
                 d.kind = switch (e.path("type").asText()) {
-                    case "merge.reviewed" -> "review";
+                    case "merge.reviewed", "model.reviewed" -> "review";
                     case "model.released" -> "release";
                     default -> "gate";
                 };
