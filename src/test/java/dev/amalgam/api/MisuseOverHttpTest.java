@@ -174,4 +174,21 @@ class MisuseOverHttpTest {
         }
         org.junit.jupiter.api.Assertions.assertTrue(found, "a model.reviewed ledger entry records the intake review");
     }
+
+    @Test
+    void outOfRangeParametersAreRefusedAtSubmissionWithEveryProblem() throws Exception {
+        String submitter = token(Role.SUBMITTER);
+        String t = tag();
+        register(submitter, "pa-" + t);
+        register(submitter, "pb-" + t);
+        String recipe = "merge_method: ties\nbase_model: pa-" + t + "@1\nmodels:\n"
+                + "  - model: pb-" + t + "@1\n    parameters: {weight: 1e999, density: -3}\n"
+                + "  - model: pa-" + t + "@1\n    parameters: {weight: [0.5, 1e400], density: 0.5}\ndtype: bfloat16\n";
+        given().auth().oauth2(submitter).contentType("application/yaml").body(recipe.getBytes())
+                .post("/api/v1/merges").then().log().ifValidationFails().statusCode(422).contentType("application/problem+json")
+                .body("errors", hasItem(containsString("weight: must be a finite number")))
+                .body("errors", hasItem(containsString("density: must be >= 0, got -3")))
+                .body("errors", hasItem(containsString("gradient point must be a finite number")))
+                .body("errors.size()", equalTo(3));
+    }
 }
