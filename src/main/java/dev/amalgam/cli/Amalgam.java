@@ -51,7 +51,7 @@ public final class Amalgam {
     }
 
     /** The whole command tree. */
-    static CommandLine newCommandLine() {
+    public static CommandLine newCommandLine() {
         return newCommandLine(null);
     }
 

@@ -263,6 +263,11 @@ public class RegistrationService {
                 if (Files.isSymbolicLink(p)) {
                     throw new RegistryException(RegistryException.Kind.INVALID, "symbolic links are not allowed: " + rel);
                 }
+                if (rel.equals(ModelHasher.BUNDLE_FOLDER) || rel.startsWith(ModelHasher.BUNDLE_FOLDER + "/")) {
+                    throw new RegistryException(RegistryException.Kind.INVALID, rel + ": " + ModelHasher.BUNDLE_FOLDER
+                            + "/ holds a release bundle's card, licenses and provenance, which are not part of a model;"
+                            + " register the folder without it");
+                }
                 if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) new ModelPath(rel);
             }
         }
