@@ -115,6 +115,7 @@ public class ModelResource {
                 Files.createDirectories(target.getParent());
                 Files.move(f.uploadedFile(), target, StandardCopyOption.REPLACE_EXISTING);
             }
+            dev.amalgam.registry.FaultPoints.at("upload.staged");
             return registered(registration.register(stage, meta(name, version, license), caller.get().name()));
         } finally {
             dev.amalgam.registry.Folders.deleteTree(stage);

@@ -107,7 +107,11 @@ public class LedgerReplay {
             case "merge.completed" -> {
                 Model out = model(p.path("output").asText());
                 if (out == null) return false;
-                MergeJob j = new MergeJob();
+                // the job the entry names may still be in the database (a crash between the append and
+                // the commit): complete that row rather than adding a second job for one merge
+                MergeJob j = p.hasNonNull("merge") ? session.find(MergeJob.class, p.path("merge").asLong()) : null;
+                boolean existing = j != null && j.ledgerSeq == null;
+                if (!existing) j = new MergeJob();
                 j.recipe = p.path("recipe").asText();
                 j.method = p.path("method").asText();
                 j.outputName = p.path("outputName").asText(out.name);
@@ -116,15 +120,21 @@ public class LedgerReplay {
                 j.progress = 1.0;
                 j.seed = p.path("seed").asLong();
                 j.submittedBy = actor;
-                j.submittedAt = at;
+                if (!existing) j.submittedAt = at;
                 j.finishedAt = at;
                 j.outputModelId = out.id;
                 j.provenanceDigest = p.path("provenance").asText("").replace("sha256:", "");
                 j.ledgerSeq = seq;
-                session.persist(j);
+                if (!existing) session.persist(j);
                 for (JsonNode in : p.path("inputs")) {
                     Model parent = model(in.path("rootDigest").asText());
                     if (parent == null) continue;
+                    String role = in.path("role").asText("input");
+                    if (session.createSelectionQuery("select count(*) from LineageEdge where childId = :c and parentId = :p"
+                                    + " and role = :r", Long.class).setParameter("c", out.id).setParameter("p", parent.id)
+                            .setParameter("r", role).getSingleResult() > 0) {
+                        continue;
+                    }
                     LineageEdge le = new LineageEdge();
                     le.childId = out.id;
                     le.parentId = parent.id;

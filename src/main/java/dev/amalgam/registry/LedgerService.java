@@ -61,7 +61,10 @@ public class LedgerService {
     /** Appends an entry and returns its sequence number. */
     public long append(String type, String actor, ObjectNode payload) {
         try {
-            return ledger().append(type, actor, payload).seq();
+            FaultPoints.at("appending." + type);
+            long seq = ledger().append(type, actor, payload).seq();
+            FaultPoints.at("appended." + type); // the entry is written, the caller's transaction not yet committed
+            return seq;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot append to the ledger", e);
         }

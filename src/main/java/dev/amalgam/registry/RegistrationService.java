@@ -212,7 +212,6 @@ public class RegistrationService {
             fileList.addObject().put("path", f.path).put("sha256", f.blobDigest).put("size", f.sizeBytes);
         }
         m.ledgerSeq = ledger.append("model.registered", actor, p);
-        FaultPoints.at("register.ledger-appended");
         return new Registered(m, true);
     }
 
