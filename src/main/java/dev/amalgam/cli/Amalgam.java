@@ -5,6 +5,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import dev.amalgam.BuildInfo;
 
+import java.io.PrintWriter;
 import java.util.List;
 
 /**
@@ -47,7 +48,31 @@ public final class Amalgam {
 
     /** Runs a command line and returns its exit code; used by tests as well as {@link #main}. */
     public static int run(String... args) {
-        return newCommandLine(args.length > 0 ? args[0] : null).execute(args);
+        return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    /**
+     * Runs a command line printing to {@code out} and {@code err}. An unknown command is a usage
+     * error (exit 2) even when help is asked for after it: picocli would print the top-level help
+     * for {@code amalgam UNKNOWN --help} and exit 0.
+     */
+    static int run(PrintWriter out, PrintWriter err, String... args) {
+        String first = args.length > 0 ? args[0] : null;
+        CommandLine cl = newCommandLine(first);
+        cl.setOut(out);
+        cl.setErr(err);
+        if (first != null && !first.startsWith("-") && !cl.getSubcommands().containsKey(first)) {
+            err.println("amalgam: unknown command '" + first + "'; the commands are "
+                    + String.join(", ", cl.getSubcommands().keySet()) + " (amalgam --help says what each does)");
+            err.flush();
+            return CommandLine.ExitCode.USAGE;
+        }
+        try {
+            return cl.execute(args);
+        } finally {
+            out.flush();
+            err.flush();
+        }
     }
 
     /** The whole command tree. */

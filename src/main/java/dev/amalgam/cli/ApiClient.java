@@ -28,7 +28,10 @@ final class ApiClient {
         this.token = token;
     }
 
-    /** Server from --server, else AMALGAM_SERVER, else localhost:8080; token from AMALGAM_TOKEN or the local admin token. */
+    /**
+     * Server from --server, else AMALGAM_SERVER, else localhost:8080; token from AMALGAM_TOKEN,
+     * or, only when that is unset, the local admin token (see {@link #token}).
+     */
     static ApiClient fromEnvironment(String server) {
         String url = server != null ? server : envOr("AMALGAM_SERVER", "http://localhost:" + envOr("AMALGAM_PORT", "8080"));
         URI uri;
@@ -38,20 +41,40 @@ final class ApiClient {
         } catch (IllegalArgumentException e) {
             throw new CliException(CliException.UNUSABLE, "invalid server URL '" + url + "' (expected http://HOST:PORT)");
         }
-        return new ApiClient(uri, token());
+        return new ApiClient(uri, token(System.getenv(), System.err));
     }
 
-    private static String token() {
-        String t = System.getenv("AMALGAM_TOKEN");
-        if (t != null && !t.isBlank()) return t.trim();
-        Path local = Path.of(envOr("AMALGAM_DATA", "amalgam-data"), "keys", "admin.token");
+    /**
+     * The caller's token. An unset AMALGAM_TOKEN falls back to the admin token of the local data
+     * directory, said on {@code err}; a set but empty one is an error: a failed
+     * {@code $(amalgam token create ...)} must not turn into acting as admin (and the ledger
+     * recording admin approving admin).
+     */
+    static String token(java.util.Map<String, String> env, java.io.PrintStream err) {
+        String t = env.get("AMALGAM_TOKEN");
+        if (t != null) {
+            if (t.isBlank()) {
+                throw new CliException(CliException.UNUSABLE, "AMALGAM_TOKEN is set but empty (did the command that"
+                        + " should have filled it fail?); set a token, or unset AMALGAM_TOKEN to use the local admin token");
+            }
+            return t.strip();
+        }
+        String data = env.getOrDefault("AMALGAM_DATA", "");
+        if (data.isBlank()) data = "./amalgam-data";
+        Path local = Path.of(data, "keys", "admin.token");
         try {
-            if (Files.isReadable(local)) return Files.readString(local).trim();
+            if (Files.isReadable(local)) {
+                String admin = Files.readString(local).strip();
+                if (!admin.isEmpty()) {
+                    err.println("amalgam: using the local admin token of " + data + " (AMALGAM_TOKEN is unset)");
+                    return admin;
+                }
+            }
         } catch (IOException e) {
             // fall through: no token
         }
         throw new CliException(CliException.UNUSABLE,
-                "no API token: set AMALGAM_TOKEN (an admin's first token is in <data dir>/keys/admin.token)");
+                "no API token: set AMALGAM_TOKEN (an admin's first token is in <data dir>/keys/admin.token; none at " + local + ")");
     }
 
     private static String envOr(String name, String def) {

@@ -8,8 +8,8 @@ import java.util.concurrent.Callable;
 
 /** {@code amalgam audit}: exit 0 clean, 1 with every problem named. */
 @Command(name = "audit", mixinStandardHelpOptions = true,
-        description = {"Verify the ledger (hash chain, signed checkpoints), every blob, every model signature and",
-                "the database against the ledger, on a running registry (admin). Exit 0 clean, 1 problems."})
+        description = {"Verify the ledger, every blob and model signature, and the database against the ledger (admin).",
+                "The ledger: its hash chain and signed checkpoints. Runs on a running registry. Exit 0 clean, 1 problems."})
 final class AuditCommand extends ServerOption implements Callable<Integer> {
 
     @Override

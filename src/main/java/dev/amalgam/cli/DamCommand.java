@@ -17,7 +17,8 @@ import java.util.concurrent.Callable;
 /** {@code amalgam dam ...}: learned merge coefficients (Differentiable Adaptive Merging). */
 @Command(name = "dam", mixinStandardHelpOptions = true,
         description = "Differentiable Adaptive Merging: learn per-column merge coefficients for merge_method: dam.",
-        subcommands = {DamCommand.Fit.class, DamCommand.Sample.class, DamCommand.Eval.class})
+        subcommands = {DamCommand.Fit.class, DamCommand.Sample.class, DamCommand.Eval.class},
+        footer = {"", "Example:", "  amalgam dam fit --models ./a,./b --tokens tokens.txt --out ./dam-coef"})
 final class DamCommand {
 
     /** {@code amalgam dam fit --models A,B --tokens FILE --out DIR ...}. */

@@ -1,14 +1,26 @@
 package dev.amalgam.cli;
 
+import dev.amalgam.ledger.event.EventTable;
 import picocli.CommandLine.Command;
 
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code amalgam ledger checkpoint|replay}: the registry's ledger. */
+/** {@code amalgam ledger checkpoint|replay|events}: the registry's ledger. */
 @Command(name = "ledger", mixinStandardHelpOptions = true, description = "The registry's ledger.",
-        subcommands = {LedgerCommand.Checkpoint.class, LedgerCommand.Replay.class})
+        subcommands = {LedgerCommand.Checkpoint.class, LedgerCommand.Replay.class, LedgerCommand.Events.class},
+        footer = {"", "Example:", "  amalgam ledger checkpoint --server http://localhost:8080"})
 final class LedgerCommand {
+
+    @Command(name = "events", mixinStandardHelpOptions = true,
+            description = "Print the table of ledger event types and their payload fields (Markdown; no server needed).")
+    static final class Events implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            System.out.print(EventTable.markdown());
+            return 0;
+        }
+    }
 
     @Command(name = "checkpoint", mixinStandardHelpOptions = true, description = "Print the latest signed checkpoint.")
     static final class Checkpoint extends ServerOption implements Callable<Integer> {

@@ -17,7 +17,8 @@ import java.util.concurrent.Callable;
 @Command(name = "merges", mixinStandardHelpOptions = true,
         description = "Submit merges of registered models, follow them, review them (four eyes), reproduce them.",
         subcommands = {MergesCommand.Submit.class, MergesCommand.Show.class, MergesCommand.ListJobs.class,
-                MergesCommand.Review.class, MergesCommand.Reproduce.class, MergesCommand.Cancel.class})
+                MergesCommand.Review.class, MergesCommand.Reproduce.class, MergesCommand.Cancel.class},
+        footer = {"", "Example:", "  amalgam merges submit merge.yml --name my-merge --version 1 --wait"})
 final class MergesCommand {
 
 

@@ -22,7 +22,8 @@ import java.util.stream.Stream;
 @Command(name = "models", mixinStandardHelpOptions = true,
         description = "Register and inspect models on a running registry.",
         subcommands = {ModelsCommand.Register.class, ModelsCommand.Import.class,
-                ModelsCommand.ListModels.class, ModelsCommand.Show.class})
+                ModelsCommand.ListModels.class, ModelsCommand.Show.class},
+        footer = {"", "Example:", "  amalgam models register ./my-model --name my-model --version 1 --license apache-2.0"})
 final class ModelsCommand {
 
 

@@ -20,7 +20,8 @@ import java.util.concurrent.Callable;
 
 /** {@code amalgam recipe ...}: work with recipes without merging. */
 @Command(name = "recipe", mixinStandardHelpOptions = true, description = "Validate merge recipes.",
-        subcommands = {RecipeCommand.Check.class, RecipeCommand.Methods.class})
+        subcommands = {RecipeCommand.Check.class, RecipeCommand.Methods.class},
+        footer = {"", "Example:", "  amalgam recipe check merge.yml --resolve"})
 final class RecipeCommand {
     // no call(): without a subcommand picocli reports the missing one and exits 2, as for ledger, models, token, dam
 

@@ -22,28 +22,29 @@ final class SampleModelCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR")
     Path dir;
 
-    @Option(names = "--arch", defaultValue = "llama", description = "llama, mistral or qwen2 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--arch", description = "llama, mistral or qwen2 (default: llama, or BASE's with --like)")
     String arch;
 
-    @Option(names = "--layers", defaultValue = "2")
-    int layers;
+    @Option(names = "--layers", description = "default: 2, or BASE's with --like")
+    Integer layers;
 
-    @Option(names = "--hidden", defaultValue = "64")
-    int hidden;
+    @Option(names = "--hidden", description = "default: 64, or BASE's with --like")
+    Integer hidden;
 
-    @Option(names = "--intermediate", defaultValue = "128")
-    int intermediate;
+    @Option(names = "--intermediate", description = "default: 128, or BASE's with --like")
+    Integer intermediate;
 
-    @Option(names = "--vocab", defaultValue = "256")
-    int vocab;
+    @Option(names = "--vocab", description = "default: 256, or BASE's with --like")
+    Integer vocab;
 
     @Option(names = "--seed", defaultValue = "0")
     long seed;
 
-    @Option(names = "--dtype", defaultValue = "bfloat16", description = "bfloat16, float16 or float32")
+    @Option(names = "--dtype", description = "bfloat16, float16 or float32 (default: bfloat16, or BASE's with --like)")
     String dtype;
 
-    @Option(names = "--like", paramLabel = "BASE", description = "make a fine-tune-like variant of this model folder")
+    @Option(names = "--like", paramLabel = "BASE",
+            description = "make a fine-tune-like variant of this model folder; its shape comes from BASE's config.json")
     Path like;
 
     @Option(names = "--delta-scale", defaultValue = "0.001", description = "scale of the random delta with --like")
@@ -51,15 +52,22 @@ final class SampleModelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        DType dt = DType.fromTorchName(dtype).orElseThrow(() -> new CliException("unknown --dtype " + dtype));
         SampleModel.Spec s;
         try {
-            s = new SampleModel.Spec(arch, layers, hidden, intermediate, vocab, seed, dt);
+            SampleModel.Spec base = like == null ? SampleModel.Spec.DEFAULT : SampleModel.specOf(like);
+            String dt = dtype != null ? dtype : base.dtype().torchName();
+            DType d = DType.fromTorchName(dt).orElseThrow(() -> new CliException("unknown --dtype " + dt));
+            s = new SampleModel.Spec(arch != null ? arch : base.arch(), or(layers, base.layers()), or(hidden, base.hidden()),
+                    or(intermediate, base.intermediate()), or(vocab, base.vocab()), seed, d);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
         SampleModel.write(dir, s, like, deltaScale);
         spec.commandLine().getOut().println("wrote " + dir);
         return 0;
+    }
+
+    private static int or(Integer given, int fallback) {
+        return given != null ? given : fallback;
     }
 }

@@ -22,6 +22,7 @@ import java.util.concurrent.Callable;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Start the registry server.",
                 "Defaults: data in ./amalgam-data (AMALGAM_DATA), H2 database inside it,"
+                        + " listening on 127.0.0.1 only (AMALGAM_HOST=0.0.0.0 opens every interface),"
                         + " port 8080 (AMALGAM_PORT). PostgreSQL: AMALGAM_DB_URL=jdbc:postgresql://HOST:5432/DB"
                         + " with AMALGAM_DB_USER / AMALGAM_DB_PASSWORD."})
 final class ServeCommand implements Callable<Integer> {
@@ -45,7 +46,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new CliException(e.getMessage());
         }
         checkPolicies(settings);
-        checkPort(effectivePort());
+        checkPort(host(), effectivePort());
         checkDatabase(settings);
         Quarkus.run();
         return 0;
@@ -77,14 +78,30 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    private static void checkPort(int p) {
+    /** The address the server binds: AMALGAM_HOST, else loopback only (application.properties agrees). */
+    static String host() {
+        String env = System.getenv("AMALGAM_HOST");
+        return env == null || env.isBlank() ? "127.0.0.1" : env.strip();
+    }
+
+    private static void checkPort(String host, int p) {
         if (p == 0) return;
+        InetSocketAddress address = new InetSocketAddress(host, p);
+        if (address.isUnresolved()) {
+            throw new CliException("AMALGAM_HOST '" + host + "' is not an address of this machine"
+                    + " (127.0.0.1: this machine only; 0.0.0.0: every interface)");
+        }
         try (ServerSocket s = new ServerSocket()) {
             s.setReuseAddress(true);
-            s.bind(new InetSocketAddress(p));
+            s.bind(address);
         } catch (IOException e) {
-            throw new CliException("port " + p + " is already in use (another amalgam serve?);"
-                    + " set AMALGAM_PORT or --port");
+            String why = e.getMessage() == null ? "" : e.getMessage();
+            if (why.contains("in use")) {
+                throw new CliException("port " + p + " is already in use on " + host + " (another amalgam serve?);"
+                        + " set AMALGAM_PORT or --port");
+            }
+            throw new CliException("cannot listen on " + host + ":" + p + ": " + why
+                    + " (AMALGAM_HOST must be an address of this machine, or 0.0.0.0)");
         }
     }
 

@@ -14,7 +14,8 @@ import java.util.concurrent.Callable;
 /** {@code amalgam token create|list|revoke}: manage API principals through a running registry (admin). */
 @Command(name = "token", mixinStandardHelpOptions = true,
         description = "Manage API tokens on a running registry (needs an admin token).",
-        subcommands = {TokenCommand.Create.class, TokenCommand.ListTokens.class, TokenCommand.Revoke.class})
+        subcommands = {TokenCommand.Create.class, TokenCommand.ListTokens.class, TokenCommand.Revoke.class},
+        footer = {"", "Example:", "  ALICE=$(amalgam token create --name alice --roles submitter)"})
 final class TokenCommand {
 
 

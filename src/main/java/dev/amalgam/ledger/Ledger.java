@@ -3,6 +3,10 @@ package dev.amalgam.ledger;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.amalgam.ledger.event.EventCodec;
+import dev.amalgam.ledger.event.LedgerEntry;
+import dev.amalgam.ledger.event.LedgerEvent;
+import dev.amalgam.ledger.event.LedgerFormatException;
 import org.eclipse.jgit.dircache.DirCache;
 import org.eclipse.jgit.dircache.DirCacheEditor;
 import org.eclipse.jgit.dircache.DirCacheEntry;
@@ -117,7 +121,15 @@ public final class Ledger implements AutoCloseable {
         return Optional.ofNullable(id).map(ObjectId::name);
     }
 
-    /** Appends an entry; returns its receipt. Safe for concurrent callers. */
+    /** Appends a typed event; returns its receipt. Safe for concurrent callers. */
+    public Receipt append(String actor, LedgerEvent event) throws IOException {
+        return append(EventCodec.typeName(event), actor, EventCodec.payload(event));
+    }
+
+    /**
+     * Appends an entry of any type and payload: the storage layer under {@link #append(String, LedgerEvent)},
+     * which the registry uses; tests of the log itself write arbitrary entries with it.
+     */
     public synchronized Receipt append(String type, String actor, JsonNode payload) throws IOException {
         long seq = leaves.size();
         ObjectNode e = JsonNodeFactory.instance.objectNode();
@@ -200,6 +212,12 @@ public final class Ledger implements AutoCloseable {
     public Optional<JsonNode> entry(long seq) throws IOException {
         Optional<byte[]> b = entryBytes(seq);
         return b.isEmpty() ? Optional.empty() : Optional.of(CanonicalJson.JSON.readTree(b.get()));
+    }
+
+    /** Entry {@code seq} decoded into its typed event; a {@link LedgerFormatException} if it is not one. */
+    public Optional<LedgerEntry> event(long seq) throws IOException {
+        Optional<JsonNode> n = entry(seq);
+        return n.isEmpty() ? Optional.empty() : Optional.of(EventCodec.decodeEntry(n.get()));
     }
 
     /** The latest signed checkpoint note. */

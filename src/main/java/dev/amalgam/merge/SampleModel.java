@@ -30,6 +30,9 @@ import java.util.List;
 public final class SampleModel {
     /** Shape arguments of a sample model. */
     public record Spec(String arch, int layers, int hidden, int intermediate, int vocab, long seed, DType dtype) {
+        /** The shape {@code amalgam sample-model} writes without shape arguments. */
+        public static final Spec DEFAULT = new Spec("llama", 2, 64, 128, 256, 0, DType.BF16);
+
         public Spec {
             if (!List.of("llama", "mistral", "qwen2").contains(arch)) {
                 throw new IllegalArgumentException("sample-model supports --arch llama, mistral or qwen2, not " + arch);
@@ -42,6 +45,29 @@ public final class SampleModel {
     }
 
     private SampleModel() {
+    }
+
+    /**
+     * The shape of a model folder written by this class (or any config.json with the same keys),
+     * so a variant {@code --like} it needs no shape arguments. The seed is 0.
+     */
+    public static Spec specOf(Path model) throws IOException {
+        Path config = model.resolve("config.json");
+        if (!Files.isRegularFile(config)) {
+            throw new IllegalArgumentException("--like model " + model + " has no config.json to take its shape from");
+        }
+        var c = new ObjectMapper().readTree(config.toFile());
+        for (String key : new String[]{"model_type", "num_hidden_layers", "hidden_size", "intermediate_size", "vocab_size"}) {
+            if (!c.hasNonNull(key)) {
+                throw new IllegalArgumentException("--like model " + model + ": config.json has no " + key
+                        + " (give the shape arguments instead)");
+            }
+        }
+        String dt = c.path("torch_dtype").asText("bfloat16");
+        DType dtype = DType.fromTorchName(dt).orElseThrow(() -> new IllegalArgumentException(
+                "--like model " + model + ": config.json torch_dtype " + dt + " is not a float type"));
+        return new Spec(c.get("model_type").asText(), c.get("num_hidden_layers").asInt(), c.get("hidden_size").asInt(),
+                c.get("intermediate_size").asInt(), c.get("vocab_size").asInt(), 0, dtype);
     }
 
     public static List<TensorSpec> tensors(Spec s) {

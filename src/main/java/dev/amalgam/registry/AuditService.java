@@ -1,5 +1,12 @@
 package dev.amalgam.registry;
 
+import dev.amalgam.ledger.event.LedgerEvent;
+import dev.amalgam.ledger.event.MergeCompleted;
+import dev.amalgam.ledger.event.MergeReviewed;
+import dev.amalgam.ledger.event.ModelReviewed;
+import dev.amalgam.ledger.event.ModelRegistered;
+import dev.amalgam.ledger.event.ModelReleased;
+import dev.amalgam.ledger.event.PolicyDecided;
 import dev.amalgam.registry.entity.Model;
 import dev.amalgam.registry.entity.ModelFile;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -47,9 +54,8 @@ public class AuditService {
             if (m.ledgerSeq == null) {
                 problems.add("model " + m.name + "@" + m.version + ": no ledger entry");
             } else {
-                var entry = ledger.ledger().entry(m.ledgerSeq);
-                if (entry.isEmpty() || !m.rootDigest.equals(entry.get().path("payload").path("rootDigest").asText())
-                        && !m.rootDigest.equals(entry.get().path("payload").path("output").asText())) {
+                var entry = ledger.ledger().event(m.ledgerSeq);
+                if (entry.isEmpty() || !m.rootDigest.equals(modelOf(entry.get().event()))) {
                     problems.add("model " + m.name + "@" + m.version + ": ledger entry " + m.ledgerSeq + " does not record it");
                 }
             }
@@ -57,13 +63,27 @@ public class AuditService {
         // every registration in the ledger must still be in the database
         long size = ledger.ledger().size();
         for (long seq = 0; seq < size; seq++) {
-            var e = ledger.ledger().entry(seq).orElseThrow();
-            if (!e.path("type").asText().equals("model.registered")) continue;
-            String digest = e.path("payload").path("rootDigest").asText();
+            if (!(ledger.ledger().event(seq).orElseThrow().event() instanceof ModelRegistered r)) continue;
+            String digest = r.rootDigest();
             Long n = session.createSelectionQuery("select count(*) from Model where rootDigest = :d", Long.class)
                     .setParameter("d", digest).getSingleResult();
             if (n == 0) problems.add("ledger entry " + seq + ": model " + digest + " is missing from the database");
         }
         return new AuditReport(problems.isEmpty(), size, models.size(), problems);
+    }
+
+    /**
+     * The model a model row's ledger entry must record: a registration names it, a merge names its output
+     * (a row pointing at a merge entry is the merge's output); decisions record no model row of their own.
+     */
+    private static String modelOf(LedgerEvent event) {
+        return switch (event) {
+            case ModelRegistered r -> r.rootDigest();
+            case MergeCompleted c -> c.output();
+            case MergeReviewed r -> null;
+            case ModelReviewed r -> null;
+            case PolicyDecided d -> null;
+            case ModelReleased d -> null;
+        };
     }
 }

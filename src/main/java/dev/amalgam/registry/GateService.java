@@ -1,6 +1,9 @@
 package dev.amalgam.registry;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.ledger.event.ModelReleased;
+import dev.amalgam.ledger.event.PolicyDecided;
+import dev.amalgam.ledger.event.RuleOutcome;
 import dev.amalgam.policy.Decision;
 import dev.amalgam.policy.ModelFacts;
 import dev.amalgam.registry.entity.Model;
@@ -136,11 +139,13 @@ public class GateService {
                 throw new java.io.UncheckedIOException("cannot store the signed decision", e);
             }
         }
-        var lp = LedgerService.payload().put("model", m.name + "@" + m.version).put("rootDigest", m.rootDigest)
-                .put("environment", environment).put("outcome", outcome).put("policyDigest", row.policyDigest)
-                .put("statement", row.statementDigest == null ? "" : "sha256:" + row.statementDigest);
-        lp.set("rules", JSON.valueToTree(rules));
-        row.ledgerSeq = ledger.append(kind.equals("release") ? "model.released" : "policy.decided", actor, lp);
+        String ref = m.name + "@" + m.version;
+        String statement = row.statementDigest == null ? "" : "sha256:" + row.statementDigest;
+        List<RuleOutcome> outcomes = rules.stream()
+                .map(r -> new RuleOutcome(r.id(), r.type(), r.mode(), r.result(), r.message(), r.exception())).toList();
+        row.ledgerSeq = ledger.append(actor, kind.equals("release")
+                ? new ModelReleased(ref, m.rootDigest, environment, outcome, row.policyDigest, statement, outcomes)
+                : new PolicyDecided(ref, m.rootDigest, environment, outcome, row.policyDigest, statement, outcomes));
         session.persist(row);
         return new GateDecision(row.id, m.id, m.name + "@" + m.version, m.rootDigest, environment, outcome, rules,
                 reasons, policyDigest, catalogueDigest, license, row.decidedAt, actor,

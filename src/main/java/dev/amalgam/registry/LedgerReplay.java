@@ -1,6 +1,15 @@
 package dev.amalgam.registry;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.amalgam.ledger.CanonicalJson;
+import dev.amalgam.ledger.event.EventCodec;
+import dev.amalgam.ledger.event.LedgerEntry;
+import dev.amalgam.ledger.event.MergeCompleted;
+import dev.amalgam.ledger.event.MergeReviewed;
+import dev.amalgam.ledger.event.ModelRegistered;
+import dev.amalgam.ledger.event.ModelReviewed;
+import dev.amalgam.ledger.event.ModelReleased;
+import dev.amalgam.ledger.event.PolicyDecided;
+import dev.amalgam.ledger.event.RuleOutcome;
 import dev.amalgam.registry.entity.Decision;
 import dev.amalgam.registry.entity.LineageEdge;
 import dev.amalgam.registry.entity.MergeJob;
@@ -16,7 +25,9 @@ import org.hibernate.Session;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
+import java.util.List;
 
 /**
  * The database is an index of the ledger. On start, entries the database has not seen (a crash
@@ -49,7 +60,7 @@ public class LedgerReplay {
         }
         int applied = 0;
         for (long seq = known + 1; seq < ledger.ledger().size(); seq++) {
-            if (apply(seq, ledger.ledger().entry(seq).orElseThrow())) applied++;
+            if (apply(ledger.ledger().event(seq).orElseThrow())) applied++;
         }
         return applied;
     }
@@ -65,117 +76,124 @@ public class LedgerReplay {
         return reconcile();
     }
 
-    private boolean apply(long seq, JsonNode e) {
-        JsonNode p = e.path("payload");
-        String actor = e.path("actor").asText();
-        OffsetDateTime at = OffsetDateTime.parse(e.path("timestamp").asText());
-        switch (e.path("type").asText()) {
-            case "model.registered" -> {
-                if (model(p.path("rootDigest").asText()) != null) return false;
-                String ref = p.path("model").asText();
-                Model m = new Model();
-                m.name = ref.substring(0, ref.lastIndexOf('@'));
-                m.version = ref.substring(ref.lastIndexOf('@') + 1);
-                m.rootDigest = p.path("rootDigest").asText();
-                m.license = p.path("license").asText();
-                m.origin = p.path("origin").asText("source");
-                m.status = p.path("status").asText("registered");
-                m.scanVerdict = p.path("scan").asText(null);
-                m.scanReportDigest = p.path("scanReport").asText(null);
-                m.finiteWeights = p.path("finiteWeights").asText(null);
-                m.publisherSignature = p.path("publisherSignature").asText("missing");
-                m.publisherKey = p.path("publisherKey").asText(null);
-                m.signatureDigest = p.path("registrySignature").asText("").replace("sha256:", "");
-                m.registeredAt = at;
-                m.registeredBy = actor;
-                m.ledgerSeq = seq;
-                session.persist(m);
-                long size = 0;
-                for (JsonNode f : p.path("files")) {
-                    ModelFile mf = new ModelFile();
-                    mf.modelId = m.id;
-                    mf.path = f.path("path").asText();
-                    mf.blobDigest = f.path("sha256").asText();
-                    mf.sizeBytes = f.path("size").asLong();
-                    session.persist(mf);
-                    size += mf.sizeBytes;
-                }
-                m.sizeBytes = size;
-                m.fileCount = p.path("files").size();
-                return true;
-            }
-            case "merge.completed" -> {
-                Model out = model(p.path("output").asText());
-                if (out == null) return false;
-                // the job the entry names may still be in the database (a crash between the append and
-                // the commit): complete that row rather than adding a second job for one merge
-                MergeJob j = p.hasNonNull("merge") ? session.find(MergeJob.class, p.path("merge").asLong()) : null;
-                boolean existing = j != null && j.ledgerSeq == null;
-                if (!existing) j = new MergeJob();
-                j.recipe = p.path("recipe").asText();
-                j.method = p.path("method").asText();
-                j.outputName = p.path("outputName").asText(out.name);
-                j.outputVersion = p.path("outputVersion").asText(out.version);
-                j.state = "succeeded";
-                j.progress = 1.0;
-                j.seed = p.path("seed").asLong();
-                j.submittedBy = actor;
-                if (!existing) j.submittedAt = at;
-                j.finishedAt = at;
-                j.outputModelId = out.id;
-                j.provenanceDigest = p.path("provenance").asText("").replace("sha256:", "");
-                j.ledgerSeq = seq;
-                if (!existing) session.persist(j);
-                for (JsonNode in : p.path("inputs")) {
-                    Model parent = model(in.path("rootDigest").asText());
-                    if (parent == null) continue;
-                    String role = in.path("role").asText("input");
-                    if (session.createSelectionQuery("select count(*) from LineageEdge where childId = :c and parentId = :p"
-                                    + " and role = :r", Long.class).setParameter("c", out.id).setParameter("p", parent.id)
-                            .setParameter("r", role).getSingleResult() > 0) {
-                        continue;
-                    }
-                    LineageEdge le = new LineageEdge();
-                    le.childId = out.id;
-                    le.parentId = parent.id;
-                    le.role = in.path("role").asText("input");
-                    le.method = j.method;
-                    le.mergeJobId = j.id;
-                    session.persist(le);
-                }
-                return true;
-            }
-            case "merge.reviewed", "model.reviewed", "policy.decided", "model.released" -> {
-                Model m = model(p.path(e.path("type").asText().equals("merge.reviewed") ? "output" : "rootDigest").asText());
-                if (m == null) return false;
-                Decision d = new Decision();
-                d.kind = switch (e.path("type").asText()) {
-                    case "merge.reviewed", "model.reviewed" -> "review";
-                    case "model.released" -> "release";
-                    default -> "gate";
-                };
-                d.modelId = m.id;
-                d.outcome = p.path(d.kind.equals("review") ? "decision" : "outcome").asText();
-                d.environment = p.path("environment").asText(null);
-                d.actor = actor;
-                d.reason = d.kind.equals("review") ? p.path("comment").asText(null) : p.path("rules").toString();
-                d.policyDigest = p.path("policyDigest").asText(null);
-                d.decidedAt = at;
-                d.ledgerSeq = seq;
-                if (d.kind.equals("review")) {
-                    m.status = d.outcome.equals("approve") ? "approved" : "rejected";
-                    MergeJob j = session.createSelectionQuery("from MergeJob where outputModelId = :id", MergeJob.class)
-                            .setParameter("id", m.id).setMaxResults(1).uniqueResult();
-                    if (j != null) d.mergeJobId = j.id;
-                }
-                if (d.kind.equals("release")) m.status = "released";
-                session.persist(d);
-                return true;
-            }
-            default -> {
-                return false;
-            }
+    private boolean apply(LedgerEntry e) {
+        OffsetDateTime at = OffsetDateTime.parse(e.timestamp());
+        return switch (e.event()) {
+            case ModelRegistered r -> applyRegistration(e, at, r);
+            case MergeCompleted c -> applyMerge(e, at, c);
+            case MergeReviewed r -> applyDecision(e, at, r.output(), "review", r.decision(), null, r.comment(), null);
+            case ModelReviewed r -> applyDecision(e, at, r.rootDigest(), "review", r.decision(), null, r.comment(), null);
+            case PolicyDecided d -> applyDecision(e, at, d.rootDigest(), "gate", d.outcome(), d.environment(),
+                    rulesJson(d.rules()), d.policyDigest());
+            case ModelReleased d -> applyDecision(e, at, d.rootDigest(), "release", d.outcome(), d.environment(),
+                    rulesJson(d.rules()), d.policyDigest());
+        };
+    }
+
+    private boolean applyRegistration(LedgerEntry e, OffsetDateTime at, ModelRegistered r) {
+        if (model(r.rootDigest()) != null) return false;
+        Model m = new Model();
+        m.name = r.model().substring(0, r.model().lastIndexOf('@'));
+        m.version = r.model().substring(r.model().lastIndexOf('@') + 1);
+        m.rootDigest = r.rootDigest();
+        m.license = r.license();
+        m.origin = r.origin();
+        m.status = r.status();
+        m.scanVerdict = r.scan();
+        m.scanReportDigest = r.scanReport();
+        m.finiteWeights = r.finiteWeights();
+        m.publisherSignature = r.publisherSignature();
+        m.publisherKey = r.publisherKey();
+        m.signatureDigest = r.registrySignature() == null ? "" : r.registrySignature().replace("sha256:", "");
+        m.registeredAt = at;
+        m.registeredBy = e.actor();
+        m.ledgerSeq = e.seq();
+        session.persist(m);
+        long size = 0;
+        for (ModelRegistered.File f : r.files()) {
+            ModelFile mf = new ModelFile();
+            mf.modelId = m.id;
+            mf.path = f.path();
+            mf.blobDigest = f.sha256();
+            mf.sizeBytes = f.size();
+            session.persist(mf);
+            size += mf.sizeBytes;
         }
+        m.sizeBytes = size;
+        m.fileCount = r.files().size();
+        return true;
+    }
+
+    private boolean applyMerge(LedgerEntry e, OffsetDateTime at, MergeCompleted c) {
+        Model out = model(c.output());
+        if (out == null) return false;
+        // the job the entry names may still be in the database (a crash between the append and the
+        // commit): complete that row rather than adding a second job for one merge
+        MergeJob j = session.find(MergeJob.class, c.merge());
+        boolean existing = j != null && j.ledgerSeq == null;
+        if (!existing) j = new MergeJob();
+        j.recipe = c.recipe();
+        j.method = c.method();
+        j.outputName = c.outputName() == null ? out.name : c.outputName();
+        j.outputVersion = c.outputVersion() == null ? out.version : c.outputVersion();
+        j.state = "succeeded";
+        j.progress = 1.0;
+        j.seed = c.seed();
+        j.submittedBy = e.actor();
+        if (!existing) j.submittedAt = at;
+        j.finishedAt = at;
+        j.outputModelId = out.id;
+        j.provenanceDigest = c.provenance() == null ? "" : c.provenance().replace("sha256:", "");
+        j.ledgerSeq = e.seq();
+        if (!existing) session.persist(j);
+        for (MergeCompleted.Input in : c.inputs()) {
+            Model parent = model(in.rootDigest());
+            if (parent == null) continue;
+            String role = in.role() == null ? "input" : in.role();
+            if (session.createSelectionQuery("select count(*) from LineageEdge where childId = :c and parentId = :p"
+                            + " and role = :r", Long.class).setParameter("c", out.id).setParameter("p", parent.id)
+                    .setParameter("r", role).getSingleResult() > 0) {
+                continue; // the interrupted run had recorded it
+            }
+            LineageEdge le = new LineageEdge();
+            le.childId = out.id;
+            le.parentId = parent.id;
+            le.role = role;
+            le.method = j.method;
+            le.mergeJobId = j.id;
+            session.persist(le);
+        }
+        return true;
+    }
+
+    private boolean applyDecision(LedgerEntry e, OffsetDateTime at, String digest, String kind, String outcome,
+                                  String environment, String reason, String policyDigest) {
+        Model m = model(digest);
+        if (m == null) return false;
+        Decision d = new Decision();
+        d.kind = kind;
+        d.modelId = m.id;
+        d.outcome = outcome;
+        d.environment = environment;
+        d.actor = e.actor();
+        d.reason = reason;
+        d.policyDigest = policyDigest;
+        d.decidedAt = at;
+        d.ledgerSeq = e.seq();
+        if (kind.equals("review")) {
+            m.status = outcome.equals("approve") ? "approved" : "rejected";
+            MergeJob j = session.createSelectionQuery("from MergeJob where outputModelId = :id", MergeJob.class)
+                    .setParameter("id", m.id).setMaxResults(1).uniqueResult();
+            if (j != null) d.mergeJobId = j.id;
+        }
+        if (kind.equals("release")) m.status = "released";
+        session.persist(d);
+        return true;
+    }
+
+    /** The rules as the entry holds them (canonical JSON), which is what a rebuilt decision row keeps as its reason. */
+    private static String rulesJson(List<RuleOutcome> rules) {
+        return new String(CanonicalJson.bytes(EventCodec.encode(rules)), StandardCharsets.UTF_8);
     }
 
     private Model model(String digest) {

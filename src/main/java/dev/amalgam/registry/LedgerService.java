@@ -1,8 +1,8 @@
 package dev.amalgam.registry;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.ledger.Ledger;
 import dev.amalgam.ledger.LedgerKeys;
+import dev.amalgam.ledger.event.LedgerEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
@@ -58,19 +58,16 @@ public class LedgerService {
         return ledger;
     }
 
-    /** Appends an entry and returns its sequence number. */
-    public long append(String type, String actor, ObjectNode payload) {
+    /** Appends an event and returns its sequence number. */
+    public long append(String actor, LedgerEvent event) {
         try {
+            String type = dev.amalgam.ledger.event.EventCodec.typeName(event);
             FaultPoints.at("appending." + type);
-            long seq = ledger().append(type, actor, payload).seq();
+            long seq = ledger().append(actor, event).seq();
             FaultPoints.at("appended." + type); // the entry is written, the caller's transaction not yet committed
             return seq;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot append to the ledger", e);
         }
-    }
-
-    public static ObjectNode payload() {
-        return com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
     }
 }

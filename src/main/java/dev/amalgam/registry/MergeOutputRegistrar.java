@@ -1,5 +1,6 @@
 package dev.amalgam.registry;
 
+import dev.amalgam.ledger.event.MergeCompleted;
 import dev.amalgam.merge.MergeResult;
 import dev.amalgam.merge.Recipe;
 import dev.amalgam.registry.entity.LineageEdge;
@@ -71,17 +72,11 @@ public class MergeOutputRegistrar {
             session.persist(e);
         }
         job.seed = result.seed();
-        var inputs = LedgerService.payload().putArray("inputs");
+        List<MergeCompleted.Input> inputs = new java.util.ArrayList<>();
         for (String ref : roles.keySet()) {
             Model in = models.find(ModelRef.parse(ref));
-            inputs.addObject().put("ref", ref).put("rootDigest", in.rootDigest).put("license", in.license)
-                    .put("role", roles.get(ref));
+            inputs.add(new MergeCompleted.Input(ref, in.rootDigest, in.license, roles.get(ref)));
         }
-        var p = LedgerService.payload();
-        p.put("merge", jobId).put("outputName", job.outputName).put("outputVersion", job.outputVersion)
-                .put("method", result.method()).put("recipe", job.recipe).put("seed", result.seed())
-                .put("engine", result.engineVersion()).put("output", out.rootDigest);
-        p.set("inputs", inputs);
         List<dev.amalgam.provenance.SlsaProvenance.Input> deps = new java.util.ArrayList<>();
         for (String ref : roles.keySet()) {
             Model in = models.find(ModelRef.parse(ref));
@@ -92,8 +87,9 @@ public class MergeOutputRegistrar {
                 out.name + "@" + out.version, out.rootDigest.substring("sha256:".length()), deps,
                 java.nio.file.Files.readString(result.output().resolve("amalgam-recipe.yml")), result.seed(),
                 result.engineVersion(), job.startedAt.toInstant(), java.time.Instant.now()));
-        p.put("provenance", "sha256:" + job.provenanceDigest);
-        job.ledgerSeq = ledger.append("merge.completed", job.submittedBy, p);
+        job.ledgerSeq = ledger.append(job.submittedBy, new MergeCompleted(jobId, job.outputName, job.outputVersion,
+                result.method(), job.recipe, result.seed(), result.engineVersion(), out.rootDigest, inputs,
+                "sha256:" + job.provenanceDigest));
         return out;
     }
 }

@@ -1,5 +1,6 @@
 package dev.amalgam.registry;
 
+import dev.amalgam.ledger.event.ModelRegistered;
 import dev.amalgam.provenance.Manifest;
 import dev.amalgam.provenance.ModelHasher;
 import dev.amalgam.provenance.ProvenanceException;
@@ -202,16 +203,13 @@ public class RegistrationService {
             session.persist(f);
         }
         session.flush();
-        var p = LedgerService.payload().put("model", m.name + "@" + m.version).put("rootDigest", m.rootDigest)
-                .put("origin", m.origin).put("license", m.license).put("scan", m.scanVerdict)
-                .put("finiteWeights", m.finiteWeights).put("publisherSignature", m.publisherSignature)
-                .put("registrySignature", "sha256:" + m.signatureDigest).put("status", m.status)
-                .put("scanReport", m.scanReportDigest).put("publisherKey", m.publisherKey);
-        var fileList = p.putArray("files");
+        List<ModelRegistered.File> fileList = new ArrayList<>();
         for (ModelFile f : prepared.files()) {
-            fileList.addObject().put("path", f.path).put("sha256", f.blobDigest).put("size", f.sizeBytes);
+            fileList.add(new ModelRegistered.File(f.path, f.blobDigest, f.sizeBytes));
         }
-        m.ledgerSeq = ledger.append("model.registered", actor, p);
+        m.ledgerSeq = ledger.append(actor, new ModelRegistered(m.name + "@" + m.version, m.rootDigest, m.origin,
+                m.license, m.scanVerdict, m.finiteWeights, m.publisherSignature, m.publisherKey,
+                "sha256:" + m.signatureDigest, m.status, m.scanReportDigest, fileList));
         return new Registered(m, true);
     }
 

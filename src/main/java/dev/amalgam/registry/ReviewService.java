@@ -1,5 +1,6 @@
 package dev.amalgam.registry;
 
+import dev.amalgam.ledger.event.MergeReviewed;
 import dev.amalgam.registry.entity.Decision;
 import dev.amalgam.registry.entity.MergeJob;
 import dev.amalgam.registry.entity.Model;
@@ -74,8 +75,8 @@ public class ReviewService {
         d.actor = reviewer.name();
         d.reason = comment;
         d.decidedAt = OffsetDateTime.now(ZoneOffset.UTC);
-        d.ledgerSeq = ledger.append("merge.reviewed", reviewer.name(), LedgerService.payload().put("merge", mergeId)
-                .put("output", out.rootDigest).put("decision", outcome).put("comment", comment == null ? "" : comment));
+        d.ledgerSeq = ledger.append(reviewer.name(),
+                new MergeReviewed(mergeId, out.rootDigest, outcome, comment == null ? "" : comment));
         session.persist(d);
         return view(d);
     }
@@ -116,9 +117,8 @@ public class ReviewService {
         d.actor = reviewer.name();
         d.reason = comment;
         d.decidedAt = OffsetDateTime.now(ZoneOffset.UTC);
-        d.ledgerSeq = ledger.append("model.reviewed", reviewer.name(), LedgerService.payload()
-                .put("model", m.name + "@" + m.version).put("rootDigest", m.rootDigest).put("decision", outcome)
-                .put("comment", comment == null ? "" : comment));
+        d.ledgerSeq = ledger.append(reviewer.name(), new dev.amalgam.ledger.event.ModelReviewed(
+                m.name + "@" + m.version, m.rootDigest, outcome, comment == null ? "" : comment));
         session.persist(d);
         return view(d);
     }

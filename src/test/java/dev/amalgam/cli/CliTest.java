@@ -57,6 +57,41 @@ class CliTest {
     }
 
     @Test
+    void unknownCommandWithHelpIsStillAUsageError() {
+        assertEquals(2, Amalgam.run(new PrintWriter(out, true), new PrintWriter(err, true), "frobnicate", "--help"));
+        assertTrue(err.toString().startsWith("amalgam: unknown command 'frobnicate'"), err.toString());
+        assertTrue(err.toString().contains("serve, merge"), err.toString());
+        assertEquals("", out.toString(), "no help printed as if it had succeeded");
+        assertEquals(0, Amalgam.run(new PrintWriter(out, true), new PrintWriter(err, true), "recipe", "--help"));
+    }
+
+    /** Every line of the top-level command list is whole: a description's first line ends a sentence. */
+    @Test
+    void topLevelHelpCutsNoDescriptionMidSentence() {
+        CommandLine root = Amalgam.newCommandLine();
+        for (var e : root.getSubcommands().entrySet()) {
+            String[] d = e.getValue().getCommandSpec().usageMessage().description();
+            assertTrue(d.length > 0 && d[0].strip().matches("(?s).*[.)]$"), e.getKey() + ": " + String.join(" / ", d));
+        }
+    }
+
+    /** A command group's help fits one screen (24 lines of 80 columns) and shows an example. */
+    @Test
+    void everyCommandGroupHelpFitsOneScreenWithAnExample() {
+        CommandLine root = Amalgam.newCommandLine();
+        int groups = 0;
+        for (var e : root.getSubcommands().entrySet()) {
+            if (e.getValue().getSubcommands().isEmpty() || e.getKey().equals("help")) continue;
+            groups++;
+            String help = e.getValue().getUsageMessage();
+            assertTrue(help.lines().count() <= 24, e.getKey() + " help has " + help.lines().count() + " lines:\n" + help);
+            assertTrue(help.contains("Example:\n  amalgam " + e.getKey() + " ") || help.contains("$(amalgam " + e.getKey() + " "),
+                    e.getKey() + " help names no example:\n" + help);
+        }
+        assertTrue(groups >= 6, "recipe, ledger, models, token, dam, merges");
+    }
+
+    @Test
     void aCommandGroupWithoutItsSubcommandIsAUsageError() {
         for (String group : new String[]{"recipe", "ledger", "models", "token", "dam"}) {
             err.getBuffer().setLength(0);

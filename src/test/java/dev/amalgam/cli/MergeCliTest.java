@@ -1,6 +1,7 @@
 package dev.amalgam.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.TestResources;
 import dev.amalgam.safetensors.SafetensorsModel;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -180,11 +181,31 @@ class MergeCliTest {
         }
     }
 
+    /** A variant --like BASE takes BASE's shape: no shape argument repeated (docs/recipes.md's DAM demo). */
     @Test
-    void everyMergekitExampleChecksFromTheCli() throws IOException {
-        Path examples = Path.of("..", "shared", "vectors", "mergekit-examples").toAbsolutePath().normalize();
-        assertTrue(Files.isDirectory(examples), "missing " + examples);
-        try (Stream<Path> s = Files.list(examples)) {
+    void sampleModelLikeTakesTheShapeFromTheBase() throws IOException {
+        Path variant = dir.resolve("like-variant");
+        Run r = amalgam("sample-model", variant.toString(), "--like", dir.resolve("base").toString(), "--seed", "9",
+                "--delta-scale", "0.05");
+        assertEquals(0, r.code(), r.err());
+        var json = new ObjectMapper();
+        var base = json.readTree(dir.resolve("base/config.json").toFile());
+        var made = json.readTree(variant.resolve("config.json").toFile());
+        for (String key : new String[]{"model_type", "num_hidden_layers", "hidden_size", "intermediate_size", "vocab_size", "torch_dtype"}) {
+            assertEquals(base.get(key), made.get(key), key);
+        }
+        Run wrong = amalgam("sample-model", dir.resolve("like-wrong").toString(), "--like", dir.resolve("base").toString(),
+                "--hidden", "16");
+        assertEquals(1, wrong.code());
+        assertTrue(wrong.err().contains("has no tensor") && wrong.err().contains("same shape"), wrong.err());
+        Run none = amalgam("sample-model", dir.resolve("like-none").toString(), "--like", dir.resolve("nowhere").toString());
+        assertEquals(1, none.code());
+        assertTrue(none.err().contains("no config.json"), none.err());
+    }
+
+    @Test
+    void everyRecipeFixtureChecksFromTheCli() throws IOException {
+        try (Stream<Path> s = Files.list(TestResources.path("recipes"))) {
             for (Path p : s.sorted().toList()) {
                 Run r = amalgam("recipe", "check", p.toString());
                 assertEquals(0, r.code(), p + ": " + r.err());

@@ -102,6 +102,25 @@ class PackagedAppIT {
         if (PG_URL == null) assertTrue(Files.exists(data.resolve("db/amalgam.mv.db")), "H2 file database in the data dir");
     }
 
+    /** By default the registry is reachable from this machine only (AMALGAM_HOST opens it). */
+    @Test
+    void serverListensOnLoopbackOnly() throws Exception {
+        java.net.InetAddress outside = null;
+        for (var nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+            for (var a : java.util.Collections.list(nic.getInetAddresses())) {
+                if (!a.isLoopbackAddress() && a instanceof java.net.Inet4Address) outside = a;
+            }
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(outside != null, "no non-loopback IPv4 address on this machine");
+        try (var s = new java.net.Socket()) {
+            java.net.InetAddress target = outside;
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                    () -> s.connect(new java.net.InetSocketAddress(target, port), 5000));
+            assertTrue(e instanceof java.net.ConnectException, "refused, not " + e);
+        }
+        assertEquals(200, get("/q/health/ready", null).statusCode(), "reachable on 127.0.0.1");
+    }
+
     @Test
     void tokenCreateThroughTheCliGivesAWorkingTokenWithOnlyItsRole() throws Exception {
         Map<String, String> env = Map.of("AMALGAM_TOKEN", adminToken());

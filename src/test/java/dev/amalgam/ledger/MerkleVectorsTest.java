@@ -2,6 +2,7 @@ package dev.amalgam.ledger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.TestResources;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -17,9 +18,9 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Every transparency-dev/merkle vector in ../shared/vectors/merkle: happy paths verify, wantErr ones fail. */
+/** Every transparency-dev/merkle vector in src/test/resources/vectors/merkle: happy paths verify, wantErr ones fail. */
 class MerkleVectorsTest {
-    static final Path MERKLE = Path.of("..", "shared", "vectors", "merkle").toAbsolutePath().normalize();
+    static final Path MERKLE = TestResources.vectors("merkle");
     static final ObjectMapper JSON = new ObjectMapper();
 
     static List<Path> vectors(String kind) throws Exception {

@@ -1,21 +1,25 @@
 package dev.amalgam.merge;
 
+import dev.amalgam.TestResources;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 class RecipeTest {
-    /** Shared vectors live next to the project; never copied in. */
-    static Path examples() {
-        Path p = Path.of("..", "shared", "vectors", "mergekit-examples").toAbsolutePath().normalize();
-        assertTrue(Files.isDirectory(p), "missing shared test vectors at " + p);
-        return p;
+    /** Our own recipe fixtures (src/test/resources/recipes): every method, gradients, filters, slices, tokenizers. */
+    static List<Path> fixtures() throws IOException {
+        try (Stream<Path> s = Files.list(TestResources.path("recipes"))) {
+            return s.filter(p -> p.toString().endsWith(".yml")).sorted().toList();
+        }
     }
 
     private static Recipe parse(String yaml) {
@@ -27,30 +31,66 @@ class RecipeTest {
     }
 
     @Test
-    void everyMergekitExamplePassesTheCheck() throws IOException {
-        List<Path> files;
-        try (Stream<Path> s = Files.list(examples())) {
-            files = s.filter(p -> p.toString().endsWith(".yml") || p.toString().endsWith(".yaml")).sorted().toList();
-        }
-        assertFalse(files.isEmpty(), "no example recipes found");
+    void everyRecipeFixturePassesTheCheck() throws IOException {
+        List<Path> files = fixtures();
+        assertFalse(files.isEmpty(), "no recipe fixtures found");
         for (Path f : files) {
             var result = RecipeChecker.check(RecipeParser.parse(f));
             assertTrue(result.ok(), f.getFileName() + ": " + result.problems());
         }
     }
 
+    /** The fixtures are the parser's coverage: a method or recipe feature without one is a gap in them. */
+    @Test
+    void fixturesCoverEveryMethodAndRecipeFeature() throws IOException {
+        List<Recipe> recipes = new ArrayList<>();
+        for (Path f : fixtures()) recipes.add(RecipeParser.parse(f));
+        Set<String> methods = new TreeSet<>();
+        recipes.forEach(r -> methods.add(r.mergeMethod()));
+        Set<String> expected = new TreeSet<>(MergeMethods.NOT_YET_IMPLEMENTED);
+        MergeMethods.all().forEach(m -> expected.add(m.name()));
+        assertEquals(expected, methods, "one fixture per merge method");
+        List<ParameterSetting> settings = new ArrayList<>();
+        for (Recipe r : recipes) {
+            settings.addAll(r.parameters().values());
+            r.models().forEach(m -> settings.addAll(m.parameters().values()));
+            r.slices().forEach(sl -> sl.sources().forEach(src -> settings.addAll(src.parameters().values())));
+        }
+        assertTrue(settings.stream().anyMatch(p -> p instanceof ParameterSetting.Gradient), "a gradient");
+        assertTrue(settings.stream().anyMatch(p -> p instanceof ParameterSetting.Conditional), "a filter");
+        assertTrue(recipes.stream().anyMatch(r -> r.slices().size() > 1), "a slice stack");
+        assertTrue(recipes.stream().anyMatch(r -> !r.slices().isEmpty() && r.slices().getFirst().sources().size() > 1),
+                "a slice merging two sources");
+        assertTrue(recipes.stream().anyMatch(r -> r.tokenizerSource() != null), "tokenizer_source");
+        assertTrue(recipes.stream().anyMatch(r -> r.tokenizer() != null && !r.tokenizer().tokens().isEmpty()), "a tokenizer block");
+        assertTrue(recipes.stream().anyMatch(r -> r.chatTemplate() != null), "chat_template");
+        assertTrue(recipes.stream().anyMatch(r -> r.randomSeed() != null), "random_seed");
+    }
+
     @Test
     void parsesGradientsAndConditions() throws IOException {
-        Recipe r = RecipeParser.parse(examples().resolve("ties.yml"));
+        Recipe r = RecipeParser.parse(TestResources.path("recipes/ties-gradients-filters.yml"));
         assertEquals("ties", r.mergeMethod());
-        assertEquals("TheBloke/Llama-2-13B-fp16", r.baseModel());
+        assertEquals("org/base", r.baseModel());
         var density = r.models().get(0).parameters().get("density");
         assertEquals(1.0, (Double) density.evaluate("x", 0), 1e-12);
-        assertEquals(0.7, (Double) density.evaluate("x", 0.5), 1e-12);
-        assertEquals(0.4, (Double) density.evaluate("x", 0.75), 1e-12, "halfway between 0.7 and 0.1");
+        assertEquals(0.6, (Double) density.evaluate("x", 0.5), 1e-12);
+        assertEquals(0.4, (Double) density.evaluate("x", 0.75), 1e-12, "halfway between 0.6 and 0.2");
         var weight = r.models().get(2).parameters().get("weight");
-        assertEquals(0.5, weight.evaluate("model.layers.3.mlp.up_proj.weight", 0));
-        assertEquals(0.0, weight.evaluate("model.layers.3.self_attn.q_proj.weight", 0));
+        assertEquals(0.6, weight.evaluate("model.layers.3.mlp.up_proj.weight", 0));
+        assertEquals(0.2, weight.evaluate("model.layers.3.self_attn.q_proj.weight", 0));
+        assertEquals(0.0, weight.evaluate("model.norm.weight", 0));
+    }
+
+    @Test
+    void parsesSlicesAndTheTokenizerBlock() throws IOException {
+        Recipe stack = RecipeParser.parse(TestResources.path("recipes/passthrough-frankenmerge.yml"));
+        assertEquals(List.of(24, 16), stack.slices().stream().map(Recipe.OutputSlice::layerCount).toList());
+        assertEquals(16, stack.slices().get(1).sources().getFirst().start());
+        Recipe tok = RecipeParser.parse(TestResources.path("recipes/tokenizer-block.yml"));
+        assertEquals("base", tok.effectiveTokenizer().source());
+        assertEquals(64, tok.tokenizer().padToMultipleOf());
+        assertEquals(3, tok.tokenizer().tokens().size());
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.amalgam.provenance;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.TestResources;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -20,15 +21,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Interoperability with bundles we did not write: every model signed by the reference
  * {@code model_signing} tool (0.2.0 to 1.1.0) and the OMS spec's valid and invalid bundles,
- * read from {@code ../shared/vectors/}.
+ * read from {@code src/test/resources/vectors/} (origins in SOURCES.md there).
  */
 class OmsVectorsTest {
-    static final Path VECTORS = Path.of("..", "shared", "vectors").toAbsolutePath().normalize();
-    static final Path OMS = VECTORS.resolve("oms");
+    static final Path OMS = TestResources.vectors("oms");
+    static final Path SPEC = TestResources.vectors("oms-spec/v1.0");
     static final Path KEYS = OMS.resolve("keys/certificate");
 
     static Path vectors() {
-        assertTrue(Files.isDirectory(OMS), "test vectors missing: expected " + OMS + " (shared/ beside the project)");
         return OMS;
     }
 
@@ -122,7 +122,7 @@ class OmsVectorsTest {
 
     @TestFactory
     Stream<DynamicTest> specVectors() throws Exception {
-        Path spec = VECTORS.resolve("oms-spec/v1.0");
+        Path spec = SPEC;
         Path files = vectors().resolve("v1.1.0-elliptic-key");
         var key = new ModelVerifier.Trust.Key(PemKeys.readPublicKey(KEYS.resolve("signing-key-pub.pem")));
         var ca = new ModelVerifier.Trust.Certificates(PemKeys.readCertificates(KEYS.resolve("ca-cert.pem")));
