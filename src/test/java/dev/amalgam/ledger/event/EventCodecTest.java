@@ -23,6 +23,7 @@ class EventCodecTest {
                 new MergeCompleted(7, "out", "1", "ties", "merge_method: ties\n", Long.MAX_VALUE, "0.1", "sha256:ee",
                         List.of(new MergeCompleted.Input("a@1", "sha256:aa", "MIT", "base")), "sha256:ff"),
                 new MergeReviewed(7, "sha256:ee", "reject", "no"),
+                new ModelReviewed("a@1", "sha256:aa", "approve", ""),
                 new PolicyDecided("a@1", "sha256:aa", "prod", "deny", "sha256:11", "",
                         List.of(new RuleOutcome("r", "license", "enforce", "fail", "m", null))),
                 new ModelReleased("a@1", "sha256:aa", "dev", "released", "sha256:11", "", List.of()));

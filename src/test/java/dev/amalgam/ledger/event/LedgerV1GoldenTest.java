@@ -50,8 +50,10 @@ class LedgerV1GoldenTest {
             again.set("payload", EventCodec.payload(e.event()));
             assertArrayEquals(bytes, CanonicalJson.bytes(again), "entry " + e.seq() + " (" + e.type() + ")");
         }
-        assertEquals(EventCodec.types().stream().map(EventCodec::typeName).collect(java.util.stream.Collectors.toSet()),
-                types, "the fixture holds every event type");
+        // every type the v1 writers had; types added since (model.reviewed: intake reviews) are not in it
+        java.util.Set<String> v1Types = EventCodec.types().stream().map(EventCodec::typeName)
+                .filter(t -> !t.equals("model.reviewed")).collect(java.util.stream.Collectors.toSet());
+        assertEquals(v1Types, types, "the fixture holds every event type of v1");
     }
 
     @Test
