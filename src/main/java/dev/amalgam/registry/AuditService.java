@@ -64,6 +64,7 @@ public class AuditService {
         long size = ledger.ledger().size();
         for (long seq = 0; seq < size; seq++) {
             if (!(ledger.ledger().event(seq).orElseThrow().event() instanceof ModelRegistered r)) continue;
+            if (ledger.inFlight(seq)) continue; // appended by a transaction that has not committed yet
             String digest = r.rootDigest();
             Long n = session.createSelectionQuery("select count(*) from Model where rootDigest = :d", Long.class)
                     .setParameter("d", digest).getSingleResult();

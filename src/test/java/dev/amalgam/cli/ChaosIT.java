@@ -118,8 +118,7 @@ class ChaosIT {
         awaitMarker("merge.tensor");
         kill();
 
-        // the job runs again at start-up and is stopped after its entries; no invariants here: the audit
-        // would see the held job's appended, uncommitted entries (the next restart checks everything)
+        // the job runs again at start-up and is stopped after its entries (checked at the next restart)
         start("appended.merge.completed");
         awaitMarker("appended.merge.completed");
         kill();
