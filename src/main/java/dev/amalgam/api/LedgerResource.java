@@ -65,8 +65,8 @@ public class LedgerResource {
     @Path("/entries/{n}/proof")
     @Produces(MediaType.TEXT_PLAIN)
     @Operation(summary = "Inclusion proof of entry n in the tree of the given size (default: current size)")
-    public String proof(@PathParam("n") long n, @QueryParam("size") Long size) throws IOException {
-        long s = size == null ? ledger.ledger().size() : size;
+    public String proof(@PathParam("n") long n, @QueryParam("size") String size) throws IOException {
+        long s = QueryParams.integer("size", size, ledger.ledger().size(), 0, Long.MAX_VALUE);
         try {
             return ledger.ledger().inclusionProof(n, s);
         } catch (IllegalArgumentException e) {
@@ -98,7 +98,9 @@ public class LedgerResource {
     @Path("/consistency")
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Consistency proof between tree sizes from and to (a mirror checks history was never rewritten)")
-    public Consistency consistency(@QueryParam("from") long from, @QueryParam("to") long to) {
+    public Consistency consistency(@QueryParam("from") String fromText, @QueryParam("to") String toText) {
+        long from = QueryParams.integer("from", fromText, 0, 0, Long.MAX_VALUE);
+        long to = QueryParams.integer("to", toText, 0, 0, Long.MAX_VALUE);
         try {
             return new Consistency(from, to, ledger.ledger().consistencyProof(from, to));
         } catch (IllegalArgumentException e) {

@@ -9,7 +9,6 @@ import dev.amalgam.registry.entity.MergeJob;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
-import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -80,12 +79,9 @@ public class MergeResource {
 
     @GET
     @Operation(summary = "Recent merge jobs, newest first")
-    public List<JobView> list(@QueryParam("offset") @DefaultValue("0") int offset,
-                              @QueryParam("limit") @DefaultValue("100") int limit) {
-        if (offset < 0 || limit < 1 || limit > 1000) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "offset >= 0 and 1 <= limit <= 1000");
-        }
-        return states.list(offset, limit).stream().map(JobView::of).toList();
+    public List<JobView> list(@QueryParam("offset") String offset, @QueryParam("limit") String limit) {
+        return states.list((int) QueryParams.integer("offset", offset, 0, 0, Integer.MAX_VALUE),
+                (int) QueryParams.integer("limit", limit, 100, 1, 1000)).stream().map(JobView::of).toList();
     }
 
     @GET
@@ -133,8 +129,8 @@ public class MergeResource {
     @DELETE
     @Path("/{id}")
     @RequiresRole(Role.SUBMITTER)
-    @Operation(summary = "Cancel a queued or running merge job")
+    @Operation(summary = "Cancel a queued or running merge job; only its submitter or an admin (403 otherwise)")
     public JobView cancel(@PathParam("id") long id) {
-        return JobView.of(jobs.cancel(id));
+        return JobView.of(jobs.cancel(id, caller.get()));
     }
 }

@@ -89,12 +89,9 @@ public class ModelResource {
 
     @GET
     @Operation(summary = "List models")
-    public List<ModelView> list(@QueryParam("offset") @DefaultValue("0") int offset,
-                                @QueryParam("limit") @DefaultValue("100") int limit) {
-        if (offset < 0 || limit < 1 || limit > 1000) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "offset >= 0 and 1 <= limit <= 1000");
-        }
-        return models.list(offset, limit).stream().map(ModelView::of).toList();
+    public List<ModelView> list(@QueryParam("offset") String offset, @QueryParam("limit") String limit) {
+        return models.list((int) QueryParams.integer("offset", offset, 0, 0, Integer.MAX_VALUE),
+                (int) QueryParams.integer("limit", limit, 100, 1, 1000)).stream().map(ModelView::of).toList();
     }
 
     @POST
@@ -118,6 +115,7 @@ public class ModelResource {
                 Files.createDirectories(target.getParent());
                 Files.move(f.uploadedFile(), target, StandardCopyOption.REPLACE_EXISTING);
             }
+            dev.amalgam.registry.FaultPoints.at("upload.staged");
             return registered(registration.register(stage, meta(name, version, license), caller.get().name()));
         } finally {
             dev.amalgam.registry.Folders.deleteTree(stage);
@@ -162,7 +160,7 @@ public class ModelResource {
     }
 
     private java.nio.file.Path stagingFolder() throws IOException {
-        java.nio.file.Path dir = config.settings().dataDir().resolve("staging").resolve(UUID.randomUUID().toString());
+        java.nio.file.Path dir = config.settings().dataDir().resolve(dev.amalgam.registry.DataDirectory.STAGING).resolve(UUID.randomUUID().toString());
         return Files.createDirectories(dir);
     }
 
@@ -179,7 +177,7 @@ public class ModelResource {
     @Operation(summary = "Ancestors (direction=up) or descendants (down), transitive to a depth; json, dot or mermaid")
     public Response lineage(@PathParam("ref") String ref,
                             @QueryParam("direction") @DefaultValue("up") String direction,
-                            @QueryParam("depth") @DefaultValue("10") int depth,
+                            @QueryParam("depth") String depth,
                             @QueryParam("format") @DefaultValue("json") String format) {
         LineageService.Direction dir = switch (direction.toLowerCase(Locale.ROOT)) {
             case "up" -> LineageService.Direction.UP;
@@ -187,7 +185,8 @@ public class ModelResource {
             default -> throw new RegistryException(RegistryException.Kind.INVALID,
                     "direction must be 'up' or 'down', not '" + direction + "'");
         };
-        LineageService.Lineage l = lineage.lineage(ModelRef.parse(ref), dir, depth);
+        LineageService.Lineage l = lineage.lineage(ModelRef.parse(ref), dir,
+                (int) QueryParams.integer("depth", depth, 10, 1, LineageService.MAX_DEPTH));
         return switch (format.toLowerCase(Locale.ROOT)) {
             case "json" -> Response.ok(l, MediaType.APPLICATION_JSON).build();
             case "dot" -> Response.ok(LineageFormat.dot(l), "text/vnd.graphviz").build();
@@ -282,6 +281,19 @@ public class ModelResource {
     @Operation(summary = "Release the model to environment env; only when the gate allows (422 with the reasons otherwise)")
     public dev.amalgam.registry.GateService.GateDecision release(@PathParam("ref") String ref, @QueryParam("env") String env) {
         return gates.release(ModelRef.parse(ref), env, caller.get());
+    }
+
+    @Inject
+    dev.amalgam.registry.ReviewService reviews;
+
+    @POST
+    @Path("/{ref}/review")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @RequiresRole(Role.REVIEWER)
+    @Operation(summary = "Intake review of a source model: approve or reject it once; never by the principal who registered it")
+    public dev.amalgam.registry.ReviewService.Review review(@PathParam("ref") String ref, MergeResource.ReviewRequest req) {
+        if (req == null) throw new RegistryException(RegistryException.Kind.INVALID, "body must be {decision, comment}");
+        return reviews.reviewModel(ModelRef.parse(ref), req.decision(), req.comment(), caller.get());
     }
 
     @GET

@@ -49,6 +49,16 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             return Problem.response(500, "Internal Server Error", "stored content failed its integrity check and was not served; "
                     + "error id " + id + " is in the server log, and 'amalgam audit' reports the blob", instance).build();
         }
+        if (t instanceof java.io.IOException && readingForm(t)) {
+            // a truncated or malformed multipart body: the client's fault, and nothing was stored
+            return Problem.response(400, "Bad Request", "malformed or truncated multipart/form-data body: "
+                    + t.getMessage(), instance).build();
+        }
+        if (dev.amalgam.registry.UniqueViolation.in(t)) {
+            // two requests raced for the same name or content and the database kept one: not a server fault
+            return Problem.response(409, "Conflict", "a concurrent request recorded the same model, name or"
+                    + " principal first; nothing was recorded for this one: look it up, or retry", instance).build();
+        }
         return internal(t, instance);
     }
 
@@ -58,6 +68,16 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         }
         return null;
     }
+
+    /** True when the exception comes from parsing the request's form body (before any resource ran). */
+    private static boolean readingForm(Throwable t) {
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getClassName().startsWith(FORM_PARSER)) return true;
+        }
+        return false;
+    }
+
+    private static final String FORM_PARSER = "org.jboss.resteasy.reactive.server.core.multipart.";
 
     private static Response internal(Throwable t, String instance) {
         String id = UUID.randomUUID().toString();

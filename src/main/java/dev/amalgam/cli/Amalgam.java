@@ -78,7 +78,7 @@ public final class Amalgam {
     }
 
     /** The whole command tree. */
-    static CommandLine newCommandLine() {
+    public static CommandLine newCommandLine() {
         return newCommandLine("help");
     }
 

@@ -105,9 +105,16 @@ final class ApiClient {
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build());
     }
 
-    JsonNode postMultipart(String path, MultipartBody body) {
-        return send(request(path).header("Content-Type", body.contentType()).POST(body.publisher())
-                .timeout(Duration.ofHours(12)).build());
+    /** A successful answer with its status: 201 and 200 mean different things for a registration. */
+    record Answer(int status, JsonNode body) {
+    }
+
+    Answer postMultipart(String path, MultipartBody body) {
+        HttpResponse<byte[]> resp = exchange(request(path).header("Content-Type", body.contentType())
+                .POST(body.publisher()).timeout(Duration.ofHours(12)).build());
+        JsonNode json = parse(resp.body());
+        if (resp.statusCode() >= 400) throw refusal(resp.statusCode(), json);
+        return new Answer(resp.statusCode(), json);
     }
 
     /** GET of a text representation (DOT, Mermaid, ...). */

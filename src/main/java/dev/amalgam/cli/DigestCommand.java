@@ -46,7 +46,9 @@ final class DigestCommand implements Callable<Integer> {
             }
             return 0;
         }
-        List<String> ignores = ModelHasher.ignores("model.sig", ignore);
+        List<String> extra = new java.util.ArrayList<>(ignore);
+        extra.add(ModelHasher.BUNDLE_FOLDER); // a downloaded release bundle's additions are not the model
+        List<String> ignores = ModelHasher.ignores("model.sig", extra);
         Serialization s = shardSize == null ? Serialization.files(ignores) : Serialization.shards(shardSize, ignores);
         Manifest m;
         try {

@@ -58,8 +58,12 @@ final class ModelsCommand {
                 bytes += Files.size(f);
             }
             System.err.printf("uploading %d files, %.1f MB...%n", files.size(), bytes / 1e6);
-            JsonNode m = ApiClient.fromEnvironment(server).postMultipart("/api/v1/models", body);
-            ModelsCommand.print(m);
+            ApiClient.Answer a = ApiClient.fromEnvironment(server).postMultipart("/api/v1/models", body);
+            if (a.status() == 200) {
+                System.err.println("already registered: identical content with this name, version and license;"
+                        + " nothing new was recorded");
+            }
+            ModelsCommand.print(a.body());
             return 0;
         }
     }

@@ -54,7 +54,7 @@ final class VerifyCommand implements Callable<Integer> {
                     ? new ModelVerifier.Trust.Key(PemKeys.readPublicKey(signer.key))
                     : new ModelVerifier.Trust.Certificates(PemKeys.readCertificates(signer.ca));
             Manifest m = ModelVerifier.verify(path, Files.readAllBytes(bundle), ModelSigner.signatureName(path, bundle), trust,
-                    new ModelVerifier.Options(ignore, ignoreUnsigned, ModelHasher.parallel()));
+                    new ModelVerifier.Options(withBundleFolder(ignore), ignoreUnsigned, ModelHasher.parallel()));
             System.out.println("valid: sha256:" + m.rootDigest() + " (" + m.resources().size() + " resources)");
             return 0;
         } catch (VerificationException e) {
@@ -62,5 +62,12 @@ final class VerifyCommand implements Callable<Integer> {
         } catch (ProvenanceException e) {
             throw new CliException(CliException.UNUSABLE, e.getMessage());
         }
+    }
+
+    /** A downloaded release bundle's additions ({@value ModelHasher#BUNDLE_FOLDER}/) are not the model. */
+    private static List<String> withBundleFolder(List<String> ignore) {
+        List<String> all = new java.util.ArrayList<>(ignore);
+        all.add(ModelHasher.BUNDLE_FOLDER);
+        return all;
     }
 }

@@ -21,8 +21,8 @@ final class Karcher extends DeclaredMethod {
         super("karcher", "https://en.wikipedia.org/wiki/Karcher_mean", false,
                 "Gram matrix in fixed chunk/lane order, iterations in double",
                 List.of(
-                    ParameterDef.number("max_iter", 10.0, "most fixed-point iterations (a whole number)"),
-                    ParameterDef.number("tol", 1e-5, "convergence tolerance; inputs with norm <= tol are left out")),
+                    ParameterDef.number("max_iter", 10.0, "most fixed-point iterations (a whole number)").atLeast(0).wholeNumber(),
+                    ParameterDef.number("tol", 1e-5, "convergence tolerance; inputs with norm <= tol are left out").atLeast(0)),
                 List.of());
     }
 

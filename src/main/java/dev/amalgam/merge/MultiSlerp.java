@@ -24,7 +24,7 @@ final class MultiSlerp extends DeclaredMethod {
                 "Gram matrix in fixed chunk/lane order, coefficients in double",
                 List.of(
                     ParameterDef.bool("normalize_weights", true, "divide the weights by their sum"),
-                    ParameterDef.number("eps", 1e-8, "added to norms before dividing by them")),
+                    ParameterDef.number("eps", 1e-8, "added to norms before dividing by them").atLeast(0)),
                 List.of(ParameterDef.requiredNumber("weight", "weight of this model")));
     }
 

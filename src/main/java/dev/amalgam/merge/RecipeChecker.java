@@ -191,8 +191,14 @@ public final class RecipeChecker {
     private static String checkValue(ParameterDef def, ParameterSetting s) {
         return switch (s) {
             case ParameterSetting.Scalar sc -> def.check(sc.value());
-            case ParameterSetting.Gradient g -> def.kind() == ParameterDef.Kind.NUMBER ? null
-                    : "a gradient (list of numbers) is only allowed for numeric parameters";
+            case ParameterSetting.Gradient g -> {
+                if (def.kind() != ParameterDef.Kind.NUMBER) yield "a gradient (list of numbers) is only allowed for numeric parameters";
+                for (Double v : g.points()) {
+                    String p = def.check(v);
+                    if (p != null) yield "gradient point " + p;
+                }
+                yield null;
+            }
             case ParameterSetting.Steps st -> {
                 for (Object v : st.values()) {
                     String p = def.check(v);

@@ -61,7 +61,7 @@ final class Sce extends DeclaredMethod {
                 "exact top-k of the variance, ties at the threshold: lowest index kept; sums in fixed chunk/lane order",
                 List.of(
                     ParameterDef.bool("int8_mask", false, "store masks as int8 (memory only; no effect on the result here)"),
-                    ParameterDef.number("select_topk", 1.0, "fraction of positions (by variance across models) kept")),
+                    ParameterDef.number("select_topk", 1.0, "fraction of positions (by variance across models) kept").between(0, 1)),
                 List.of());
     }
 

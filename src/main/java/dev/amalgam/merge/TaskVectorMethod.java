@@ -88,12 +88,12 @@ abstract class TaskVectorMethod implements MergeMethod {
     public List<ParameterDef> tensorParameters() {
         List<ParameterDef> out = new ArrayList<>(List.of(
                 ParameterDef.requiredNumber("weight", "weight of this model's task vector"),
-                ParameterDef.number("density", 1.0, "fraction of the task vector kept")));
+                ParameterDef.number("density", 1.0, "fraction of the task vector kept").atLeast(0)));
         if (sparsify == Sparsify.MAGNITUDE_OUTLIERS) {
-            out.add(ParameterDef.number("gamma", 0.01, "fraction of the largest magnitudes removed"));
+            out.add(ParameterDef.number("gamma", 0.01, "fraction of the largest magnitudes removed").between(0, 1));
         }
         if (sparsify == Sparsify.DELLA) {
-            out.add(ParameterDef.number("epsilon", 0.15, "keep probabilities range over density ± epsilon by magnitude rank"));
+            out.add(ParameterDef.number("epsilon", 0.15, "keep probabilities range over density ± epsilon by magnitude rank").atLeast(0));
         }
         return List.copyOf(out);
     }

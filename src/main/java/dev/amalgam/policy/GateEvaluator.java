@@ -46,6 +46,7 @@ public final class GateEvaluator {
             Optional<String> failure = check(rule, model, license);
             results.add(result(rule, failure, e.name(), model, now));
         }
+        if (model.review().state() == ReviewState.REJECTED) results.add(rejection(model, e.name(), now));
         List<String> reasons = new ArrayList<>();
         for (RuleResult r : results) {
             if (r.result() == Result.FAIL) reasons.add(r.id() + ": " + r.message());
@@ -69,7 +70,7 @@ public final class GateEvaluator {
 
     private RuleResult result(ReleaseRule rule, Optional<String> failure, String env, ModelFacts model, Instant now) {
         if (failure.isEmpty()) {
-            return new RuleResult(rule.id(), rule.type(), rule.mode(), Result.PASS, passMessage(rule), Optional.empty());
+            return new RuleResult(rule.id(), rule.type(), rule.mode(), Result.PASS, passMessage(rule, model), Optional.empty());
         }
         String message = failure.get();
         List<Exemption> covering = policy.exemptions().stream().filter(x -> x.covers(rule.id(), env, model)).toList();
@@ -88,16 +89,29 @@ public final class GateEvaluator {
         return new RuleResult(rule.id(), rule.type(), rule.mode(), r, message, Optional.empty());
     }
 
-    private static String passMessage(ReleaseRule rule) {
+    /** The built-in {@link ReleasePolicy#REJECTION_RULE}: enforced in every environment, overridden only by an exception. */
+    private RuleResult rejection(ModelFacts model, String env, Instant now) {
+        ReleaseRule rule = new ReleaseRule(ReleasePolicy.REJECTION_RULE, RuleType.REVIEW_APPROVED, ReleaseRule.Mode.ENFORCE,
+                "a rejected merge is denied in every environment", List.of(), false, false, null);
+        String by = model.review().reviewer() == null ? "a reviewer" : "'" + model.review().reviewer() + "'";
+        return result(rule, Optional.of("rejected by " + by + ": a rejection blocks release in every environment"
+                + " unless an exception for rule '" + ReleasePolicy.REJECTION_RULE + "' overrides it"), env, model, now);
+    }
+
+    private static String passMessage(ReleaseRule rule, ModelFacts model) {
+        boolean source = model.inputs().isEmpty();
         return switch (rule.type()) {
             case FORMATS_ALLOWED -> "all weight files are in allowed formats " + rule.formats();
             case SCAN_CLEAN -> "scan is clean";
             case FINITE_WEIGHTS -> "all weights are finite";
             case SIGNED -> "signatures verified by trusted keys";
-            case REVIEW_APPROVED -> "approved by a reviewer other than the submitter";
+            case REVIEW_APPROVED -> source ? "intake review approved by a reviewer other than the registrant"
+                    : "approved by a reviewer other than the submitter";
             case LICENSE_ALLOWED -> "licenses allow this environment";
-            case NAME_OBLIGATIONS -> "name meets the license obligations of the inputs (none for a source model)";
-            case REPRODUCIBLE -> "re-run gave the identical output digest (nothing to re-run for a source model)";
+            case NAME_OBLIGATIONS -> source ? "a source model keeps its publisher's name (no obligations to check)"
+                    : "name meets the license obligations of the inputs";
+            case REPRODUCIBLE -> source ? "a source model is not produced by a merge (nothing to re-run)"
+                    : "re-run gave the identical output digest";
         };
     }
 
@@ -179,6 +193,10 @@ public final class GateEvaluator {
     }
 
     private static Optional<String> review(ModelFacts.Review r) {
+        if (r.state() == ReviewState.NONE) {
+            return Optional.of("not reviewed: a source model needs an intake review (POST /api/v1/models/{ref}/review)"
+                    + " by a reviewer other than the principal who registered it");
+        }
         if (r.state() != ReviewState.APPROVED) {
             return Optional.of("review state is " + r.state().name().toLowerCase(java.util.Locale.ROOT) + ", not approved");
         }

@@ -114,12 +114,22 @@ public final class ReleasePolicy {
                 formats, inputs, output, target);
     }
 
+    /**
+     * The built-in rule every environment has: a merge whose reviewer rejected it is denied, whatever
+     * the environment's own review rule says. A rejection is a decision, not a missing approval; only
+     * an exception naming this rule (with its approver, reason and expiry, so on the record in the
+     * policy whose digest every decision carries) overrides it.
+     */
+    public static final String REJECTION_RULE = "rejection";
+
     private static Exemption exemption(PolicyYaml x, Map<String, Environment> envs) {
         x.keys(Set.of("rule", "model", "expires", "approver", "reason"), Set.of("environment"));
         String rule = x.get("rule").string();
         PolicyYaml y = x.labelled(rule);
         String env = y.opt("environment").map(PolicyYaml::string).orElse(null);
-        if (env != null) {
+        if (rule.equals(REJECTION_RULE)) {
+            if (env != null && !envs.containsKey(env)) throw y.get("environment").error("unknown environment '" + env + "'");
+        } else if (env != null) {
             Environment e = envs.get(env);
             if (e == null) throw y.get("environment").error("unknown environment '" + env + "'");
             if (e.rule(rule).isEmpty()) throw y.get("rule").error("environment '" + env + "' has no rule '" + rule + "'");

@@ -32,6 +32,12 @@ import java.util.stream.Stream;
  */
 public final class ModelHasher {
     /** Ignored at the top level of every model, as the reference does. */
+    /**
+     * The folder of a release bundle that holds what the registry adds to a released model (card,
+     * licenses, notice, provenance): not part of the model, so {@code amalgam digest} and
+     * {@code amalgam verify} leave it out and the registry refuses it in an upload.
+     */
+    public static final String BUNDLE_FOLDER = "amalgam-release";
     public static final List<String> DEFAULT_IGNORES = List.of(".git", ".gitattributes", ".github", ".gitignore");
     private static final int CHUNK = 1 << 20;
     /** Files are mapped in windows, so a 100 GB shard never needs 100 GB of address space at once. */

@@ -6,6 +6,7 @@ import dev.amalgam.ledger.event.LedgerFormatException;
 import dev.amalgam.ledger.event.MergeCompleted;
 import dev.amalgam.ledger.event.MergeReviewed;
 import dev.amalgam.ledger.event.MergeReproduced;
+import dev.amalgam.ledger.event.ModelReviewed;
 import dev.amalgam.ledger.event.ModelRegistered;
 import dev.amalgam.ledger.event.ModelReleased;
 import dev.amalgam.ledger.event.PolicyDecided;
@@ -87,6 +88,7 @@ public class AuditService {
                 problems.add("ledger entry " + seq + ": " + ex.getMessage());
                 continue;
             }
+            if (ledger.inFlight(seq)) continue; // appended by a transaction that has not committed yet
             problems.addAll(rowProblems(e));
         }
         return new AuditReport(problems.isEmpty(), size, models.size(), problems);
@@ -137,6 +139,7 @@ public class AuditService {
                 differs(out, at, what, "output", c.output(), digestOf(j.outputModelId));
             }
             case MergeReviewed r -> decisionProblems(out, e, at, r.output(), r.decision(), null);
+            case ModelReviewed r -> decisionProblems(out, e, at, r.rootDigest(), r.decision(), null);
             case PolicyDecided d -> decisionProblems(out, e, at, d.rootDigest(), d.outcome(), d.environment());
             case ModelReleased d -> decisionProblems(out, e, at, d.rootDigest(), d.outcome(), d.environment());
             case MergeReproduced r -> decisionProblems(out, e, at, r.output(), r.identical() ? "identical" : "different", null);
@@ -224,6 +227,7 @@ public class AuditService {
             case ModelRegistered r -> r.rootDigest();
             case MergeCompleted c -> c.output();
             case MergeReviewed r -> null;
+            case ModelReviewed r -> null;
             case PolicyDecided d -> null;
             case ModelReleased d -> null;
             case MergeReproduced r -> null;

@@ -37,6 +37,10 @@ public class Bootstrap {
     void onStart(@Observes StartupEvent ev) throws IOException {
         ServerSettings s = config.settings();
         DataDirectory.prepare(s);
+        int leftovers = DataDirectory.emptyScratch(s.dataDir());
+        if (leftovers > 0) {
+            LOG.warnf("Removed %d partial uploads or scratch folders an earlier run left behind (it did not stop cleanly)", leftovers);
+        }
         if (RegistryKeys.ensureSigningKey(s.keysDir())) {
             LOG.infof("Created the registry signing key %s", s.keysDir().resolve(RegistryKeys.SIGNING_KEY));
         }

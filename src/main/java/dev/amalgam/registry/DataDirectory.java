@@ -14,6 +14,10 @@ import java.util.Set;
  * Plain Java so the {@code serve} command can check it before booting the server.
  */
 public final class DataDirectory {
+    /** Uploads are written here, one folder per request, and removed when the request ends. */
+    public static final String STAGING = "staging";
+    /** Where the HTTP layer writes multipart file parts while they arrive (inside staging, so a move is a rename). */
+    public static final String UPLOADS = "uploads";
     private static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
 
     private DataDirectory() {
@@ -46,6 +50,29 @@ public final class DataDirectory {
         } catch (IOException e) {
             throw new IllegalStateException("data directory " + root + " cannot be used: " + e.getMessage());
         }
+    }
+
+    /**
+     * Removes what requests in flight leave behind when the process dies: partial uploads in
+     * {@code staging/} (our per-request folders and the HTTP layer's {@code staging/uploads/} parts) and reproduction scratch in {@code work/reproduce/}. Called at start-up, before
+     * any request is served; merge jobs clear their own {@code work/merges/<id>} when they run again.
+     *
+     * @return how many entries were removed
+     */
+    public static int emptyScratch(Path dataDir) throws IOException {
+        Path staging = dataDir.resolve(STAGING);
+        int removed = 0;
+        for (Path dir : new Path[] {staging, staging.resolve(UPLOADS), dataDir.resolve("work").resolve("reproduce")}) {
+            if (!Files.isDirectory(dir)) continue;
+            try (var entries = Files.list(dir)) {
+                for (Path p : entries.toList()) {
+                    if (p.equals(staging.resolve(UPLOADS))) continue; // the HTTP layer's folder: emptied, kept
+                    Folders.deleteTree(p);
+                    removed++;
+                }
+            }
+        }
+        return removed;
     }
 
     /** Health: the directory still exists and accepts writes. */

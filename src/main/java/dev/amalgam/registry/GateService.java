@@ -183,8 +183,8 @@ public class GateService {
             inputs.add(new ModelFacts.Input(in.name + "@" + in.version, in.rootDigest, in.license, signature(in, files(in))));
         }
         b.inputs(inputs);
+        b.review(review(m));
         if (m.origin.equals("merge")) {
-            b.review(review(m));
             var last = session.createSelectionQuery(
                             "from Decision where kind = 'reproduce' and modelId = :id order by id desc",
                             dev.amalgam.registry.entity.Decision.class)
@@ -230,10 +230,14 @@ public class GateService {
                         "from Decision where kind = 'review' and modelId = :id order by id desc",
                         dev.amalgam.registry.entity.Decision.class)
                 .setParameter("id", m.id).setMaxResults(1).uniqueResult();
-        String submitter = session.createSelectionQuery(
+        String submitter = m.origin.equals("source") ? m.registeredBy : session.createSelectionQuery(
                         "select j.submittedBy from MergeJob j where j.outputModelId = :id", String.class)
                 .setParameter("id", m.id).setMaxResults(1).uniqueResult();
-        if (last == null) return new ModelFacts.Review(ModelFacts.ReviewState.PENDING, submitter, null);
+        if (last == null) {
+            // a source model without an intake review has none (not one waiting: nobody asked for it)
+            return m.origin.equals("source") ? ModelFacts.Review.NONE
+                    : new ModelFacts.Review(ModelFacts.ReviewState.PENDING, submitter, null);
+        }
         return new ModelFacts.Review(last.outcome.equals("approve") ? ModelFacts.ReviewState.APPROVED
                 : ModelFacts.ReviewState.REJECTED, submitter, last.actor);
     }

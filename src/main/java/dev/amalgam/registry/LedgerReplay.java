@@ -7,6 +7,7 @@ import dev.amalgam.ledger.event.MergeCompleted;
 import dev.amalgam.ledger.event.MergeReviewed;
 import dev.amalgam.ledger.event.MergeReproduced;
 import dev.amalgam.ledger.event.ModelRegistered;
+import dev.amalgam.ledger.event.ModelReviewed;
 import dev.amalgam.ledger.event.ModelReleased;
 import dev.amalgam.ledger.event.PolicyDecided;
 import dev.amalgam.ledger.event.PrincipalCreated;
@@ -91,6 +92,8 @@ public class LedgerReplay {
             case ModelRegistered r -> applyRegistration(e, at, r);
             case MergeCompleted c -> applyMerge(e, at, c);
             case MergeReviewed r -> applyDecision(e, at, r.output(), "review", r.decision(), null, r.comment(), null,
+                    r.id(), r.decidedAt());
+            case ModelReviewed r -> applyDecision(e, at, r.rootDigest(), "review", r.decision(), null, r.comment(), null,
                     r.id(), r.decidedAt());
             case PolicyDecided d -> applyDecision(e, at, d.rootDigest(), "gate", d.outcome(), d.environment(),
                     gateReason(d.rules(), d.reasons(), d.catalogueDigest(), d.license()), d.policyDigest(), d.id(), d.decidedAt());
@@ -213,7 +216,11 @@ public class LedgerReplay {
     private boolean applyMerge(LedgerEntry e, OffsetDateTime at, MergeCompleted c) {
         Model out = model(c.output());
         if (out == null) return false;
-        MergeJob j = new MergeJob();
+        // the job the entry names may still be in the database (a crash between the append and the
+        // commit): complete that row rather than adding a second job for one merge
+        MergeJob j = session.find(MergeJob.class, c.merge());
+        boolean existing = j != null && j.ledgerSeq == null;
+        if (!existing) j = new MergeJob();
         j.recipe = c.recipe();
         j.method = c.method();
         j.outputName = c.outputName() == null ? out.name : c.outputName();
@@ -222,7 +229,7 @@ public class LedgerReplay {
         j.progress = 1.0;
         j.seed = c.seed();
         j.submittedBy = e.actor();
-        j.submittedAt = at;
+        if (!existing) j.submittedAt = at;
         j.finishedAt = at;
         j.outputModelId = out.id;
         j.provenanceDigest = c.provenance() == null ? "" : c.provenance().replace("sha256:", "");
@@ -231,15 +238,24 @@ public class LedgerReplay {
         if (c.submittedAt() != null) j.submittedAt = OffsetDateTime.parse(c.submittedAt());
         if (c.startedAt() != null) j.startedAt = OffsetDateTime.parse(c.startedAt());
         if (c.finishedAt() != null) j.finishedAt = OffsetDateTime.parse(c.finishedAt());
-        persistWithId(j, "merge_job", c.merge(), () -> j.id);
-        j.id = c.merge();
+        if (!existing) {
+            MergeJob fresh = j;
+            persistWithId(j, "merge_job", c.merge(), () -> fresh.id);
+            j.id = c.merge();
+        }
         for (MergeCompleted.Input in : c.inputs()) {
             Model parent = model(in.rootDigest());
             if (parent == null) continue;
+            String role = in.role() == null ? "input" : in.role();
+            if (session.createSelectionQuery("select count(*) from LineageEdge where childId = :c and parentId = :p"
+                            + " and role = :r", Long.class).setParameter("c", out.id).setParameter("p", parent.id)
+                    .setParameter("r", role).getSingleResult() > 0) {
+                continue; // the interrupted run had recorded it
+            }
             LineageEdge le = new LineageEdge();
             le.childId = out.id;
             le.parentId = parent.id;
-            le.role = in.role() == null ? "input" : in.role();
+            le.role = role;
             le.method = j.method;
             le.mergeJobId = j.id;
             session.persist(le);

@@ -100,11 +100,42 @@ public class LedgerService {
         }
     }
 
+    @Inject
+    jakarta.transaction.TransactionSynchronizationRegistry transactions;
+
+    /** Entries appended by transactions still open: their rows are not in the database yet, and that is no finding. */
+    private final java.util.Set<Long> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** True while the transaction that appended entry {@code seq} has neither committed nor rolled back. */
+    public boolean inFlight(long seq) {
+        return inFlight.contains(seq);
+    }
+
+    private void track(long seq) {
+        if (transactions.getTransactionKey() == null) return;
+        inFlight.add(seq);
+        transactions.registerInterposedSynchronization(new jakarta.transaction.Synchronization() {
+            @Override
+            public void beforeCompletion() {
+            }
+
+            @Override
+            public void afterCompletion(int status) {
+                inFlight.remove(seq);
+            }
+        });
+    }
+
     /** Appends an event and returns its receipt (sequence number and entry hash, which the row records). */
     public Ledger.Receipt append(String actor, LedgerEvent event) {
         guard.requireWritable();
         try {
-            return ledger().append(actor, event);
+            String type = dev.amalgam.ledger.event.EventCodec.typeName(event);
+            FaultPoints.at("appending." + type);
+            Ledger.Receipt receipt = ledger().append(actor, event);
+            track(receipt.seq());
+            FaultPoints.at("appended." + type); // the entry is written, the caller's transaction not yet committed
+            return receipt;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot append to the ledger", e);
         }

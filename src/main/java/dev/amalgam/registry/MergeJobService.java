@@ -33,6 +33,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -69,11 +70,18 @@ public class MergeJobService {
     @ConfigProperty(name = "amalgam.merge.threads", defaultValue = "0")
     int threads;
 
+    /** How long shutdown waits for running merges to reach their next tensor and step back. */
+    private static final int STOP_WAIT_SECONDS = 60;
+
     private ExecutorService pool;
+    private volatile boolean stopping;
     private final Map<Long, AtomicBoolean> cancelFlags = new ConcurrentHashMap<>();
 
-    /** Starts the pool and takes up every job a previous run left queued or running. */
-    void onStart(@Observes @Priority(2000) StartupEvent ev) {
+    /**
+     * Starts the pool and takes up every job a previous run left queued or running; after the
+     * ledger reconciliation (3500), so a job whose output the ledger already records is not run twice.
+     */
+    void onStart(@Observes @Priority(4000) StartupEvent ev) {
         pool = Executors.newFixedThreadPool(Math.max(1, workers), r -> {
             Thread t = new Thread(r, "amalgam-merge-job");
             t.setDaemon(true);
@@ -94,8 +102,24 @@ public class MergeJobService {
         return n;
     }
 
-    void onStop(@Observes ShutdownEvent ev) {
-        if (pool != null) pool.shutdownNow();
+    /**
+     * Stops the merge workers before anything else shuts down (lowest priority number: first
+     * observer), so no job thread touches the database after it closed. A running job stops at its
+     * next tensor and goes back to {@code queued}; queued jobs stay queued; the next start runs them.
+     */
+    void onStop(@Observes @Priority(1) ShutdownEvent ev) {
+        stopping = true;
+        FaultPoints.releaseAll();
+        if (pool == null) return;
+        pool.shutdown();
+        try {
+            if (!pool.awaitTermination(STOP_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                LOG.warnf("Merge workers did not stop within %d s; their jobs are run again at the next start",
+                        STOP_WAIT_SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
@@ -196,9 +220,17 @@ public class MergeJobService {
         }
     }
 
-    /** Cancels a queued or running job; a finished job stays as it is. */
-    public MergeJob cancel(long id) {
+    /**
+     * Cancels a queued or running job; a finished job stays as it is. Only the job's submitter or
+     * an admin may cancel it: a merge is someone's work, and a submitter role is not a licence to
+     * stop anyone else's.
+     */
+    public MergeJob cancel(long id, Caller caller) {
         MergeJob job = states.get(id);
+        if (!caller.name().equals(job.submittedBy) && !caller.roles().contains(Role.ADMIN)) {
+            throw new RegistryException(RegistryException.Kind.FORBIDDEN, "merge " + id + " was submitted by '"
+                    + job.submittedBy + "'; only its submitter or an admin may cancel it");
+        }
         AtomicBoolean flag = cancelFlags.get(id);
         if (flag != null) flag.set(true);
         if (job.state.equals("queued")) return states.finish(id, "cancelled", "cancelled before it started", null);
@@ -211,6 +243,7 @@ public class MergeJobService {
     }
 
     void run(long id) {
+        if (stopping) return; // stays queued: the next start runs it
         AtomicBoolean cancelled = cancelFlags.get(id);
         Path work = config.settings().dataDir().resolve("work").resolve("merges").resolve(Long.toString(id));
         try {
@@ -227,19 +260,38 @@ public class MergeJobService {
             if (threads > 0) options = options.withThreads(threads);
             MergeResult result = MergeEngine.run(recipe, materializer, work.resolve("out"), options,
                     new Progress(id, cancelled));
+            FaultPoints.at("merge.before-register");
+            if (stopping) throw new ServerStopping();
             Model out = outputs.register(id, recipe, result);
             states.finish(id, "succeeded", null, out.id);
-        } catch (CancellationException e) {
-            states.finish(id, "cancelled", "cancelled while running", null);
-        } catch (RegistryException | IOException | IllegalArgumentException e) {
-            states.finish(id, "failed", e.getMessage(), null);
-        } catch (RuntimeException e) {
-            String errorId = java.util.UUID.randomUUID().toString();
-            LOG.errorf(e, "Merge job %d failed with internal error %s", id, errorId);
-            states.finish(id, "failed", "internal error; error id " + errorId + " is in the server log", null);
+        } catch (Exception e) {
+            ended(id, e);
         } finally {
             cancelFlags.remove(id);
             deleteTree(work);
+        }
+    }
+
+    /** Records how a job ended; while the server stops, whatever happened sends the job back to the queue. */
+    private void ended(long id, Exception e) {
+        if (stopping) {
+            states.requeue(id);
+            LOG.infof("Merge job %d goes back to the queue: the server is stopping", id);
+        } else if (e instanceof CancellationException) {
+            states.finish(id, "cancelled", "cancelled while running", null);
+        } else if (e instanceof RegistryException || e instanceof IOException || e instanceof IllegalArgumentException) {
+            states.finish(id, "failed", e.getMessage(), null);
+        } else {
+            String errorId = java.util.UUID.randomUUID().toString();
+            LOG.errorf(e, "Merge job %d failed with internal error %s", id, errorId);
+            states.finish(id, "failed", "internal error; error id " + errorId + " is in the server log", null);
+        }
+    }
+
+    /** Thrown into a running merge when the server stops: the job goes back to the queue. */
+    private static final class ServerStopping extends RuntimeException {
+        ServerStopping() {
+            super("the server is stopping", null, false, false);
         }
     }
 
@@ -263,7 +315,9 @@ public class MergeJobService {
 
         @Override
         public synchronized void tensorDone(String name, long bytes) {
+            if (stopping) throw new ServerStopping();
             if (cancelled.get()) throw new CancellationException("cancelled");
+            FaultPoints.at("merge.tensor");
             done += bytes;
             long now = System.nanoTime();
             if (now - lastWrite > 500_000_000L) {
@@ -348,6 +402,15 @@ public class MergeJobService {
             j.state = "running";
             j.startedAt = now();
             j.progress = 0.0;
+        }
+
+        /** Back to the queue (the server stopped while it ran): it runs again from the start. */
+        @Transactional
+        public void requeue(long id) {
+            MergeJob j = get(id);
+            j.state = "queued";
+            j.startedAt = null;
+            j.progress = null;
         }
 
         @Transactional

@@ -11,7 +11,7 @@ import dev.amalgam.registry.entity.ModelFile;
 import dev.amalgam.storage.BlobStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.transaction.Transactional;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 import org.hibernate.Session;
 
 import java.io.IOException;
@@ -22,6 +22,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -32,6 +33,8 @@ import java.util.stream.Stream;
  */
 @ApplicationScoped
 public class RegistrationService {
+    /** Formats (as {@link #formatName} names them) that hold weights: a model needs at least one such file. */
+    private static final java.util.Set<String> WEIGHT_FORMATS = java.util.Set.of("safetensors", "gguf", "pickle", "numpy");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]{0,199}");
     private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,99}");
     /** The publisher's OMS signature travels with the model but is not part of its content. */
@@ -60,7 +63,14 @@ public class RegistrationService {
     public record Registered(Model model, boolean created) {
     }
 
-    @Transactional
+    /**
+     * Registers a folder. The expensive part (hashing, scanning, storing blobs, signing) runs
+     * unlocked and outside any transaction; the decision whether the model is new and its rows and
+     * ledger entry are one step under a lock, so concurrent identical registrations get the one
+     * existing model and concurrent different contents under one {@code name@version} a conflict.
+     * A unique violation from another instance (several servers on one PostgreSQL) is answered the
+     * same way after one fresh look. Joins the caller's transaction when there is one (merge outputs).
+     */
     public Registered register(Path folder, Metadata meta, String actor) throws IOException {
         validate(meta);
         String license = policies.normalizeLicense(meta.license());
@@ -73,15 +83,80 @@ public class RegistrationService {
         }
         if (manifest.resources().isEmpty()) throw new RegistryException(RegistryException.Kind.INVALID, "the model has no files");
         String root = "sha256:" + manifest.rootDigest();
+        Registered known = inTransaction(() -> existing(root, meta, license));
+        if (known != null) return known;
+        Prepared prepared = prepare(folder, manifest, root, meta, license, actor);
+        boolean joined = QuarkusTransaction.isActive();
+        lock.lock();
+        try {
+            return inTransaction(() -> record(prepared, actor));
+        } catch (RuntimeException e) {
+            if (joined || !UniqueViolation.in(e)) throw e;
+            // another server recorded the same content or name@version between our look and our insert
+            Registered again = inTransaction(() -> existing(root, meta, license));
+            if (again != null) return again;
+            throw e;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Everything about a model that is computed from its files, before the database is touched. */
+    private record Prepared(Model model, List<ModelFile> files, Manifest manifest, Path folder) {
+    }
+
+    private final ReentrantLock lock = new ReentrantLock();
+
+    /**
+     * The answer when the content or the name is already taken: the same content under the same
+     * name, version and license is the existing model (200); under another name, version or
+     * license it is refused with the existing model named (a source model has one identity: the
+     * request's metadata would be silently dropped otherwise); a merge whose output equals a known
+     * model gets that model. A name@version holding other content is a conflict.
+     */
+    private Registered existing(String root, Metadata meta, String license) {
         Model existing = session.createSelectionQuery("from Model where rootDigest = :d", Model.class)
                 .setParameter("d", root).uniqueResult();
-        if (existing != null) return new Registered(existing, false);
+        if (existing != null) {
+            boolean same = existing.name.equals(meta.name()) && existing.version.equals(meta.version())
+                    && existing.license.equals(license);
+            if (same || meta.origin().equals("merge")) return new Registered(existing, false);
+            throw new RegistryException(RegistryException.Kind.CONFLICT, "this content is already registered as "
+                    + existing.name + "@" + existing.version + " (id " + existing.id + ", license " + existing.license
+                    + "); nothing was registered as " + meta.name() + "@" + meta.version() + " (license " + license
+                    + "): a model has one name, version and license. Use " + existing.name + "@" + existing.version
+                    + ", or change the content to register a new model",
+                    List.of("existing: " + existing.name + "@" + existing.version, "existingId: " + existing.id));
+        }
         if (session.createSelectionQuery("select count(*) from Model where name = :n and version = :v", Long.class)
                 .setParameter("n", meta.name()).setParameter("v", meta.version()).getSingleResult() > 0) {
             throw new RegistryException(RegistryException.Kind.CONFLICT, meta.name() + "@" + meta.version()
                     + " is already registered with different content; register it under a new version");
         }
+        return null;
+    }
+
+    private Prepared prepare(Path folder, Manifest manifest, String root, Metadata meta, String license, String actor)
+            throws IOException {
+        List<String> weights = new ArrayList<>();
+        List<ModelFile> files = new ArrayList<>();
         BlobStore blobs = new BlobStore(config.settings().blobsDir());
+        long size = 0;
+        for (Manifest.Resource r : manifest.resources()) {
+            Path file = folder.resolve(r.name());
+            ModelFile f = new ModelFile();
+            f.path = r.name();
+            f.blobDigest = r.digest();
+            f.format = formatName(dev.amalgam.scan.Scanner.formatOf(file));
+            if (WEIGHT_FORMATS.contains(f.format)) weights.add(r.name());
+            files.add(f);
+        }
+        if (weights.isEmpty()) {
+            throw new RegistryException(RegistryException.Kind.UNPROCESSABLE, "no weights: none of the "
+                    + files.size() + " files is a weight file (safetensors, GGUF, PyTorch/pickle or NumPy by content): "
+                    + String.join(", ", files.stream().limit(10).map(f -> f.path).toList())
+                    + (files.size() > 10 ? ", ..." : "") + "; a model without weights is not registered");
+        }
         Path publisherSig = folder.resolve(SIGNATURE_FILE);
         SigningService.PublisherCheck publisher = Files.isRegularFile(publisherSig)
                 ? signing.checkPublisher(folder, Files.readAllBytes(publisherSig))
@@ -93,7 +168,6 @@ public class RegistrationService {
         m.license = license;
         m.origin = meta.origin();
         m.status = meta.status();
-        m.registeredAt = OffsetDateTime.now(ZoneOffset.UTC);
         m.registeredBy = actor;
         dev.amalgam.scan.ScanReport scan = dev.amalgam.scan.Scanner.scan(folder);
         m.scanVerdict = scan.verdict().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
@@ -102,31 +176,37 @@ public class RegistrationService {
         m.finiteWeights = finiteWeights(folder);
         m.publisherSignature = publisher.state();
         m.publisherKey = publisher.keyId();
-        long size = 0;
-        session.persist(m);
-        for (Manifest.Resource r : manifest.resources()) {
-            Path file = folder.resolve(r.name());
-            BlobStore.Blob b = blobs.putFile(file, false);
-            if (!b.digest().equals(r.digest())) {
+        for (ModelFile f : files) {
+            BlobStore.Blob b = blobs.putFile(folder.resolve(f.path), false);
+            if (!b.digest().equals(f.blobDigest)) {
                 throw new RegistryException(RegistryException.Kind.CONFLICT,
-                        "file " + r.name() + " changed while it was being registered");
+                        "file " + f.path + " changed while it was being registered");
             }
-            ModelFile f = new ModelFile();
-            f.modelId = m.id;
-            f.path = r.name();
-            f.blobDigest = r.digest();
             f.sizeBytes = b.size();
-            f.format = formatName(dev.amalgam.scan.Scanner.formatOf(file));
-            session.persist(f);
             size += b.size();
         }
         m.signatureDigest = blobs.put(new java.io.ByteArrayInputStream(signing.sign(manifest)), Long.MAX_VALUE).digest();
         m.sizeBytes = size;
         m.fileCount = manifest.resources().size();
+        FaultPoints.at("register.blobs-stored");
+        return new Prepared(m, files, manifest, folder);
+    }
+
+    /** The rows and the ledger entry: flushed before the append, so a unique violation never leaves an entry behind. */
+    private Registered record(Prepared prepared, String actor) {
+        Model m = prepared.model();
+        Registered taken = existing(m.rootDigest, new Metadata(m.name, m.version, m.license, m.origin, m.status), m.license);
+        if (taken != null) return taken;
+        m.registeredAt = OffsetDateTime.now(ZoneOffset.UTC);
+        session.persist(m);
+        for (ModelFile f : prepared.files()) {
+            f.modelId = m.id;
+            session.persist(f);
+        }
+        session.flush();
         List<ModelRegistered.File> fileList = new ArrayList<>();
-        for (Manifest.Resource r : manifest.resources()) {
-            fileList.add(new ModelRegistered.File(r.name(), r.digest(), Files.size(folder.resolve(r.name())),
-                    formatName(dev.amalgam.scan.Scanner.formatOf(folder.resolve(r.name())))));
+        for (ModelFile f : prepared.files()) {
+            fileList.add(new ModelRegistered.File(f.path, f.blobDigest, f.sizeBytes, f.format));
         }
         Ledger.Receipt receipt = ledger.append(actor, new ModelRegistered(m.name + "@" + m.version, m.rootDigest, m.origin,
                 m.license, m.scanVerdict, m.finiteWeights, m.publisherSignature, m.publisherKey,
@@ -134,6 +214,10 @@ public class RegistrationService {
         m.ledgerSeq = receipt.seq();
         m.ledgerHash = receipt.entryHash();
         return new Registered(m, true);
+    }
+
+    private static <T> T inTransaction(java.util.function.Supplier<T> work) {
+        return QuarkusTransaction.joiningExisting().call(work::get);
     }
 
     public static void validate(Metadata meta) {
@@ -178,6 +262,11 @@ public class RegistrationService {
                 String rel = folder.relativize(p).toString().replace('\\', '/');
                 if (Files.isSymbolicLink(p)) {
                     throw new RegistryException(RegistryException.Kind.INVALID, "symbolic links are not allowed: " + rel);
+                }
+                if (rel.equals(ModelHasher.BUNDLE_FOLDER) || rel.startsWith(ModelHasher.BUNDLE_FOLDER + "/")) {
+                    throw new RegistryException(RegistryException.Kind.INVALID, rel + ": " + ModelHasher.BUNDLE_FOLDER
+                            + "/ holds a release bundle's card, licenses and provenance, which are not part of a model;"
+                            + " register the folder without it");
                 }
                 if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) new ModelPath(rel);
             }

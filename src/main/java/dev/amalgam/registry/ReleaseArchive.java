@@ -7,6 +7,7 @@ import dev.amalgam.policy.Obligations;
 import dev.amalgam.registry.entity.MergeJob;
 import dev.amalgam.registry.entity.Model;
 import dev.amalgam.registry.entity.ModelFile;
+import dev.amalgam.provenance.ModelHasher;
 import dev.amalgam.storage.BlobStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -81,7 +82,7 @@ public class ReleaseArchive {
                 .setParameter("id", m.id).getResultList();
         requireIntact(files, m.signatureDigest, job == null ? null : job.provenanceDigest);
         return new Plan(m.name.replace('/', '_') + "-" + m.version, files, m.signatureDigest,
-                job == null ? null : job.provenanceDigest, card(m, c, o, up).getBytes(StandardCharsets.UTF_8),
+                job == null ? null : job.provenanceDigest, card(m, c, o, up, keyFingerprint()).getBytes(StandardCharsets.UTF_8),
                 notice.toString().getBytes(StandardCharsets.UTF_8), licenses);
     }
 
@@ -100,6 +101,7 @@ public class ReleaseArchive {
     /** Streams the tar of a plan (outside any transaction: the blobs are immutable). */
     public void write(Plan p, OutputStream out) throws IOException {
         BlobStore blobs = new BlobStore(config.settings().blobsDir());
+        String extra = p.folder() + "/" + ModelHasher.BUNDLE_FOLDER + "/";
         try (TarWriter tar = new TarWriter(out)) {
             for (ModelFile f : p.files()) {
                 try (InputStream in = blobs.open(f.blobDigest)) {
@@ -107,16 +109,27 @@ public class ReleaseArchive {
                 }
             }
             tar.file(p.folder() + "/model.sig", blobs.open(p.signatureDigest()).readAllBytes());
+            // everything below is the registry's addition, kept out of the model's digest and signature
             if (p.provenanceDigest() != null) {
-                tar.file(p.folder() + "/provenance.intoto.json", blobs.open(p.provenanceDigest()).readAllBytes());
+                tar.file(extra + "provenance.intoto.json", blobs.open(p.provenanceDigest()).readAllBytes());
             }
-            for (String[] l : p.licenses()) tar.file(p.folder() + "/" + l[0], l[1].getBytes(StandardCharsets.UTF_8));
-            tar.file(p.folder() + "/NOTICE", p.notice());
-            tar.file(p.folder() + "/MODEL_CARD.md", p.card());
+            for (String[] l : p.licenses()) tar.file(extra + l[0], l[1].getBytes(StandardCharsets.UTF_8));
+            tar.file(extra + "NOTICE", p.notice());
+            tar.file(extra + "MODEL_CARD.md", p.card());
         }
     }
 
-    private static String card(Model m, LicenseCombination c, Obligations o, LineageService.Lineage up) {
+    /** SHA-256 (hex) of the registry's public key file, as the card prints it for an out-of-band check. */
+    private String keyFingerprint() {
+        try {
+            byte[] pem = java.nio.file.Files.readAllBytes(config.settings().keysDir().resolve(RegistryKeys.SIGNING_PUBLIC_KEY));
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(pem));
+        } catch (IOException | java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("cannot read the registry's public key", e);
+        }
+    }
+
+    private static String card(Model m, LicenseCombination c, Obligations o, LineageService.Lineage up, String keySha256) {
         StringBuilder b = new StringBuilder("# " + m.name + "@" + m.version + "\n\n");
         b.append("- Identity (OMS root digest): `").append(m.rootDigest).append("`\n");
         b.append("- License: `").append(c.expression().map(Object::toString).orElse(m.license)).append("`\n");
@@ -134,8 +147,23 @@ public class ReleaseArchive {
             b.append("  ".repeat(n.depth() - 1)).append("- ").append(n.name()).append('@').append(n.version())
                     .append(" `").append(n.rootDigest()).append("` (").append(n.license()).append(")\n");
         }
-        b.append("\nVerify the files with `amalgam verify . --key <registry public key>` or the OMS tools;")
-                .append(" the provenance statement and the registry's signed decisions are in the registry's ledger.\n");
+        b.append("\n## Verify this bundle and ask the gate\n\n")
+                .append("The model is the bundle's top folder with its `model.sig`, the registry's OpenSSF Model Signing")
+                .append(" signature. This `").append(ModelHasher.BUNDLE_FOLDER).append("/` folder (this card, NOTICE, the")
+                .append(" license files, the provenance statement) is what the registry added at download; it is not part")
+                .append(" of the model, and `amalgam digest` and `amalgam verify` leave it out.\n\n")
+                .append("1. Get the registry's public key (`GET /api/v1/signing-key`), save it beside the bundle's top")
+                .append(" folder as `registry-signing-key.pub.pem`, and check that its SHA-256 is `").append(keySha256)
+                .append("`.\n")
+                .append("2. In the bundle's top folder (the one holding `model.sig`), run:\n\n")
+                .append("```sh\n")
+                .append("amalgam verify . --key ../registry-signing-key.pub.pem\n")
+                .append("amalgam digest .\n")
+                .append("```\n\n")
+                .append("   `verify` prints `valid: ").append(m.rootDigest).append(" ...`; `digest` prints `")
+                .append(m.rootDigest).append("`.\n")
+                .append("3. Ask the registry's gate with that digest: `POST /api/v1/gate` with")
+                .append(" `{\"digest\":\"").append(m.rootDigest).append("\",\"env\":\"production\"}`.\n");
         return b.toString();
     }
 }

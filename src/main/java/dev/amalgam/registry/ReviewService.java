@@ -32,7 +32,7 @@ public class ReviewService {
     LedgerService ledger;
 
     /** A recorded review. */
-    public record Review(long decisionId, long mergeId, long modelId, String outcome, String reviewer,
+    public record Review(long decisionId, Long mergeId, long modelId, String outcome, String reviewer,
                          String comment, OffsetDateTime decidedAt) {
     }
 
@@ -50,12 +50,7 @@ public class ReviewService {
     @Transactional
     public Review review(long mergeId, String decision, String comment, Caller reviewer) {
         MergeJob job = job(mergeId);
-        String outcome = switch (decision == null ? "" : decision.toLowerCase(Locale.ROOT)) {
-            case "approve" -> "approve";
-            case "reject" -> "reject";
-            default -> throw new RegistryException(RegistryException.Kind.INVALID,
-                    "decision must be 'approve' or 'reject', not '" + decision + "'");
-        };
+        String outcome = outcome(decision);
         if (reviewer.name().equals(job.submittedBy)) {
             throw new RegistryException(RegistryException.Kind.FORBIDDEN,
                     "four eyes: '" + reviewer.name() + "' submitted merge " + mergeId + " and cannot review it");
@@ -87,6 +82,59 @@ public class ReviewService {
         d.ledgerSeq = receipt.seq();
         d.ledgerHash = receipt.entryHash();
         return view(d);
+    }
+
+    /**
+     * Intake review of a source model: a reviewer other than the principal who registered it
+     * approves or rejects it once, recorded as a {@code model.reviewed} ledger entry. This is how a
+     * source model passes an environment's {@code review-approved} rule; merges are reviewed
+     * through their merge job.
+     */
+    @Transactional
+    public Review reviewModel(ModelRef ref, String decision, String comment, Caller reviewer) {
+        Model m = models.find(ref);
+        String outcome = outcome(decision);
+        if (!m.origin.equals("source")) {
+            MergeJob job = session.createSelectionQuery("from MergeJob where outputModelId = :id", MergeJob.class)
+                    .setParameter("id", m.id).setMaxResults(1).uniqueResult();
+            throw new RegistryException(RegistryException.Kind.CONFLICT, m.name + "@" + m.version
+                    + " is the output of a merge: review it through its merge"
+                    + (job == null ? "" : " (POST /api/v1/merges/" + job.id + "/review)"));
+        }
+        if (reviewer.name().equals(m.registeredBy)) {
+            throw new RegistryException(RegistryException.Kind.FORBIDDEN,
+                    "four eyes: '" + reviewer.name() + "' registered " + m.name + "@" + m.version + " and cannot review it");
+        }
+        if (!m.status.equals("registered")) {
+            throw new RegistryException(RegistryException.Kind.CONFLICT,
+                    m.name + "@" + m.version + " was already reviewed or released (status " + m.status + ")");
+        }
+        if (outcome.equals("reject") && (comment == null || comment.isBlank())) {
+            throw new RegistryException(RegistryException.Kind.INVALID, "a rejection needs a comment saying why");
+        }
+        m.status = outcome.equals("approve") ? "approved" : "rejected";
+        Decision d = new Decision();
+        d.kind = "review";
+        d.modelId = m.id;
+        d.outcome = outcome;
+        d.actor = reviewer.name();
+        d.reason = comment;
+        d.decidedAt = OffsetDateTime.now(ZoneOffset.UTC);
+        session.persist(d);
+        Ledger.Receipt receipt = ledger.append(reviewer.name(), new dev.amalgam.ledger.event.ModelReviewed(
+                m.name + "@" + m.version, m.rootDigest, outcome, comment == null ? "" : comment, d.id, d.decidedAt.toString()));
+        d.ledgerSeq = receipt.seq();
+        d.ledgerHash = receipt.entryHash();
+        return view(d);
+    }
+
+    private static String outcome(String decision) {
+        return switch (decision == null ? "" : decision.toLowerCase(Locale.ROOT)) {
+            case "approve" -> "approve";
+            case "reject" -> "reject";
+            default -> throw new RegistryException(RegistryException.Kind.INVALID,
+                    "decision must be 'approve' or 'reject', not '" + decision + "'");
+        };
     }
 
     @Transactional

@@ -300,14 +300,47 @@ class ComplianceWorkflowTest {
         x.getOutputStream().close();
         org.junit.jupiter.api.Assertions.assertEquals(0, x.waitFor(), new String(x.getErrorStream().readAllBytes()));
         Path folder = out.resolve("prod-" + tag + "-1");
-        for (String f : List.of("model.sig", "provenance.intoto.json", "LICENSE-Apache-2.0.txt", "LICENSE-MIT.txt", "NOTICE",
-                "MODEL_CARD.md", "config.json")) {
+        for (String f : List.of("model.sig", "config.json", "amalgam-release/provenance.intoto.json",
+                "amalgam-release/LICENSE-Apache-2.0.txt", "amalgam-release/LICENSE-MIT.txt", "amalgam-release/NOTICE",
+                "amalgam-release/MODEL_CARD.md")) {
             org.junit.jupiter.api.Assertions.assertTrue(Files.isRegularFile(folder.resolve(f)), f);
         }
-        org.junit.jupiter.api.Assertions.assertTrue(Files.readString(folder.resolve("MODEL_CARD.md")).contains("Apache-2.0 AND MIT"));
-        dev.amalgam.provenance.ModelVerifier.verify(folder, Files.readAllBytes(folder.resolve("model.sig")), "model.sig",
-                new dev.amalgam.provenance.ModelVerifier.Trust.Key(registryKey),
-                new dev.amalgam.provenance.ModelVerifier.Options(List.of(), true, new dev.amalgam.provenance.ModelHasher(1)));
+        String card = Files.readString(folder.resolve("amalgam-release/MODEL_CARD.md"));
+        org.junit.jupiter.api.Assertions.assertTrue(card.contains("Apache-2.0 AND MIT"));
+        // the card's instructions, followed literally: save the key beside the top folder, check its
+        // fingerprint, run the commands of its sh block in the top folder, ask the gate with the digest
+        String pem = given().auth().oauth2(deployer).get("/api/v1/signing-key").then().statusCode(200).extract().asString();
+        Files.writeString(folder.resolveSibling("registry-signing-key.pub.pem"), pem);
+        String fingerprint = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(pem.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        org.junit.jupiter.api.Assertions.assertTrue(card.contains("SHA-256 is `" + fingerprint + "`"), card);
+        String block = card.substring(card.indexOf("```sh\n") + 6, card.indexOf("```", card.indexOf("```sh\n") + 6));
+        List<String> printed = new java.util.ArrayList<>();
+        for (String line : block.strip().split("\n")) {
+            String[] words = line.strip().split(" +");
+            org.junit.jupiter.api.Assertions.assertEquals("amalgam", words[0], line);
+            String[] args = java.util.Arrays.stream(words).skip(1)
+                    .map(w -> w.startsWith(".") ? folder.resolve(w).normalize().toString() : w).toArray(String[]::new);
+            var buffer = new java.io.ByteArrayOutputStream();
+            var stdout = System.out;
+            System.setOut(new java.io.PrintStream(buffer, true, java.nio.charset.StandardCharsets.UTF_8));
+            int code;
+            try {
+                code = dev.amalgam.cli.Amalgam.newCommandLine().execute(args);
+            } finally {
+                System.setOut(stdout);
+            }
+            String text = buffer.toString(java.nio.charset.StandardCharsets.UTF_8).strip();
+            org.junit.jupiter.api.Assertions.assertEquals(0, code, line + ": " + text);
+            printed.add(text);
+        }
+        String digest = given().auth().oauth2(deployer).get("/api/v1/models/prod-" + tag + "@1").then().extract().path("rootDigest");
+        org.junit.jupiter.api.Assertions.assertTrue(printed.get(0).startsWith("valid: " + digest), printed.get(0));
+        org.junit.jupiter.api.Assertions.assertEquals(digest, printed.get(1));
+        given().auth().oauth2(deployer).contentType("application/json")
+                .body("{\"digest\":\"" + printed.get(1) + "\",\"env\":\"production\"}")
+                .post("/api/v1/gate").then().statusCode(200).body("outcome", equalTo("allow"))
+                .body("rootDigest", equalTo(digest));
         given().auth().oauth2(deployer).get("/api/v1/models/" + refs[0] + "/archive").then().statusCode(409);
     }
 

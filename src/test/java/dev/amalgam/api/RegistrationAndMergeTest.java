@@ -81,8 +81,16 @@ class RegistrationAndMergeTest {
                 .body("rootDigest", startsWith("sha256:"))
                 .body("status", equalTo("registered"))
                 .extract().path("id");
-        multipart(copy, name + "-again", "1", "apache-2.0").when().post("/api/v1/models")
+        multipart(copy, name, "1", "apache-2.0").when().post("/api/v1/models")
                 .then().statusCode(200).body("id", equalTo(id));
+        // under another name, version or license the same content is refused, naming the model it is
+        for (String[] other : new String[][] {{name + "-again", "1", "apache-2.0"}, {name, "2", "apache-2.0"},
+                {name, "1", "mit"}}) {
+            multipart(copy, other[0], other[1], other[2]).when().post("/api/v1/models")
+                    .then().statusCode(409).contentType("application/problem+json")
+                    .body("detail", containsString("already registered as " + name + "@1 (id " + id))
+                    .body("detail", containsString("nothing was registered as " + other[0] + "@" + other[1]));
+        }
         given().auth().oauth2(admin()).get("/api/v1/models/" + name + "@1").then().statusCode(200)
                 .body("fileCount", notNullValue());
     }

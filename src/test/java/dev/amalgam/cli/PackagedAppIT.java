@@ -160,6 +160,16 @@ class PackagedAppIT {
                 "--license", "apache-2.0", "--server", server);
         assertEquals(0, r1.code, r1.err);
         assertTrue(r1.out.contains("base@1 sha256:"), r1.out);
+        // the same content again: said so, whether the request matches the model (0) or not (refused)
+        Result again = runCli(asAlice, "models", "register", tmp.resolve("base").toString(), "--name", "base", "--version", "1",
+                "--license", "apache-2.0", "--server", server);
+        assertEquals(0, again.code, again.err);
+        assertTrue(again.err.contains("already registered: identical content"), again.err);
+        Result renamed = runCli(asAlice, "models", "register", tmp.resolve("base").toString(), "--name", "base-copy",
+                "--version", "1", "--license", "apache-2.0", "--server", server);
+        assertTrue(renamed.code != 0, renamed.out);
+        assertTrue(renamed.err.contains("already registered as base@1") && renamed.err.contains("nothing was registered as base-copy@1"),
+                renamed.err);
         Result r2 = runCli(asAlice, "models", "register", tmp.resolve("ft").toString(), "--name", "ft", "--version", "1",
                 "--license", "mit", "--server", server);
         assertEquals(0, r2.code, r2.err);

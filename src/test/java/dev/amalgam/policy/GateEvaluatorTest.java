@@ -156,7 +156,9 @@ class GateEvaluatorTest {
     @Test
     void reviewMustBeApprovedByAnotherPerson() {
         failsOnly(prod(with(good(), b -> b.review(new Review(ReviewState.PENDING, "sam", null)))), "review");
-        failsOnly(prod(with(good(), b -> b.review(new Review(ReviewState.REJECTED, "sam", "rita")))), "review");
+        Decision rejected = prod(with(good(), b -> b.review(new Review(ReviewState.REJECTED, "sam", "rita"))));
+        assertEquals(List.of("review", ReleasePolicy.REJECTION_RULE), rejected.rules().stream()
+                .filter(r -> r.result() == Result.FAIL).map(RuleResult::id).toList());
         RuleResult self = failsOnly(prod(with(good(), b -> b.review(new Review(ReviewState.APPROVED, "sam", "sam")))), "review");
         assertTrue(self.message().contains("four eyes"), self.message());
     }
@@ -298,5 +300,50 @@ class GateEvaluatorTest {
         ModelFacts m = with(good(), b -> b.reproducible(Check.FAILED));
         assertTrue(g.evaluate(m, "a", NOW).allowed());
         assertFalse(g.evaluate(m, "b", NOW).allowed());
+    }
+
+    @Test
+    void aRejectionDeniesInEveryEnvironmentEvenWhereReviewOnlyWarnsOrIsAbsent() {
+        String policy = """
+                version: 1
+                environments:
+                  dev: {rules: [{id: scan, type: scan-clean}, {id: review, type: review-approved, mode: warn}]}
+                  sandbox: {rules: [{id: scan, type: scan-clean}]}
+                """;
+        GateEvaluator g = new GateEvaluator(ReleasePolicy.parse("release.yaml", policy.getBytes(), catalogue), catalogue);
+        ModelFacts rejected = with(good(), b -> b.review(new Review(ReviewState.REJECTED, "sam", "rita")));
+        for (String env : List.of("dev", "sandbox")) {
+            Decision d = g.evaluate(rejected, env, NOW);
+            assertFalse(d.allowed(), env + ": " + d.reasons());
+            RuleResult r = rule(d, ReleasePolicy.REJECTION_RULE);
+            assertEquals(Result.FAIL, r.result());
+            assertTrue(r.message().contains("rejected by 'rita'"), r.message());
+        }
+        // no review at all is still only a warning in dev: the absence of approval is not a rejection
+        assertTrue(g.evaluate(with(good(), b -> b.review(new Review(ReviewState.PENDING, "sam", null))), "dev", NOW).allowed());
+    }
+
+    @Test
+    void onlyAnExceptionForTheRejectionRuleOverridesARejectionOnTheRecord() {
+        String policy = """
+                version: 1
+                environments:
+                  dev: {rules: [{id: scan, type: scan-clean}, {id: review, type: review-approved, mode: warn}]}
+                exceptions:
+                  - {rule: rejection, environment: dev, model: Llama-merge@1, expires: 2030-01-01, approver: carol, reason: rejected for a typo in the card only}
+                """;
+        GateEvaluator g = new GateEvaluator(ReleasePolicy.parse("release.yaml", policy.getBytes(), catalogue), catalogue);
+        Decision d = g.evaluate(with(good(), b -> b.review(new Review(ReviewState.REJECTED, "sam", "rita"))), "dev", NOW);
+        assertTrue(d.allowed(), d.reasons().toString());
+        RuleResult r = rule(d, ReleasePolicy.REJECTION_RULE);
+        assertEquals(Result.EXCEPTED, r.result());
+        assertEquals("carol", r.exception().orElseThrow().approver());
+    }
+
+    @Test
+    void passMessagesSpeakOfSourceModelsOnlyForSourceModels() {
+        Decision merge = prod(good());
+        assertFalse(rule(merge, "name").message().contains("source model"), rule(merge, "name").message());
+        assertFalse(rule(merge, "reproducible").message().contains("source model"), rule(merge, "reproducible").message());
     }
 }

@@ -24,6 +24,7 @@ class EventCodecTest {
                 new MergeCompleted(7, "out", "1", "ties", "merge_method: ties\n", Long.MAX_VALUE, "0.1", "sha256:ee",
                         List.of(new MergeCompleted.Input("a@1", "sha256:aa", "MIT", "base")), "sha256:ff", "t1", "t2", "t3"),
                 new MergeReviewed(7, "sha256:ee", "reject", "no", 9L, "t4"),
+                new ModelReviewed("a@1", "sha256:aa", "approve", "", 12L, "t10"),
                 new PolicyDecided("a@1", "sha256:aa", "prod", "deny", "sha256:11", "",
                         List.of(new RuleOutcome("r", "license", "enforce", "fail", "m", null)), 10L, "t5", List.of("why"), "sha256:22", "MIT"),
                 new ModelReleased("a@1", "sha256:aa", "dev", "released", "sha256:11", "", List.of(), null, null, null, null, null),
