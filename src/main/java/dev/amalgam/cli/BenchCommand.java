@@ -47,7 +47,7 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         int all = Runtime.getRuntime().availableProcessors();
-        out.printf("kernels %s, %d elements per tensor, best of %d rounds (each round runs every measurement once), %d cores%n", Kernels.get().name(), elements, repeats, all);
+        out.printf("kernels %s, %d elements per tensor, best of %d rounds (each round runs every measurement once), %d cores%n", Kernels.choice().describe(), elements, repeats, all);
         var bench = new MergeBenchmark(elements, repeats);
         int[] threadCounts = all > 1 ? new int[]{1, all} : new int[]{1};
         out.printf("%-32s %7s %9s %9s %s%n", "measurement", "threads", "seconds", "GB/s", "ratio");

@@ -1,6 +1,7 @@
 package dev.amalgam.cli;
 
 import dev.amalgam.merge.MergeEngine;
+import dev.amalgam.merge.MergeRequest;
 import dev.amalgam.merge.MergeOptions;
 import dev.amalgam.merge.MergeResult;
 import dev.amalgam.merge.ModelResolver;
@@ -60,7 +61,7 @@ final class MergeCommand implements Callable<Integer> {
         Recipe r = RecipeParser.parse(recipe);
         MergeResult result;
         try (ProgressBar bar = ProgressBar.forTerminal(spec.commandLine().getErr())) {
-            result = MergeEngine.run(r, ModelResolver.local(), out, options, bar);
+            result = MergeEngine.run(new MergeRequest(r, ModelResolver.local(), out, options, bar));
         } catch (RecipeException | SafetensorsFormatException e) {
             throw new CliException(e.getMessage());
         }

@@ -48,20 +48,12 @@ public final class MergeEngine {
     private MergeEngine() {
     }
 
-    public static MergeResult run(Recipe recipe, ModelResolver resolver, Path out, MergeOptions options,
-                                  ProgressListener progress) throws IOException {
-        return run(recipe, resolver, out, options, progress, PART);
-    }
-
-    /** As {@link #run}, with the part size of split tensors given (tests prove it changes nothing). */
-    static MergeResult run(Recipe recipe, ModelResolver resolver, Path out, MergeOptions options,
-                           ProgressListener progress, long partElements) throws IOException {
-        return run(recipe, resolver, out, options, progress, partElements, STREAM);
-    }
-
-    /** As above, reading elementwise inputs by positional reads ({@code stream}) or through the mappings. */
-    static MergeResult run(Recipe recipe, ModelResolver resolver, Path out, MergeOptions options,
-                           ProgressListener progress, long partElements, boolean stream) throws IOException {
+    /** Runs {@code request}; a failed merge leaves nothing at its output folder. */
+    public static MergeResult run(MergeRequest request) throws IOException {
+        Recipe recipe = request.recipe();
+        ModelResolver resolver = request.resolver();
+        MergeOptions options = request.options();
+        ProgressListener progress = request.progress();
         var check = RecipeChecker.check(recipe);
         if (!check.ok()) throw new RecipeException(recipe.source(), check.problems());
         if (MergeMethods.find(recipe.mergeMethod()).isEmpty()) {
@@ -70,7 +62,7 @@ public final class MergeEngine {
         }
         long seed = recipe.randomSeed() != null ? recipe.randomSeed() : options.defaultSeed();
         Map<String, SourceModel> models = open(recipe, resolver);
-        try (StagedDirectory stage = StagedDirectory.begin(out)) {
+        try (StagedDirectory stage = StagedDirectory.begin(request.out())) {
             TokenizerSpec tokenizer = recipe.effectiveTokenizer();
             OutputTokenizer vocab = tokenizer == null ? null : OutputTokenizer.build(tokenizer, recipe, models, resolver);
             MergePlan plan = MergePlan.build(recipe, models, vocab == null ? null : vocab.rows());
@@ -89,7 +81,8 @@ public final class MergeEngine {
                  SafetensorsWriter writer = SafetensorsWriter.create(stage.path(), specs, options.shardSize())) {
                 progress.started(specs.size(), bytes);
                 if (vocab != null) embeddings.prepare(plan, models, vocab);
-                execute(plan, models, embeddings, writer, kernels, seed, options.threads(), progress, partElements, stream);
+                execute(plan, models, embeddings, writer, kernels, seed, options.threads(), progress, request.partElements(),
+                        request.stream());
                 for (Path f : writer.finish()) files.add(f.getFileName().toString());
             }
             // without a tokenizer setting the base's (or first model's) files are copied as they are

@@ -10,12 +10,12 @@ public final class MergeMethods {
     private static final Map<String, MergeMethod> METHODS = new LinkedHashMap<>();
 
     static {
-        for (MergeMethod m : List.of(new Linear(), new Slerp(), new TaskVectorMethods.TaskArithmetic(),
-                new TaskVectorMethods.Ties(), new TaskVectorMethods.DareTies(), new TaskVectorMethods.DareLinear(),
-                new TaskVectorMethods.Breadcrumbs(), new TaskVectorMethods.BreadcrumbsTies(), new ModelStock(),
+        for (MergeMethod m : List.of(new Linear(), new Slerp(), TaskVectorMethods.TASK_ARITHMETIC,
+                TaskVectorMethods.TIES, TaskVectorMethods.DARE_TIES, TaskVectorMethods.DARE_LINEAR,
+                TaskVectorMethods.BREADCRUMBS, TaskVectorMethods.BREADCRUMBS_TIES, new ModelStock(),
                 new Passthrough(),
-                new TaskVectorMethods.Della(),
-                new TaskVectorMethods.DellaLinear(),
+                TaskVectorMethods.DELLA_TIES,
+                TaskVectorMethods.DELLA_LINEAR,
                 new Sce(),
                 new NuSlerp(),
                 new MultiSlerp(),

@@ -24,8 +24,40 @@ import java.util.List;
  * and for breadcrumbs' two ranks or small tensors), an L1 rescale one more, then a final pass writes the output, each pass chunk by chunk in index
  * order (the tie rule and the reductions depend on that order, never on threads).
  */
-abstract class TaskVectorMethod implements MergeMethod {
+final class TaskVectorMethod implements MergeMethod {
     enum Sparsify { NONE, MAGNITUDE, RANDOM, MAGNITUDE_OUTLIERS, DELLA }
+
+    /**
+     * One task-vector method as a configuration with named fields, as mergekit's registry
+     * configures one generalised task-arithmetic class: {@code named("ties", url)
+     * .sparsify(MAGNITUDE).signConsensus().normalizeByDefault()}.
+     *
+     * @param consensus sum only the task vectors that agree with the elected sign (TIES)
+     * @param normalize the default of the {@code normalize} parameter
+     * @param rescale the default of the {@code rescale} parameter
+     */
+    record Config(String name, String reference, Sparsify sparsify, boolean consensus,
+                  boolean normalize, boolean rescale) {
+        static Config named(String name, String reference) {
+            return new Config(name, reference, Sparsify.NONE, false, false, false);
+        }
+
+        Config sparsify(Sparsify how) {
+            return new Config(name, reference, how, consensus, normalize, rescale);
+        }
+
+        Config signConsensus() {
+            return new Config(name, reference, sparsify, true, normalize, rescale);
+        }
+
+        Config normalizeByDefault() {
+            return new Config(name, reference, sparsify, consensus, true, rescale);
+        }
+
+        Config rescaleByDefault() {
+            return new Config(name, reference, sparsify, consensus, normalize, true);
+        }
+    }
 
     private final String name;
     private final String reference;
@@ -34,14 +66,13 @@ abstract class TaskVectorMethod implements MergeMethod {
     private final boolean defaultNormalize;
     private final boolean defaultRescale;
 
-    TaskVectorMethod(String name, String reference, boolean consensus, Sparsify sparsify,
-                     boolean defaultNormalize, boolean defaultRescale) {
-        this.name = name;
-        this.reference = reference;
-        this.consensus = consensus;
-        this.sparsify = sparsify;
-        this.defaultNormalize = defaultNormalize;
-        this.defaultRescale = defaultRescale;
+    TaskVectorMethod(Config config) {
+        this.name = config.name();
+        this.reference = config.reference();
+        this.consensus = config.consensus();
+        this.sparsify = config.sparsify();
+        this.defaultNormalize = config.normalize();
+        this.defaultRescale = config.rescale();
     }
 
     @Override

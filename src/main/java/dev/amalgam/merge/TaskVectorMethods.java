@@ -1,55 +1,31 @@
 package dev.amalgam.merge;
 
-/** The task-vector methods, one small declaration each (defaults as in mergekit). */
+import static dev.amalgam.merge.TaskVectorMethod.Config.named;
+import static dev.amalgam.merge.TaskVectorMethod.Sparsify.DELLA;
+import static dev.amalgam.merge.TaskVectorMethod.Sparsify.MAGNITUDE;
+import static dev.amalgam.merge.TaskVectorMethod.Sparsify.MAGNITUDE_OUTLIERS;
+import static dev.amalgam.merge.TaskVectorMethod.Sparsify.RANDOM;
+
+/** The task-vector methods, one configuration each (defaults as in mergekit). */
 final class TaskVectorMethods {
+    static final TaskVectorMethod TASK_ARITHMETIC = new TaskVectorMethod(
+            named("task_arithmetic", "https://arxiv.org/abs/2212.04089"));
+    static final TaskVectorMethod TIES = new TaskVectorMethod(
+            named("ties", "https://arxiv.org/abs/2306.01708").sparsify(MAGNITUDE).signConsensus().normalizeByDefault());
+    static final TaskVectorMethod DARE_TIES = new TaskVectorMethod(
+            named("dare_ties", "https://arxiv.org/abs/2311.03099").sparsify(RANDOM).signConsensus().rescaleByDefault());
+    static final TaskVectorMethod DARE_LINEAR = new TaskVectorMethod(
+            named("dare_linear", "https://arxiv.org/abs/2311.03099").sparsify(RANDOM).rescaleByDefault());
+    static final TaskVectorMethod BREADCRUMBS = new TaskVectorMethod(
+            named("breadcrumbs", "https://arxiv.org/abs/2312.06795").sparsify(MAGNITUDE_OUTLIERS));
+    static final TaskVectorMethod BREADCRUMBS_TIES = new TaskVectorMethod(
+            named("breadcrumbs_ties", "https://arxiv.org/abs/2312.06795").sparsify(MAGNITUDE_OUTLIERS).signConsensus());
+    static final TaskVectorMethod DELLA_TIES = new TaskVectorMethod(
+            named("della", "https://arxiv.org/abs/2406.11617").sparsify(DELLA).signConsensus().normalizeByDefault()
+                    .rescaleByDefault());
+    static final TaskVectorMethod DELLA_LINEAR = new TaskVectorMethod(
+            named("della_linear", "https://arxiv.org/abs/2406.11617").sparsify(DELLA).rescaleByDefault());
+
     private TaskVectorMethods() {
-    }
-
-    static final class TaskArithmetic extends TaskVectorMethod {
-        TaskArithmetic() {
-            super("task_arithmetic", "https://arxiv.org/abs/2212.04089", false, Sparsify.NONE, false, false);
-        }
-    }
-
-    static final class Ties extends TaskVectorMethod {
-        Ties() {
-            super("ties", "https://arxiv.org/abs/2306.01708", true, Sparsify.MAGNITUDE, true, false);
-        }
-    }
-
-    static final class DareTies extends TaskVectorMethod {
-        DareTies() {
-            super("dare_ties", "https://arxiv.org/abs/2311.03099", true, Sparsify.RANDOM, false, true);
-        }
-    }
-
-    static final class DareLinear extends TaskVectorMethod {
-        DareLinear() {
-            super("dare_linear", "https://arxiv.org/abs/2311.03099", false, Sparsify.RANDOM, false, true);
-        }
-    }
-
-    static final class Breadcrumbs extends TaskVectorMethod {
-        Breadcrumbs() {
-            super("breadcrumbs", "https://arxiv.org/abs/2312.06795", false, Sparsify.MAGNITUDE_OUTLIERS, false, false);
-        }
-    }
-
-    static final class BreadcrumbsTies extends TaskVectorMethod {
-        BreadcrumbsTies() {
-            super("breadcrumbs_ties", "https://arxiv.org/abs/2312.06795", true, Sparsify.MAGNITUDE_OUTLIERS, false, false);
-        }
-    }
-
-    static final class Della extends TaskVectorMethod {
-        Della() {
-            super("della", "https://arxiv.org/abs/2406.11617", true, Sparsify.DELLA, true, true);
-        }
-    }
-
-    static final class DellaLinear extends TaskVectorMethod {
-        DellaLinear() {
-            super("della_linear", "https://arxiv.org/abs/2406.11617", false, Sparsify.DELLA, false, true);
-        }
     }
 }

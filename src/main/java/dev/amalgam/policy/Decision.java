@@ -31,6 +31,35 @@ public record Decision(String environment, String model, String modelDigest, Out
         reasons = List.copyOf(reasons);
     }
 
+    /**
+     * What a decision is about and what it rests on: the environment and model, the digests of
+     * the policy and catalogue used, and when it was made.
+     */
+    public record Basis(String environment, String model, String modelDigest, String policyDigest,
+                        String catalogueDigest, Instant evaluatedAt) {
+    }
+
+    /** Every enforced rule passed; {@code summary} says how many and what was only warned or excepted. */
+    public static Decision allow(Basis b, List<RuleResult> rules, Optional<LicenseCombination> license, String summary) {
+        return of(b, Outcome.ALLOW, rules, license, List.of(summary));
+    }
+
+    /** Denied for {@code reasons}: the failed rules, or why the default deny applies. */
+    public static Decision deny(Basis b, List<RuleResult> rules, Optional<LicenseCombination> license, List<String> reasons) {
+        return of(b, Outcome.DENY, rules, license, reasons);
+    }
+
+    /** Denied before any rule ran (an unknown environment): no rules, no license. */
+    public static Decision defaultDeny(Basis b, String reason) {
+        return of(b, Outcome.DENY, List.of(), Optional.empty(), List.of(reason));
+    }
+
+    private static Decision of(Basis b, Outcome outcome, List<RuleResult> rules, Optional<LicenseCombination> license,
+                               List<String> reasons) {
+        return new Decision(b.environment(), b.model(), b.modelDigest(), outcome, rules, b.policyDigest(),
+                b.catalogueDigest(), b.evaluatedAt(), license, reasons);
+    }
+
     public boolean allowed() {
         return outcome == Outcome.ALLOW;
     }

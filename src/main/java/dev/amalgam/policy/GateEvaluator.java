@@ -36,10 +36,10 @@ public final class GateEvaluator {
         if (env.isEmpty()) {
             String msg = "no environment '" + environment + "' in " + ReleasePolicy.FILE_NAME + " (known: "
                     + String.join(", ", policy.environmentNames()) + "): default deny";
-            return new Decision(environment, model.name(), model.digest(), Decision.Outcome.DENY, List.of(),
-                    policy.digest(), catalogue.digest(), now, Optional.empty(), List.of(msg));
+            return Decision.defaultDeny(basis(environment, model, now), msg);
         }
         Environment e = env.get();
+        Decision.Basis basis = basis(e.name(), model, now);
         Optional<LicenseCombination> license = licenses(model, e.licenseTarget());
         List<RuleResult> results = new ArrayList<>();
         for (ReleaseRule rule : e.rules()) {
@@ -47,25 +47,22 @@ public final class GateEvaluator {
             results.add(result(rule, failure, e.name(), model, now));
         }
         if (model.review().state() == ReviewState.REJECTED) results.add(rejection(model, e.name(), now));
-        List<String> reasons = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
         for (RuleResult r : results) {
-            if (r.result() == Result.FAIL) reasons.add(r.id() + ": " + r.message());
+            if (r.result() == Result.FAIL) failures.add(r.id() + ": " + r.message());
         }
-        Decision.Outcome outcome;
         if (results.isEmpty()) {
-            outcome = Decision.Outcome.DENY;
-            reasons.add("environment '" + e.name() + "' has no rules: default deny");
-        } else if (!reasons.isEmpty()) {
-            outcome = Decision.Outcome.DENY;
-        } else {
-            outcome = Decision.Outcome.ALLOW;
-            long warned = results.stream().filter(r -> r.result() == Result.WARN).count();
-            long excepted = results.stream().filter(r -> r.result() == Result.EXCEPTED).count();
-            reasons.add("all " + results.size() + " rules of '" + e.name() + "' passed or are not enforced ("
-                    + warned + " warnings, " + excepted + " excepted)");
+            return Decision.deny(basis, results, license, List.of("environment '" + e.name() + "' has no rules: default deny"));
         }
-        return new Decision(e.name(), model.name(), model.digest(), outcome, results, policy.digest(),
-                catalogue.digest(), now, license, reasons);
+        if (!failures.isEmpty()) return Decision.deny(basis, results, license, failures);
+        long warned = results.stream().filter(r -> r.result() == Result.WARN).count();
+        long excepted = results.stream().filter(r -> r.result() == Result.EXCEPTED).count();
+        return Decision.allow(basis, results, license, "all " + results.size() + " rules of '" + e.name()
+                + "' passed or are not enforced (" + warned + " warnings, " + excepted + " excepted)");
+    }
+
+    private Decision.Basis basis(String environment, ModelFacts model, Instant now) {
+        return new Decision.Basis(environment, model.name(), model.digest(), policy.digest(), catalogue.digest(), now);
     }
 
     private RuleResult result(ReleaseRule rule, Optional<String> failure, String env, ModelFacts model, Instant now) {

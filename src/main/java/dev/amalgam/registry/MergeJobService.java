@@ -1,6 +1,7 @@
 package dev.amalgam.registry;
 
 import dev.amalgam.merge.MergeEngine;
+import dev.amalgam.merge.MergeRequest;
 import dev.amalgam.merge.MergeOptions;
 import dev.amalgam.merge.MergeResult;
 import dev.amalgam.merge.ProgressListener;
@@ -207,7 +208,7 @@ public class MergeJobService {
             Recipe recipe = RecipeParser.parse(job.recipe, null, "merge job " + id);
             MergeOptions options = MergeOptions.defaults();
             if (threads > 0) options = options.withThreads(threads);
-            MergeResult result = MergeEngine.run(recipe, materializer, work.resolve("out"), options, ProgressListener.NONE);
+            MergeResult result = MergeEngine.run(new MergeRequest(recipe, materializer, work.resolve("out"), options, ProgressListener.NONE));
             var manifest = dev.amalgam.provenance.ModelHasher.parallel().hash(result.output(),
                     dev.amalgam.provenance.Serialization.files(dev.amalgam.provenance.ModelHasher.ignores(
                             RegistrationService.SIGNATURE_FILE, List.of())));
@@ -258,8 +259,7 @@ public class MergeJobService {
             Recipe recipe = RecipeParser.parse(job.recipe, null, "merge job " + id);
             MergeOptions options = MergeOptions.defaults();
             if (threads > 0) options = options.withThreads(threads);
-            MergeResult result = MergeEngine.run(recipe, materializer, work.resolve("out"), options,
-                    new Progress(id, cancelled));
+            MergeResult result = MergeEngine.run(new MergeRequest(recipe, materializer, work.resolve("out"), options, new Progress(id, cancelled)));
             FaultPoints.at("merge.before-register");
             if (stopping) throw new ServerStopping();
             Model out = outputs.register(id, recipe, result);

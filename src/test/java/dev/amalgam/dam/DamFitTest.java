@@ -1,9 +1,8 @@
 package dev.amalgam.dam;
 
 import dev.amalgam.merge.MergeEngine;
-import dev.amalgam.merge.MergeOptions;
+import dev.amalgam.merge.MergeRequest;
 import dev.amalgam.merge.ModelResolver;
-import dev.amalgam.merge.ProgressListener;
 import dev.amalgam.merge.RecipeParser;
 import dev.amalgam.merge.SampleModel;
 import dev.amalgam.safetensors.DType;
@@ -83,7 +82,7 @@ class DamFitTest {
                 parameters: {coefficients: fit-1}
                 dtype: float32
                 """, dir, "dam.yml");
-        MergeEngine.run(recipe, ModelResolver.local(), dir.resolve("merged"), MergeOptions.defaults(), ProgressListener.NONE);
+        MergeEngine.run(MergeRequest.of(recipe, ModelResolver.local(), dir.resolve("merged")));
         var d = FitJob.divergence(List.of(dir.resolve("a"), dir.resolve("b")), dir.resolve("merged"), dir.resolve("held.txt"), 16, 2);
         assertEquals(r.fittedHeldOutKl(), d.total(), 1e-12);
     }

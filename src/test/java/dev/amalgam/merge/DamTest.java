@@ -168,10 +168,10 @@ class DamTest {
                 models: [{model: a}, {model: b}]
                 parameters: {coefficients: fitted}
                 """, dir, "dam.yml");
-        var one = MergeEngine.run(recipe, ModelResolver.local(), dir.resolve("out1"), MergeOptions.defaults().withThreads(1),
-                ProgressListener.NONE, TensorContext.CHUNK);
-        MergeEngine.run(recipe, ModelResolver.local(), dir.resolve("out2"), MergeOptions.defaults().withThreads(2),
-                ProgressListener.NONE);
+        var one = MergeEngine.run(new MergeRequest(recipe, ModelResolver.local(), dir.resolve("out1"),
+                MergeOptions.defaults().withThreads(1), ProgressListener.NONE).withPartElements(TensorContext.CHUNK));
+        MergeEngine.run(new MergeRequest(recipe, ModelResolver.local(), dir.resolve("out2"),
+                MergeOptions.defaults().withThreads(2), ProgressListener.NONE));
         assertEquals(List.of("b", "a", "fitted"), one.inputs());
         assertArrayEquals(Files.readAllBytes(dir.resolve("out1/model-00001-of-00001.safetensors")),
                 Files.readAllBytes(dir.resolve("out2/model-00001-of-00001.safetensors")));
@@ -216,8 +216,8 @@ class DamTest {
         var e = assertThrows(RecipeException.class, () -> MergeEngine.resolve(recipe, ModelResolver.local()));
         assertTrue(e.getMessage().contains("model.layers.0.mlp.down_proj.weight: no coefficients"), e.getMessage());
         assertTrue(e.getMessage().contains("model.layers.0.mlp.up_proj.weight: coefficients in partial are F32[3, 16]"), e.getMessage());
-        var run = assertThrows(RecipeException.class, () -> MergeEngine.run(recipe, ModelResolver.local(), dir.resolve("never"),
-                MergeOptions.defaults(), ProgressListener.NONE));
+        var run = assertThrows(RecipeException.class, () ->
+                MergeEngine.run(MergeRequest.of(recipe, ModelResolver.local(), dir.resolve("never"))));
         assertTrue(run.getMessage().contains("down_proj"), run.getMessage());
         assertFalse(Files.exists(dir.resolve("never")));
     }

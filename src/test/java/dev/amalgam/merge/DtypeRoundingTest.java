@@ -127,7 +127,7 @@ class DtypeRoundingTest {
 
     private Path merge(String name, String recipe) throws IOException {
         Recipe r = RecipeParser.parse(recipe, dir, name + ".yml");
-        return MergeEngine.run(r, ModelResolver.local(), dir.resolve(name), MergeOptions.defaults(), ProgressListener.NONE)
+        return MergeEngine.run(MergeRequest.of(r, ModelResolver.local(), dir.resolve(name)))
                 .output();
     }
 

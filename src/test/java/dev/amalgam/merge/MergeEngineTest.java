@@ -30,12 +30,12 @@ class MergeEngineTest {
                     dtype: float16
                     """.formatted(method), dir, "test.yml");
             var options = MergeOptions.defaults().withThreads(2);
-            MergeEngine.run(r, ModelResolver.local(), dir.resolve(method + "-whole"), options, ProgressListener.NONE);
+            MergeEngine.run(new MergeRequest(r, ModelResolver.local(), dir.resolve(method + "-whole"), options, ProgressListener.NONE));
             // parts of one chunk, plus a part size that leaves a ragged last part
-            MergeEngine.run(r, ModelResolver.local(), dir.resolve(method + "-parts"), options, ProgressListener.NONE,
-                    TensorContext.CHUNK);
-            MergeEngine.run(r, ModelResolver.local(), dir.resolve(method + "-ragged"), options.withThreads(1),
-                    ProgressListener.NONE, 3 * TensorContext.CHUNK);
+            MergeEngine.run(new MergeRequest(r, ModelResolver.local(), dir.resolve(method + "-parts"), options, ProgressListener.NONE)
+                    .withPartElements(TensorContext.CHUNK));
+            MergeEngine.run(new MergeRequest(r, ModelResolver.local(), dir.resolve(method + "-ragged"), options.withThreads(1), ProgressListener.NONE)
+                    .withPartElements(3 * TensorContext.CHUNK));
             byte[] whole = Files.readAllBytes(dir.resolve(method + "-whole/model-00001-of-00001.safetensors"));
             assertArrayEquals(whole, Files.readAllBytes(dir.resolve(method + "-parts/model-00001-of-00001.safetensors")), method);
             assertArrayEquals(whole, Files.readAllBytes(dir.resolve(method + "-ragged/model-00001-of-00001.safetensors")), method);
@@ -90,8 +90,10 @@ class MergeEngineTest {
                     merge_method: %s
                     base_model: a
                     """.formatted(e.getValue(), method), dir, "test.yml");
-            MergeEngine.run(r, ModelResolver.local(), dir.resolve(method + "-mapped"), options, ProgressListener.NONE, part, false);
-            MergeEngine.run(r, ModelResolver.local(), dir.resolve(method + "-streamed"), options, ProgressListener.NONE, part, true);
+            MergeEngine.run(new MergeRequest(r, ModelResolver.local(), dir.resolve(method + "-mapped"), options, ProgressListener.NONE)
+                    .withPartElements(part).withStream(false));
+            MergeEngine.run(new MergeRequest(r, ModelResolver.local(), dir.resolve(method + "-streamed"), options, ProgressListener.NONE)
+                    .withPartElements(part).withStream(true));
             assertArrayEquals(Files.readAllBytes(dir.resolve(method + "-mapped/model-00001-of-00001.safetensors")),
                     Files.readAllBytes(dir.resolve(method + "-streamed/model-00001-of-00001.safetensors")), method);
         }

@@ -129,7 +129,7 @@ class MergekitReferenceTest {
         Path dir = out.resolve(name);
         if (!SafetensorsModel.isModelFolder(dir)) {
             Recipe recipe = RecipeParser.parse(FIXTURES.resolve(name).resolve("recipe.yml"));
-            MergeEngine.run(recipe, ModelResolver.local(), dir, MergeOptions.defaults(), ProgressListener.NONE);
+            MergeEngine.run(MergeRequest.of(recipe, ModelResolver.local(), dir));
         }
         return dir;
     }

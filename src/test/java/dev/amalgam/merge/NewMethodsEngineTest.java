@@ -59,10 +59,11 @@ class NewMethodsEngineTest {
             assertTrue(check.ok(), e.getKey() + ": " + check.problems());
             assertTrue(check.notes().isEmpty(), e.getKey() + ": " + check.notes());
             Path one = dir.resolve(e.getKey() + "-1"), two = dir.resolve(e.getKey() + "-2");
-            MergeEngine.run(r, ModelResolver.local(), one, MergeOptions.defaults().withThreads(1), ProgressListener.NONE);
+            MergeEngine.run(new MergeRequest(r, ModelResolver.local(), one,
+                    MergeOptions.defaults().withThreads(1), ProgressListener.NONE));
             // small parts force elementwise methods (nearswap) to split tensors across threads
-            MergeEngine.run(r, ModelResolver.local(), two, MergeOptions.defaults().withThreads(2), ProgressListener.NONE,
-                    TensorContext.CHUNK);
+            MergeEngine.run(new MergeRequest(r, ModelResolver.local(), two,
+                    MergeOptions.defaults().withThreads(2), ProgressListener.NONE).withPartElements(TensorContext.CHUNK));
             byte[] bytes = Files.readAllBytes(one.resolve("model-00001-of-00001.safetensors"));
             assertArrayEquals(bytes, Files.readAllBytes(two.resolve("model-00001-of-00001.safetensors")), e.getKey());
             try (var out = SafetensorsModel.open(one); var a = SafetensorsModel.open(dir.resolve("a"))) {

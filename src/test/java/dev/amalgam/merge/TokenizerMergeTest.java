@@ -66,7 +66,7 @@ class TokenizerMergeTest {
                 base_model: a
                 %s
                 """.formatted(tokenizerYaml), dir, name + ".yml");
-        return MergeEngine.run(r, ModelResolver.local(), dir.resolve(name), MergeOptions.defaults(), ProgressListener.NONE).output();
+        return MergeEngine.run(MergeRequest.of(r, ModelResolver.local(), dir.resolve(name))).output();
     }
 
     static float avg(float x, float y) {

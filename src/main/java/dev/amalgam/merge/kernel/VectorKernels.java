@@ -30,6 +30,51 @@ final class VectorKernels implements MergeKernels {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ScalarKernels SCALAR = new ScalarKernels();
 
+    // F16 widening: 2^-14 as a float, subtracted to normalise subnormal halves (f16ToF32).
+    private static final FloatVector SUBNORMAL_MAGIC = FloatVector.broadcast(F, Float.intBitsToFloat(113 << 23));
+
+    // F16 narrowing (store, convert).
+    /** F32 bits of 2^-14, the smallest normal half. */
+    private static final IntVector F16_MIN_NORMAL = IntVector.broadcast(I, 0x38800000);
+    /** F32 bits of 65520: from here on a half rounds to infinity. */
+    private static final IntVector F16_OVERFLOW = IntVector.broadcast(I, 0x477ff000);
+    /** Exponent rebias from single (127) to half (15), in place. */
+    private static final IntVector F16_REBIAS = IntVector.broadcast(I, 112 << 23);
+    private static final IntVector F16_INF = IntVector.broadcast(I, 0x7c00);
+    private static final IntVector F16_NAN_BITS = IntVector.broadcast(I, FloatFormats.F16_NAN);
+    private static final FloatVector F16_SUBNORMAL_SCALE = FloatVector.broadcast(F, 0x1p24f);
+    private static final FloatVector F16_MAGIC = FloatVector.broadcast(F, 0x1p23f);
+
+    // BF16 narrowing of lane pairs (narrowPair).
+    /** High halves of the int lanes: the odd BF16 element of each pair, in place. */
+    private static final IntVector HIGH_HALF = IntVector.broadcast(I, 0xffff0000);
+    /** The canonical BF16 NaN in the high half of a lane. */
+    private static final IntVector BF16_NAN_HIGH = IntVector.broadcast(I, FloatFormats.BF16_NAN << 16);
+
+    /**
+     * Word indices that pick, from two int vectors of rounded F32 bits (even elements, odd
+     * elements), the high halves in element order: {@code HIGH_WORDS.selectFrom(even, odd)} is one
+     * two-source permute (vpermi2w) instead of shift, mask and or. Null where the int vector is not
+     * 512 bits wide: AVX2 has no two-source word permute, and the Vector API's fallback for it runs
+     * element by element.
+     */
+    private static final ShortVector HIGH_WORDS = I.vectorBitSize() == 512 ? highWords() : null;
+
+    // Magnitude keys and masks of the TIES selection and output passes.
+    private static final IntVector ABS_BITS = IntVector.broadcast(I, 0x7fffffff);
+    private static final IntVector INF_BITS = IntVector.broadcast(I, 0x7f800000);
+    private static final IntVector NAN_KEY = IntVector.broadcast(I, MagnitudeSelect.NAN_KEY);
+    private static final IntVector SIGN_BIT = IntVector.broadcast(I, 0x80000000);
+
+    /** Bit masks of the even and odd elements among the 2 × lanes BF16 elements of an int vector. */
+    private static final long EVEN_ELEMENTS = 0x5555_5555_5555_5555L >>> (64 - 2 * Math.min(32, I.length())),
+            ODD_ELEMENTS = EVEN_ELEMENTS << 1;
+
+    /** Width of the preferred float vector in bits, for {@link Kernels}' precondition check. */
+    static int preferredBits() {
+        return F.vectorBitSize();
+    }
+
     @Override
     public String name() {
         return "vector-" + F.length() + "x32";
@@ -68,8 +113,6 @@ final class VectorKernels implements MergeKernels {
         }
         ScalarKernels.convertTail(src, from, dst, to, i, n);
     }
-
-    private static final FloatVector SUBNORMAL_MAGIC = FloatVector.broadcast(F, Float.intBitsToFloat(113 << 23));
 
     /**
      * IEEE half to single, exactly: move exponent and mantissa into place and rebias; infinity
@@ -143,17 +186,6 @@ final class VectorKernels implements MergeKernels {
         }
         ScalarKernels.storeTail(src, i, n, dst, dtype, fromElem);
     }
-
-    /** F32 bits of 2^-14, the smallest normal half. */
-    private static final IntVector F16_MIN_NORMAL = IntVector.broadcast(I, 0x38800000);
-    /** F32 bits of 65520: from here on a half rounds to infinity. */
-    private static final IntVector F16_OVERFLOW = IntVector.broadcast(I, 0x477ff000);
-    /** Exponent rebias from single (127) to half (15), in place. */
-    private static final IntVector F16_REBIAS = IntVector.broadcast(I, 112 << 23);
-    private static final IntVector F16_INF = IntVector.broadcast(I, 0x7c00);
-    private static final IntVector F16_NAN_BITS = IntVector.broadcast(I, FloatFormats.F16_NAN);
-    private static final FloatVector F16_SUBNORMAL_SCALE = FloatVector.broadcast(F, 0x1p24f);
-    private static final FloatVector F16_MAGIC = FloatVector.broadcast(F, 0x1p23f);
 
     /** Round to nearest even by adding 0x7fff + lsb; every NaN becomes the canonical one. */
     private static ShortVector f32ToBf16(FloatVector f) {
@@ -348,20 +380,6 @@ final class VectorKernels implements MergeKernels {
             narrowPair(lo.reinterpretAsInts(), hi.reinterpretAsInts()).intoMemorySegment(dst, dBase + 2L * i, LE);
         }
     }
-
-    /** High halves of the int lanes: the odd BF16 element of each pair, in place. */
-    private static final IntVector HIGH_HALF = IntVector.broadcast(I, 0xffff0000);
-    /** The canonical BF16 NaN in the high half of a lane. */
-    private static final IntVector BF16_NAN_HIGH = IntVector.broadcast(I, FloatFormats.BF16_NAN << 16);
-
-    /**
-     * Word indices that pick, from two int vectors of rounded F32 bits (even elements, odd
-     * elements), the high halves in element order: {@code HIGH_WORDS.selectFrom(even, odd)} is one
-     * two-source permute (vpermi2w) instead of shift, mask and or. Null where the int vector is not
-     * 512 bits wide: AVX2 has no two-source word permute, and the Vector API's fallback for it runs
-     * element by element.
-     */
-    private static final ShortVector HIGH_WORDS = I.vectorBitSize() == 512 ? highWords() : null;
 
     private static ShortVector highWords() {
         VectorSpecies<Short> words = VectorSpecies.of(short.class, I.vectorShape());
@@ -700,11 +718,6 @@ final class VectorKernels implements MergeKernels {
         ScalarKernels.bracketDeltaTail(x, base, fromElem, bound, n, loKey, hiKey, out, state);
     }
 
-    private static final IntVector ABS_BITS = IntVector.broadcast(I, 0x7fffffff);
-    private static final IntVector INF_BITS = IntVector.broadcast(I, 0x7f800000);
-    private static final IntVector NAN_KEY = IntVector.broadcast(I, MagnitudeSelect.NAN_KEY);
-    private static final IntVector SIGN_BIT = IntVector.broadcast(I, 0x80000000);
-
     @Override
     public long maskedDeltaBf16(MemorySegment x, MemorySegment base, long fromElem, int thrKey, long tiesLeft,
                                 float rescale, float weight, float[] out, int n) {
@@ -797,10 +810,6 @@ final class VectorKernels implements MergeKernels {
         }
         ScalarKernels.tiesCombineTail(weighted, weights, m, base, fromElem, normalize, lambda, dst, dstElem, i, n);
     }
-
-    /** Bit masks of the even and odd elements among the 2 × lanes BF16 elements of an int vector. */
-    private static final long EVEN_ELEMENTS = 0x5555_5555_5555_5555L >>> (64 - 2 * Math.min(32, I.length())),
-            ODD_ELEMENTS = EVEN_ELEMENTS << 1;
 
     @Override
     public void tiesOutputBf16(MemorySegment base, MemorySegment[] xs, int m, long fromElem, int[] thrKeys, long[] tiesLeft,

@@ -3,10 +3,16 @@ package dev.amalgam.merge.kernel;
 import dev.amalgam.safetensors.DType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -61,68 +67,121 @@ class KernelEquivalenceTest {
         assertEquals(Double.doubleToRawLongBits(a), Double.doubleToRawLongBits(b), what);
     }
 
-    @Test
-    void elementwiseOperationsAgree() {
-        Random r = new Random(42);
-        for (int n : LENGTHS) {
-            float[] a = data(r, n), b = data(r, n);
-            float w = (float) r.nextGaussian();
-            float[] s1 = a.clone(), v1 = a.clone();
-            S.axpy(s1, b, w, n);
-            V.axpy(v1, b, w, n);
-            assertBits(s1, v1, n, "axpy");
-            float[] c = data(r, n), s4 = a.clone(), v4 = a.clone();
-            S.mulAdd(s4, c, b, n);
-            V.mulAdd(v4, c, b, n);
-            assertBits(s4, v4, n, "mulAdd");
-            float[] s2 = new float[n], v2 = new float[n];
-            S.sub(a, b, s2, n);
-            V.sub(a, b, v2, n);
-            assertBits(s2, v2, n, "sub");
-            S.add(a, b, s2, n);
-            V.add(a, b, v2, n);
-            assertBits(s2, v2, n, "add");
-            float[] s3 = a.clone(), v3 = a.clone();
-            S.scale(s3, w, n);
-            V.scale(v3, w, n);
-            assertBits(s3, v3, n, "scale");
-            S.divide(s3, b, n);
-            V.divide(v3, b, n);
-            assertBits(s3, v3, n, "divide");
-        }
-    }
+    /**
+     * The array operations as a table, Lucene's TestVectorUtilSupport form: each row one operation,
+     * a one-line lambda run once on the scalar twin and once on the vector kernels, with the same
+     * inputs; every row runs at every length of {@link #LENGTHS} and on every {@link Fill}, each
+     * combination its own test, and the outputs must agree bit for bit.
+     */
+    private static final List<Op> OPS = List.of(
+            op("axpy", (k, c) -> k.axpy(c.out, c.b, c.w, c.n)),
+            op("mulAdd", (k, c) -> k.mulAdd(c.out, c.c, c.b, c.n)),
+            op("sub", (k, c) -> k.sub(c.a, c.b, c.out, c.n)),
+            op("add", (k, c) -> k.add(c.a, c.b, c.out, c.n)),
+            op("scale", (k, c) -> k.scale(c.out, c.w, c.n)),
+            op("divide by array", (k, c) -> k.divide(c.out, c.b, c.n)),
+            op("divide by scalar", (k, c) -> k.divide(c.out, c.w, c.n)),
+            op("sumAbs", (k, c) -> c.result(k.sumAbs(c.a, c.n))),
+            op("dot", (k, c) -> c.result(k.dot(c.a, c.b, c.n))),
+            op("dot with itself", (k, c) -> c.result(k.dot(c.a, c.a, c.n))),
+            op("tiesMix m=1", (k, c) -> k.tiesMix(c.rows(1), c.weights(1), 1, c.out, c.out2, c.n)),
+            op("tiesMix m=2", (k, c) -> k.tiesMix(c.rows(2), c.weights(2), 2, c.out, c.out2, c.n)),
+            op("tiesMix m=3", (k, c) -> k.tiesMix(c.rows(3), c.weights(3), 3, c.out, c.out2, c.n)),
+            op("tiesMix m=4", (k, c) -> k.tiesMix(c.rows(4), c.weights(4), 4, c.out, c.out2, c.n)));
 
-    @Test
-    void tiesConsensusAgrees() {
-        Random r = new Random(7);
-        for (int n : LENGTHS) {
-            for (int m = 1; m <= 4; m++) {
-                float[][] wd = new float[m][];
-                float[] w = new float[m];
-                for (int j = 0; j < m; j++) {
-                    wd[j] = data(r, n);
-                    w[j] = j == 1 ? 0f : (float) r.nextGaussian();
-                }
-                float[] sm = new float[n], sd = new float[n], vm = new float[n], vd = new float[n];
-                S.tiesMix(wd, w, m, sm, sd, n);
-                V.tiesMix(wd, w, m, vm, vd, n);
-                assertBits(sm, vm, n, "mixed m=" + m);
-                assertBits(sd, vd, n, "divisor m=" + m);
+    /** Input values: random mixes of specials, and arrays made of one kind of special value only. */
+    enum Fill {
+        MIXED, GAUSSIAN, NAN, INFINITE, ZERO, SUBNORMAL, HUGE;
+
+        float[] values(Random r, int n) {
+            if (this == MIXED) return data(r, n);
+            float[] x = new float[n];
+            for (int i = 0; i < n; i++) {
+                float sign = r.nextBoolean() ? 1 : -1;
+                x[i] = switch (this) {
+                    case GAUSSIAN -> (float) r.nextGaussian() * 0.02f;
+                    case NAN -> Float.intBitsToFloat(0x7f800001 + r.nextInt(0x007fffff)) * sign; // payloads too
+                    case INFINITE -> Float.POSITIVE_INFINITY * sign;
+                    case ZERO -> 0f * sign;
+                    case SUBNORMAL -> Float.intBitsToFloat(r.nextInt(0x007fffff) + 1) * sign;
+                    case HUGE -> (0.5f + r.nextFloat()) * 2e38f * sign; // sums and products overflow
+                    case MIXED -> throw new AssertionError();
+                };
             }
+            return x;
         }
     }
 
-    @Test
-    void reductionsAgree() {
-        Random r = new Random(3);
-        for (int n : LENGTHS) {
-            float[] a = data(r, n), b = data(r, n);
-            assertSameDouble(S.sumAbs(a, n), V.sumAbs(a, n), "sumAbs " + n);
-            assertSameDouble(S.dot(a, b, n), V.dot(a, b, n), "dot " + n);
-            float[] g = new float[n];
-            for (int i = 0; i < n; i++) g[i] = (float) r.nextGaussian();
-            assertEquals(Double.doubleToRawLongBits(S.dot(g, g, n)), Double.doubleToRawLongBits(V.dot(g, g, n)), "dot of finite " + n);
+    /** One operation: what it does to a {@link Case}. */
+    interface Run {
+        void on(MergeKernels k, Case c);
+    }
+
+    record Op(String name, Run run) {
+        @Override
+        public String toString() {
+            return name;
         }
+    }
+
+    private static Op op(String name, Run run) {
+        return new Op(name, run);
+    }
+
+    /**
+     * The inputs of one run and the places for its outputs: {@code out} starts as a copy of
+     * {@code a} (in-place operations work on it), {@code out2} holds a second output, {@code result}
+     * a reduction's value. Built from a seed, so the scalar and the vector run see the same values.
+     */
+    static final class Case {
+        final int n;
+        final float[] a, b, c, out, out2;
+        final float w;
+        private final float[][] rows;
+        private final float[] weights;
+        double result;
+
+        Case(Fill fill, int n, long seed) {
+            Random r = new Random(seed);
+            this.n = n;
+            a = fill.values(r, n);
+            b = fill.values(r, n);
+            c = fill.values(r, n);
+            w = (float) r.nextGaussian();
+            rows = new float[][]{fill.values(r, n), fill.values(r, n), fill.values(r, n), fill.values(r, n)};
+            weights = new float[]{(float) r.nextGaussian(), 0f, (float) r.nextGaussian(), (float) r.nextGaussian()};
+            out = a.clone();
+            out2 = new float[n];
+        }
+
+        float[][] rows(int m) {
+            return Arrays.copyOf(rows, m);
+        }
+
+        float[] weights(int m) {
+            return Arrays.copyOf(weights, m);
+        }
+
+        void result(double value) {
+            result = value;
+        }
+    }
+
+    static Stream<Arguments> table() {
+        return OPS.stream().flatMap(op -> Arrays.stream(Fill.values())
+                .flatMap(fill -> Arrays.stream(LENGTHS).mapToObj(n -> Arguments.of(op, fill, n))));
+    }
+
+    @ParameterizedTest(name = "{0} on {1} values, n={2}")
+    @MethodSource("table")
+    void operationAgrees(Op op, Fill fill, int n) {
+        long seed = 31L * op.name().hashCode() + 17L * fill.ordinal() + n;
+        Case s = new Case(fill, n, seed), v = new Case(fill, n, seed);
+        op.run().on(S, s);
+        op.run().on(V, v);
+        assertBits(s.out, v.out, n, op + " output");
+        assertBits(s.out2, v.out2, n, op + " second output");
+        assertSameDouble(s.result, v.result, op + " result");
     }
 
     @Test
@@ -429,7 +488,7 @@ class KernelEquivalenceTest {
                 for (int m = 1; m <= 4; m++) {
                     long offset = r.nextInt(3), dOff = r.nextInt(3);
                     MemorySegment[] seg = bf16Inputs(arena, r, m, n, offset);
-                    MemorySegment[] xs = java.util.Arrays.copyOfRange(seg, 1, m + 1);
+                    MemorySegment[] xs = Arrays.copyOfRange(seg, 1, m + 1);
                     float[] base = new float[n];
                     S.load(seg[0], DType.BF16, offset, base, n);
                     int[] thr = new int[m];
@@ -490,7 +549,7 @@ class KernelEquivalenceTest {
                     for (int m = 1; m <= 4; m++) {
                         long offset = r.nextInt(3), dOff = r.nextInt(3);
                         MemorySegment[] seg = bf16Inputs(arena, r, m, n, offset);
-                        MemorySegment[] xs = java.util.Arrays.copyOfRange(seg, 1, m + 1);
+                        MemorySegment[] xs = Arrays.copyOfRange(seg, 1, m + 1);
                         float[] base = new float[n], d = new float[n];
                         S.load(seg[0], DType.BF16, offset, base, n);
                         int[] thr = new int[m];
@@ -539,7 +598,7 @@ class KernelEquivalenceTest {
                 for (int m = 1; m <= 4; m++) {
                     long offset = r.nextInt(3), dOff = r.nextInt(3);
                     MemorySegment[] seg = bf16Inputs(arena, r, m, n, offset);
-                    MemorySegment[] xs = java.util.Arrays.copyOfRange(seg, 1, m + 1);
+                    MemorySegment[] xs = Arrays.copyOfRange(seg, 1, m + 1);
                     float[] base = new float[n], w = new float[m];
                     S.load(seg[0], DType.BF16, offset, base, n);
                     float[][] d = new float[m][n];
