@@ -119,6 +119,13 @@ public final class ModelVerifier {
         return Statements.read(statement);
     }
 
+    /** True for a Sigstore keyless bundle: a certificate and a transparency-log entry, no public key. */
+    public static boolean isKeyless(byte[] bundleBytes) {
+        JsonNode vm = Bundles.parse(bundleBytes).path("verificationMaterial");
+        return !vm.has("publicKey") && (vm.has("certificate") || vm.has("x509CertificateChain"))
+                && vm.path("tlogEntries").size() > 0;
+    }
+
     /** Names an unexpected predicate type of a payload whose signature failed, as a second reason. */
     private static String unsignedPredicateNote(byte[] payload) {
         try {
