@@ -73,6 +73,9 @@ final class KeylessVerifier {
         Instant verifiedTime = signedEntryTimestamp(entry, log, bodyB64, integrated, logIndex);
         inclusionProof(entry, log, body);
         checkBody(body, payload, signature, leaf);
+        if (entry.has("kindVersion") && !"dsse".equals(entry.path("kindVersion").path("kind").asText(""))) {
+            throw new VerificationException("the entry's kindVersion does not match its body (dsse)");
+        }
 
         Instant at = verifiedTime != null ? verifiedTime : Instant.now();
         if (verifiedTime != null && !log.validAt(when)) {
@@ -87,7 +90,7 @@ final class KeylessVerifier {
     private static X509Certificate leaf(JsonNode vm) {
         JsonNode c = vm.path("certificate").path("rawBytes");
         if (c.isMissingNode()) c = vm.path("x509CertificateChain").path("certificates").path(0).path("rawBytes");
-        return SigstoreTrustedRoot.certificate(b64(c.asText(null), "certificate"));
+        return SigstoreTrustedRoot.certificate(b64(c.asText(null), "certificate"), "the bundle");
     }
 
     /** Checks the SET; returns the integration time it vouches for, or null without one. */
@@ -174,7 +177,7 @@ final class KeylessVerifier {
         for (JsonNode s : spec.path("signatures")) {
             byte[] sig = b64(s.path("signature").asText(null), "tlog entry signature");
             String pem = new String(b64(s.path("verifier").asText(null), "tlog entry verifier"), StandardCharsets.US_ASCII);
-            X509Certificate c = SigstoreTrustedRoot.certificate(pemBody(pem));
+            X509Certificate c = SigstoreTrustedRoot.certificate(pemBody(pem), "the transparency-log entry");
             if (Arrays.equals(sig, signature) && c.equals(leaf)) found = true;
         }
         if (!found) {

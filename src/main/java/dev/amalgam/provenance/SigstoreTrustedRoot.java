@@ -97,10 +97,14 @@ public record SigstoreTrustedRoot(List<Log> tlogs, List<Log> ctlogs, List<Author
     }
 
     static X509Certificate certificate(byte[] der) {
+        return certificate(der, "the trusted root");
+    }
+
+    static X509Certificate certificate(byte[] der, String where) {
         try {
             return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
-        } catch (GeneralSecurityException e) {
-            throw new ProvenanceException("malformed certificate in the trusted root");
+        } catch (GeneralSecurityException | RuntimeException e) {
+            throw new ProvenanceException("malformed certificate in " + where);
         }
     }
 

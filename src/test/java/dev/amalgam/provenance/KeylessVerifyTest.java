@@ -196,6 +196,42 @@ class KeylessVerifyTest {
         assertEquals(ISSUER, KeylessVerifier.oidcIssuer(SigstoreTrustedRoot.certificate(der)));
     }
 
+    /** Every field of the log entry and certificate replaced by junk: a clear refusal (exit 1 or 2), never another exception. */
+    @TestFactory
+    Stream<DynamicTest> malformedMaterialIsRefusedCleanly() {
+        List<String> fields = List.of("logIndex", "integratedTime", "canonicalizedBody", "logId", "inclusionPromise",
+                "inclusionProof", "kindVersion");
+        List<String> junk = List.of("", "!!", "AAAA", "12x", "-1");
+        return fields.stream().flatMap(f -> junk.stream().map(j -> DynamicTest.dynamicTest(f + "=" + j, () -> {
+            ObjectNode b = tampered(e -> e.put(f, j));
+            refusedCleanly(b);
+        })));
+    }
+
+    @Test
+    void malformedCertificatesAndProofsAreRefusedCleanly() {
+        for (String junk : List.of("", "AAAA", Base64.getEncoder().encodeToString(new byte[] {0x30, 0x03, 0x02, 0x01, 0x01}))) {
+            ObjectNode b = original();
+            ((ObjectNode) b.path("verificationMaterial").path("certificate")).put("rawBytes", junk);
+            refusedCleanly(b);
+            refusedCleanly(tampered(e -> ((ObjectNode) e.path("inclusionProof")).put("rootHash", junk)));
+            refusedCleanly(tampered(e -> ((ObjectNode) e.path("inclusionProof")).put("treeSize", junk)));
+            refusedCleanly(tampered(e -> ((ObjectNode) e.path("inclusionProof").path("checkpoint")).put("envelope", junk)));
+            refusedCleanly(tampered(e -> ((ArrayNode) e.path("inclusionProof").path("hashes")).set(0, junk)));
+        }
+    }
+
+    private static void refusedCleanly(ObjectNode bundle) {
+        try {
+            ModelVerifier.verify(V110, JSON.writeValueAsBytes(bundle), "model.sig", trust(), OmsVectorsTest.options());
+            org.junit.jupiter.api.Assertions.fail("a malformed bundle verified");
+        } catch (VerificationException | ProvenanceException e) {
+            assertTrue(e.getMessage() != null && !e.getMessage().isBlank());
+        } catch (Exception e) {
+            org.junit.jupiter.api.Assertions.fail("unexpected " + e, e);
+        }
+    }
+
     private static ObjectNode original() {
         try {
             return (ObjectNode) JSON.readTree(Files.readAllBytes(V110.resolve("model.sig")));
