@@ -82,7 +82,7 @@ final class KeylessVerifier {
             throw new VerificationException("the transparency-log key was not valid at the integration time " + when);
         }
         X509Certificate issuer = chain(leaf, root, at, verifiedTime != null);
-        certificateTimestamp(leaf, issuer, root, at);
+        certificateTimestamp(leaf, issuer, root);
         identity(leaf, trust.identity(), trust.issuer());
         return leaf.getPublicKey();
     }
@@ -218,7 +218,7 @@ final class KeylessVerifier {
     }
 
     /** RFC 6962 3.2: at least one embedded SCT must be signed by a CT log of the trusted root. */
-    private static void certificateTimestamp(X509Certificate leaf, X509Certificate issuer, SigstoreTrustedRoot root, Instant at)
+    private static void certificateTimestamp(X509Certificate leaf, X509Certificate issuer, SigstoreTrustedRoot root)
             throws VerificationException {
         byte[] ext = leaf.getExtensionValue(SCT_OID);
         if (ext == null) throw new VerificationException("the signing certificate carries no signed certificate timestamp");
