@@ -218,8 +218,9 @@ public final class GateEvaluator {
             case TRUSTED -> Optional.empty();
             case MISSING -> Optional.of(what + " is not signed");
             case INVALID -> Optional.of(what + " has a signature that does not verify");
-            case UNTRUSTED -> Optional.of(what + " is signed by key " + (s.keyId() == null ? "(unnamed)" : s.keyId())
-                    + ", which is not in policies/keys/");
+            case UNTRUSTED -> Optional.of(s.keyId() == null
+                    ? what + " is signed by a key or keyless identity that policies/keys/ does not trust"
+                    : what + " is signed by key " + s.keyId() + ", which is not in policies/keys/");
         };
     }
 }

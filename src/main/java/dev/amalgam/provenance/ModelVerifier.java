@@ -34,6 +34,19 @@ public final class ModelVerifier {
 
         record Certificates(List<X509Certificate> roots) implements Trust {
         }
+
+        /**
+         * Sigstore keyless: a Fulcio certificate logged in Rekor, checked offline against a trusted
+         * root, issued to {@code identity} (a subject alternative name: e-mail or URI) by the OIDC
+         * {@code issuer}.
+         */
+        record Keyless(SigstoreTrustedRoot root, String identity, String issuer) implements Trust {
+            public Keyless {
+                if (root == null || identity == null || identity.isBlank() || issuer == null || issuer.isBlank()) {
+                    throw new ProvenanceException("keyless verification needs a trusted root, an identity and an issuer");
+                }
+            }
+        }
     }
 
     /** Options: extra ignored paths, tolerate local files the signature does not cover. */
@@ -89,6 +102,7 @@ public final class ModelVerifier {
         PublicKey signer = switch (trust) {
             case Trust.Key k -> checkKeyMaterial(vm, k.key());
             case Trust.Certificates c -> checkChain(vm, c.roots());
+            case Trust.Keyless k -> KeylessVerifier.verify(vm, payload, sig, k);
         };
         if (!Bundles.verifyRaw(signer, Bundles.algorithmFor(signer), Dsse.pae(Dsse.IN_TOTO, payload), sig)
                 && !Bundles.verifyRaw(signer, "SHA256withECDSA", Dsse.paeLegacy(payload), sig)) {
@@ -103,6 +117,13 @@ public final class ModelVerifier {
             throw new VerificationException("the signed payload is not JSON");
         }
         return Statements.read(statement);
+    }
+
+    /** True for a Sigstore keyless bundle: a certificate and a transparency-log entry, no public key. */
+    public static boolean isKeyless(byte[] bundleBytes) {
+        JsonNode vm = Bundles.parse(bundleBytes).path("verificationMaterial");
+        return !vm.has("publicKey") && (vm.has("certificate") || vm.has("x509CertificateChain"))
+                && vm.path("tlogEntries").size() > 0;
     }
 
     /** Names an unexpected predicate type of a payload whose signature failed, as a second reason. */
@@ -142,7 +163,7 @@ public final class ModelVerifier {
         if (pk == null) {
             if (vm.has("x509CertificateChain") || vm.has("certificate")) {
                 if (vm.path("tlogEntries").size() > 0) {
-                    throw new ProvenanceException("keyless (Sigstore) bundles are not supported: verify with the Sigstore tools");
+                    throw new VerificationException("the model was signed keyless (Sigstore): verify with --trusted-root, --identity and --issuer");
                 }
                 throw new VerificationException("the model was signed with a certificate: verify with --ca");
             }
@@ -175,7 +196,7 @@ public final class ModelVerifier {
             throw new ProvenanceException("the bundle has no certificate chain");
         }
         if (vm.path("tlogEntries").size() > 0) {
-            throw new ProvenanceException("keyless (Sigstore) bundles are not supported: verify with the Sigstore tools");
+            throw new VerificationException("the model was signed keyless (Sigstore): verify with --trusted-root, --identity and --issuer");
         }
         X509Certificate leaf = chain.getFirst();
         boolean[] ku = leaf.getKeyUsage();

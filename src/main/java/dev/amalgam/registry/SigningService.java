@@ -6,6 +6,7 @@ import dev.amalgam.provenance.ModelHasher;
 import dev.amalgam.provenance.ModelVerifier;
 import dev.amalgam.provenance.PemKeys;
 import dev.amalgam.provenance.ProvenanceException;
+import dev.amalgam.provenance.SigstoreTrustedRoot;
 import dev.amalgam.provenance.Statements;
 import dev.amalgam.provenance.VerificationException;
 import dev.amalgam.storage.BlobStore;
@@ -37,6 +38,9 @@ public class SigningService {
     /** Overrides the trusted key folder (default: the policy folder's keys/); tests use their own. */
     @org.eclipse.microprofile.config.inject.ConfigProperty(name = "amalgam.trusted-keys")
     java.util.Optional<String> trustedKeysDir;
+
+    /** The Sigstore trust root for keyless publishers, beside the trusted keys. */
+    public static final String TRUSTED_ROOT = "trusted_root.json";
 
     private volatile PrivateKey key;
     private volatile PublicKey publicKey;
@@ -93,8 +97,78 @@ public class SigningService {
         return out;
     }
 
-    /** Checks a publisher bundle over a model folder against the trusted keys. */
+    /**
+     * Trusted keyless publishers: every {@code *.identity} file in the trusted key folder, by file
+     * name, holding {@code identity: ...} (the certificate's e-mail or URI) and {@code issuer: ...}
+     * (the OIDC issuer) lines.
+     */
+    public Map<String, String[]> trustedIdentities() {
+        Map<String, String[]> out = new LinkedHashMap<>();
+        Path dir = trustedDir();
+        if (!Files.isDirectory(dir)) return out;
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "*.identity")) {
+            for (Path p : s) {
+                String identity = null;
+                String issuer = null;
+                for (String line : Files.readAllLines(p)) {
+                    String l = line.strip();
+                    if (l.startsWith("identity:")) identity = l.substring(9).strip();
+                    else if (l.startsWith("issuer:")) issuer = l.substring(7).strip();
+                }
+                if (identity == null || identity.isEmpty() || issuer == null || issuer.isEmpty()) {
+                    LOG.warnf("Ignoring %s as a trusted identity: it needs an 'identity:' and an 'issuer:' line", p);
+                } else {
+                    out.put(p.getFileName().toString(), new String[] {identity, issuer});
+                }
+            }
+        } catch (IOException e) {
+            LOG.warnf("Cannot read trusted identities in %s: %s", dir, e.getMessage());
+        }
+        return out;
+    }
+
+    private Path trustedDir() {
+        return trustedKeysDir.filter(d -> !d.isBlank()).map(Path::of)
+                .orElseGet(() -> config.settings().policiesDir().resolve("keys"));
+    }
+
+    /** Checks a keyless (Sigstore) publisher bundle against the trusted identities and the trusted root. */
+    private PublisherCheck checkKeyless(Path folder, byte[] bundle) throws IOException {
+        Map<String, String[]> identities = trustedIdentities();
+        Path rootFile = trustedDir().resolve(TRUSTED_ROOT);
+        if (identities.isEmpty()) return new PublisherCheck("untrusted", null, "signed keyless, and no trusted identity in policies/keys");
+        if (!Files.isRegularFile(rootFile)) {
+            return new PublisherCheck("untrusted", null, "signed keyless, and policies/keys has no " + TRUSTED_ROOT);
+        }
+        String lastReason = "no trusted identity matches";
+        try {
+            SigstoreTrustedRoot root = SigstoreTrustedRoot.read(rootFile);
+            for (var e : identities.entrySet()) {
+                try {
+                    ModelVerifier.verify(folder, bundle, RegistrationService.SIGNATURE_FILE,
+                            new ModelVerifier.Trust.Keyless(root, e.getValue()[0], e.getValue()[1]),
+                            new ModelVerifier.Options(List.of(), false, ModelHasher.parallel()));
+                    return new PublisherCheck("trusted", e.getKey(), null);
+                } catch (VerificationException ex) {
+                    if (!ex.getMessage().startsWith("wrong identity") && !ex.getMessage().startsWith("wrong issuer")) {
+                        return new PublisherCheck("invalid", null, ex.getMessage());
+                    }
+                    lastReason = ex.getMessage();
+                }
+            }
+        } catch (ProvenanceException ex) {
+            return new PublisherCheck("invalid", null, ex.getMessage());
+        }
+        return new PublisherCheck("untrusted", null, lastReason);
+    }
+
+    /** Checks a publisher bundle over a model folder against the trusted keys (or, keyless, identities). */
     public PublisherCheck checkPublisher(Path folder, byte[] bundle) throws IOException {
+        try {
+            if (ModelVerifier.isKeyless(bundle)) return checkKeyless(folder, bundle);
+        } catch (ProvenanceException ex) {
+            return new PublisherCheck("invalid", null, ex.getMessage());
+        }
         String lastReason = "no trusted key in policies/keys verifies it";
         for (var e : trustedKeys().entrySet()) {
             try {
