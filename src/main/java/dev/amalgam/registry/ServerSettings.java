@@ -52,10 +52,13 @@ public record ServerSettings(Path dataDir, DatabaseKind dbKind, String jdbcUrl, 
         Path policies = Path.of(orDefault(lookup.apply("amalgam.policies"), DEFAULT_POLICIES_DIR))
                 .toAbsolutePath().normalize();
         if (url == null) {
-            // H2 wants an absolute path (or one starting with ./); the data dir is absolute here
+            // H2 wants an absolute path (or one starting with ./); the data dir is absolute here.
+            // WRITE_DELAY=0: H2 otherwise writes commits to its file up to a second later (the MVStore's
+            // background writer), so a kill -9 lost a merge job the client had been told was queued
+            // (found by ChaosIT); with 0 every commit reaches the file (the OS) before it returns.
             String file = dataDir.resolve("db").resolve("amalgam").toString();
             return new ServerSettings(dataDir, DatabaseKind.H2,
-                    "jdbc:h2:file:" + file + ";DB_CLOSE_ON_EXIT=FALSE", user == null ? "sa" : user,
+                    "jdbc:h2:file:" + file + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0", user == null ? "sa" : user,
                     password == null ? "" : password, policies);
         }
         String lower = url.toLowerCase(Locale.ROOT);

@@ -6,7 +6,6 @@ import dev.amalgam.merge.SampleModel;
 import dev.amalgam.safetensors.DType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,8 +45,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * so every trial stops at exactly its point. Each trial is one server start on one data directory
  * (nine starts in all), on loopback only; on PostgreSQL when {@code AMALGAM_TEST_PG_URL} is set.
  */
-@Disabled("fails since the ledger-integrity work (i14l) and the chaos work (i14r) were merged: after a kill -9 during a merge"
-        + " on a start that reconciled a lost registration, the next start does not resume the job; open, see issue 14's note")
 class ChaosIT {
     private static final Path APP = Path.of(System.getProperty("amalgam.app.dir", "target/quarkus-app"))
             .resolve("quarkus-run.jar");
