@@ -75,11 +75,19 @@ public record Checkpoint(String origin, long size, byte[] root) {
     }
 
     static byte[] keyHash(String name, byte[] publicKey32) {
+        return keyId(name, (byte) 1, publicKey32);
+    }
+
+    /**
+     * A C2SP signed-note key ID: the first four bytes of SHA-256(name || "\n" || signature type ||
+     * public key); type 1 is an Ed25519 note signature, 4 a tlog-cosignature.
+     */
+    static byte[] keyId(String name, byte signatureType, byte[] publicKey32) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             md.update(name.getBytes(StandardCharsets.UTF_8));
             md.update((byte) '\n');
-            md.update((byte) 1);
+            md.update(signatureType);
             md.update(publicKey32);
             return Arrays.copyOf(md.digest(), 4);
         } catch (GeneralSecurityException e) {

@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.time.Clock;
@@ -185,15 +184,6 @@ public final class Witness {
 
     /** Key ID of a cosignature key: SHA-256(name || "\n" || 0x04 || public key), first four bytes. */
     static byte[] keyId(String name, byte[] publicKey32) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update(name.getBytes(StandardCharsets.UTF_8));
-            md.update((byte) '\n');
-            md.update((byte) 4);
-            md.update(publicKey32);
-            return Arrays.copyOf(md.digest(), 4);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        return Checkpoint.keyId(name, (byte) 4, publicKey32);
     }
 }
