@@ -1,14 +1,15 @@
 package dev.amalgam.registry;
 
 import dev.amalgam.merge.MergeEngine;
-import dev.amalgam.merge.MergeRequest;
 import dev.amalgam.merge.MergeOptions;
+import dev.amalgam.merge.MergeRequest;
 import dev.amalgam.merge.MergeResult;
 import dev.amalgam.merge.ProgressListener;
-import dev.amalgam.merge.Recipe;
 import dev.amalgam.merge.RecipeChecker;
-import dev.amalgam.merge.RecipeException;
-import dev.amalgam.merge.RecipeParser;
+import dev.amalgam.merge.method.RecipeModels;
+import dev.amalgam.merge.recipe.Recipe;
+import dev.amalgam.merge.recipe.RecipeException;
+import dev.amalgam.merge.recipe.RecipeParser;
 import dev.amalgam.registry.entity.MergeJob;
 import dev.amalgam.registry.entity.Model;
 import io.quarkus.runtime.ShutdownEvent;
@@ -144,8 +145,8 @@ public class MergeJobService {
                         + " is already registered; choose another version");
             }
         }
-        List<String> sources = new ArrayList<>(recipe.referencedModels());
-        if (recipe.tokenizerModel() != null) sources.add(recipe.tokenizerModel());
+        List<String> sources = new ArrayList<>(RecipeModels.referenced(recipe));
+        if (RecipeModels.tokenizerModel(recipe) != null) sources.add(RecipeModels.tokenizerModel(recipe));
         for (String ref : sources) {
             try {
                 Model m = models.find(ModelRef.parse(ref));

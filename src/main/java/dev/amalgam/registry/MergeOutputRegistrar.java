@@ -3,7 +3,8 @@ package dev.amalgam.registry;
 import dev.amalgam.ledger.Ledger;
 import dev.amalgam.ledger.event.MergeCompleted;
 import dev.amalgam.merge.MergeResult;
-import dev.amalgam.merge.Recipe;
+import dev.amalgam.merge.method.RecipeModels;
+import dev.amalgam.merge.recipe.Recipe;
 import dev.amalgam.registry.entity.LineageEdge;
 import dev.amalgam.registry.entity.MergeJob;
 import dev.amalgam.registry.entity.Model;
@@ -44,7 +45,7 @@ public class MergeOutputRegistrar {
         // every model whose files are in the output: the merged ones, and a tokenizer source
         Map<String, String> roles = new LinkedHashMap<>();
         for (String ref : result.inputs()) roles.put(ref, ref.equals(recipe.baseModel()) ? "base" : "input");
-        if (recipe.tokenizerModel() != null) roles.putIfAbsent(recipe.tokenizerModel(), "tokenizer");
+        if (RecipeModels.tokenizerModel(recipe) != null) roles.putIfAbsent(RecipeModels.tokenizerModel(recipe), "tokenizer");
         StringBuilder license = new StringBuilder();
         for (String ref : roles.keySet()) {
             Model in = models.find(ModelRef.parse(ref));
