@@ -245,7 +245,7 @@ final class TaskVectorMethod implements MergeMethod {
     private boolean fusedOutput(Sparsifier[] sp, TensorContext ctx) {
         if (!consensus || !allBf16(ctx)) return false;
         for (Sparsifier s : sp) {
-            if (s.random != null) return false;
+            if (s.random != null || s.della != null) return false; // the fused kernels only drop by a threshold
             if (s.band == null ? s.to <= s.from : !(s.band.topOnly() || s.band.keepsAll())) return false;
         }
         return true;
