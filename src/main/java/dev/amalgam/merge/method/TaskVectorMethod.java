@@ -1,17 +1,13 @@
 package dev.amalgam.merge.method;
 
 import dev.amalgam.merge.kernel.CounterRandom;
-import dev.amalgam.merge.kernel.MagnitudeSelect;
-import dev.amalgam.merge.kernel.MergeKernels;
-import dev.amalgam.merge.kernel.RankBand;
 import dev.amalgam.merge.kernel.SampledSelect;
 import dev.amalgam.merge.recipe.ParameterDef;
-import dev.amalgam.safetensors.DType;
 
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * mergekit's "generalized task arithmetic": task vectors δᵢ = xᵢ − base are sparsified
@@ -20,10 +16,12 @@ import java.util.List;
  * keep their L1 norm, weighted, combined (summed, or summed over the TIES sign consensus),
  * optionally divided by the weights, scaled by λ and added to the base.
  *
- * <p>Streaming: selecting one magnitude rank (ties) over a large tensor takes one counting pass
- * over the task vector ({@link SampledSelect}; two radix passes when its sampled bracket misses,
- * and for breadcrumbs' two ranks or small tensors), an L1 rescale one more, then a final pass writes the output, each pass chunk by chunk in index
- * order (the tie rule and the reductions depend on that order, never on threads).
+ * <p>Streaming, each pass chunk by chunk in index order (the tie rule and the reductions depend
+ * on that order, never on threads): each task vector's {@link Sparsity} is prepared from its
+ * parameters; {@link SelectionPasses} find the magnitude thresholds (one counting pass over a
+ * large tensor with one rank, {@link SampledSelect}; two radix passes otherwise); {@link
+ * RescalePass} one more pass for the L1 rescale; then the {@link OutputPass} chosen for the
+ * tensor writes the output.
  */
 final class TaskVectorMethod implements MergeMethod {
     enum Sparsify { NONE, MAGNITUDE, RANDOM, MAGNITUDE_OUTLIERS, DELLA }
@@ -103,7 +101,7 @@ final class TaskVectorMethod implements MergeMethod {
 
     /** Plain task arithmetic is elementwise; selection, dropout and rescaling are not. */
     @Override
-    public boolean elementwise(java.util.Map<String, Object> globals) {
+    public boolean elementwise(Map<String, Object> globals) {
         return sparsify == Sparsify.NONE;
     }
 
@@ -130,21 +128,6 @@ final class TaskVectorMethod implements MergeMethod {
         return List.copyOf(out);
     }
 
-    /** How one task vector is sparsified, prepared before the final pass. */
-    private static final class Sparsifier {
-        RankBand band;
-        CounterRandom random;
-        DellaPrune della;
-        float density = 1f;
-        float rescale = 1f;
-        MagnitudeSelect select;
-        /** The one rank's threshold found by {@link SampledSelect}, or null (radix select). */
-        MagnitudeSelect.Threshold sampled;
-        long[] ranks = new long[0];
-        long from;
-        long to;
-    }
-
     @Override
     public void merge(TensorContext ctx) {
         int baseIdx = ctx.baseIndex();
@@ -158,210 +141,55 @@ final class TaskVectorMethod implements MergeMethod {
         for (int j = 0, o = 0; j < ctx.size(); j++) if (j != baseIdx) idx[o++] = j;
         long n = ctx.elements();
         float[] weights = new float[m];
-        Sparsifier[] sp = new Sparsifier[m];
-        boolean rescale = ctx.flag("rescale");
+        Sparsity[] sp = new Sparsity[m];
+        MagnitudeSelection[] selections = new MagnitudeSelection[m];
+        boolean anySelection = false;
+        boolean rescale = ctx.flag("rescale") && sparsify != Sparsify.NONE;
         for (int i = 0; i < m; i++) {
             weights[i] = (float) ctx.number(idx[i], "weight");
             sp[i] = prepare(ctx, idx[i], i, n);
+            selections[i] = sp[i].selection();
+            anySelection |= selections[i] != null;
         }
-        int chunk = TensorContext.CHUNK;
-        float[] base = new float[chunk];
-        float[][] delta = new float[m][chunk];
-        selectionPasses(ctx, idx, sp, base, delta[0]);
-        if (rescale && sparsify != Sparsify.NONE) rescalePass(ctx, idx, sp, n, base, delta[0]);
-
-        MergeKernels k = ctx.kernels();
-        float[] mixed = new float[chunk], divisor = new float[chunk];
-        boolean normalize = ctx.flag("normalize");
-        float lambda = (float) ctx.number("lambda");
+        float[] factors = new float[m];
+        Arrays.fill(factors, 1f);
+        if (anySelection || rescale) {
+            float[] base = new float[TensorContext.CHUNK], tmp = new float[TensorContext.CHUNK];
+            if (anySelection) SelectionPasses.run(ctx, idx, selections, base, tmp);
+            if (rescale) factors = RescalePass.factors(ctx, idx, sp, base, tmp);
+        }
         float weightSum = 0f;
         for (float w : weights) weightSum = weightSum + w;
         if (Math.abs(weightSum) < 1e-8f) weightSum = 1f; // mergekit's guard against dividing by ~0
-        if (!consensus) Arrays.fill(divisor, weightSum);
-        for (int i = 0; i < m; i++) sp[i].band = makeBand(sp[i], n);
-        if (plainSum(sp, ctx)) {
-            // a whole window per call: the kernel needs no scratch, and windows and output fetched
-            // once per window keep the input streams going (see Linear)
-            MemorySegment[] xs = new MemorySegment[m];
-            for (long from = 0; from < n; from += TensorContext.WINDOW) {
-                int wlen = (int) Math.min(TensorContext.WINDOW, n - from);
-                MemorySegment baseWindow = windows(ctx, idx, xs, from, wlen);
-                k.taskSumStoreBf16(baseWindow, xs, m, 0, weights, normalize, weightSum, lambda,
-                        ctx.reserve(from, wlen), 0, wlen);
-                ctx.commit(from, wlen);
-            }
-            return;
-        }
-        if (fusedOutput(sp, ctx)) {
-            fusedOutputPass(ctx, idx, sp, weights, normalize, lambda);
-            return;
-        }
-        for (long c = 0; c < n; c += chunk) {
-            int len = (int) Math.min(chunk, n - c);
-            ctx.load(baseIdx, c, base, len);
-            for (int i = 0; i < m; i++) {
-                taskVector(ctx, idx[i], sp[i], c, base, delta[i], len);
-                if (sp[i].rescale != 1f) k.scale(delta[i], sp[i].rescale, len);
-                k.scale(delta[i], weights[i], len);
-            }
-            if (consensus) {
-                k.tiesMix(delta, weights, m, mixed, divisor, len);
-            } else {
-                System.arraycopy(delta[0], 0, mixed, 0, len);
-                for (int i = 1; i < m; i++) k.add(mixed, delta[i], mixed, len);
-            }
-            DType out = ctx.directDtype();
-            if (out != null) {
-                // divided, scaled, added to the base and narrowed in one pass into the output buffer
-                k.finishStore(mixed, normalize ? divisor : null, lambda, base, ctx.reserve(c, len), out, 0, len);
-                ctx.commit(c, len);
-                continue;
-            }
-            if (normalize) k.divide(mixed, divisor, len);
-            if (lambda != 1f) k.scale(mixed, lambda, len);
-            k.add(base, mixed, mixed, len);
-            ctx.emit(c, mixed, len);
-        }
+        Sparsifier[] sparsifiers = new Sparsifier[m];
+        for (int i = 0; i < m; i++) sparsifiers[i] = sp[i].fresh(n);
+        var mix = new TaskVectors.Mix(consensus, ctx.flag("normalize"), (float) ctx.number("lambda"), weightSum);
+        var tv = new TaskVectors(ctx, idx, weights, sparsifiers, factors, mix);
+        OutputPass.choose(tv).write(tv);
     }
 
-    /** Task arithmetic over at most three BF16 task vectors into BF16: one {@link MergeKernels#taskSumStoreBf16} per chunk. */
-    private boolean plainSum(Sparsifier[] sp, TensorContext ctx) {
-        if (consensus || sparsify != Sparsify.NONE || sp.length > 3 || !allBf16(ctx)) return false;
-        for (Sparsifier s : sp) if (s.rescale != 1f || s.to <= s.from) return false;
-        return true;
-    }
-
-    /** Every input and the output are BF16: the fused kernels' case. */
-    private static boolean allBf16(TensorContext ctx) {
-        if (ctx.directDtype() != DType.BF16) return false;
-        for (int i = 0; i < ctx.size(); i++) if (ctx.dtype(i) != DType.BF16) return false;
-        return true;
-    }
-
-    /**
-     * Whether the output pass can run on the fused kernels: the TIES consensus over BF16 task
-     * vectors, each kept whole or by plain top-k, written as BF16.
-     */
-    private boolean fusedOutput(Sparsifier[] sp, TensorContext ctx) {
-        if (!consensus || !allBf16(ctx)) return false;
-        for (Sparsifier s : sp) {
-            if (s.random != null || s.della != null) return false; // the fused kernels only drop by a threshold
-            if (s.band == null ? s.to <= s.from : !(s.band.topOnly() || s.band.keepsAll())) return false;
-        }
-        return true;
-    }
-
-    /**
-     * The output pass in two kernels per chunk ({@link MergeKernels#maskedDeltaBf16} per task
-     * vector, {@link MergeKernels#tiesCombineBf16}): the same bytes as the step-by-step pass.
-     */
-    private static void fusedOutputPass(TensorContext ctx, int[] idx, Sparsifier[] sp, float[] weights,
-                                        boolean normalize, float lambda) {
-        int m = sp.length;
-        if (m <= 3 && unscaled(sp)) {
-            wholeOutputPass(ctx, idx, sp, weights, normalize, lambda);
-            return;
-        }
-        int[] thr = topKeys(sp);
-        long[] left = topTies(sp);
-        // pieces of 2048 elements: the weighted task vectors (8 KiB each) stay in L1 between the
-        // two kernels (measured 20 % faster than whole 8192-element chunks)
-        int piece = TensorContext.CHUNK / 4;
-        float[][] weighted = new float[m][piece];
-        MemorySegment[] xs = new MemorySegment[m];
-        MergeKernels k = ctx.kernels();
-        long n = ctx.elements();
-        for (long w = 0; w < n; w += TensorContext.WINDOW) {
-            int wlen = (int) Math.min(TensorContext.WINDOW, n - w);
-            MemorySegment base = windows(ctx, idx, xs, w, wlen);
-            for (int at = 0; at < wlen; at += piece) {
-                int len = Math.min(piece, wlen - at);
-                long c = w + at;
-                for (int i = 0; i < m; i++) {
-                    left[i] = k.maskedDeltaBf16(xs[i], base, at, thr[i], left[i], sp[i].rescale, weights[i], weighted[i], len);
-                }
-                k.tiesCombineBf16(weighted, weights, m, base, at, normalize, lambda, ctx.reserve(c, len), 0, len);
-                ctx.commit(c, len);
-            }
-        }
-    }
-
-    private static boolean unscaled(Sparsifier[] sp) {
-        for (Sparsifier s : sp) if (s.rescale != 1f) return false;
-        return true;
-    }
-
-    /**
-     * The output pass for up to three unscaled task vectors in one kernel call per window ({@link
-     * MergeKernels#tiesOutputBf16}): no intermediate arrays, the same bytes.
-     */
-    private static void wholeOutputPass(TensorContext ctx, int[] idx, Sparsifier[] sp, float[] weights,
-                                        boolean normalize, float lambda) {
-        int[] thr = topKeys(sp);
-        long[] left = topTies(sp);
-        MemorySegment[] xs = new MemorySegment[sp.length];
-        MergeKernels k = ctx.kernels();
-        long n = ctx.elements();
-        // a whole window per call (the kernel needs no scratch), as task arithmetic's plain sum
-        for (long w = 0; w < n; w += TensorContext.WINDOW) {
-            int wlen = (int) Math.min(TensorContext.WINDOW, n - w);
-            MemorySegment base = windows(ctx, idx, xs, w, wlen);
-            k.tiesOutputBf16(base, xs, sp.length, 0, thr, left, weights, normalize, lambda, ctx.reserve(w, wlen), 0, wlen);
-            ctx.commit(w, wlen);
-        }
-    }
-
-    /** Window [w, w + wlen) of each task vector into xs; returns the base's. */
-    private static MemorySegment windows(TensorContext ctx, int[] idx, MemorySegment[] xs, long w, int wlen) {
-        for (int i = 0; i < idx.length; i++) xs[i] = ctx.window(idx[i], w, wlen);
-        return ctx.window(ctx.baseIndex(), w, wlen);
-    }
-
-    /** Each task vector's top-k threshold key for the fused kernels, -1 where it is kept whole. */
-    private static int[] topKeys(Sparsifier[] sp) {
-        int[] keys = new int[sp.length];
-        for (int i = 0; i < sp.length; i++) keys[i] = topOnly(sp[i]) ? sp[i].band.thresholdKey() : -1;
-        return keys;
-    }
-
-    /** Each task vector's quota of elements equal to its threshold key (0 where kept whole). */
-    private static long[] topTies(Sparsifier[] sp) {
-        long[] ties = new long[sp.length];
-        for (int i = 0; i < sp.length; i++) ties[i] = topOnly(sp[i]) ? sp[i].band.tiesLeft() : 0;
-        return ties;
-    }
-
-    private static boolean topOnly(Sparsifier s) {
-        return s.band != null && s.band.topOnly();
-    }
-
-    private Sparsifier prepare(TensorContext ctx, int input, int ordinal, long n) {
-        Sparsifier s = new Sparsifier();
+    /** Task vector {@code ordinal}'s sparsification as its parameters ask for it. */
+    private Sparsity prepare(TensorContext ctx, int input, int ordinal, long n) {
         double density = ctx.number(input, "density");
-        s.from = 0;
-        s.to = n;
-        if (sparsify == Sparsify.NONE || density >= 1) return s;
+        if (sparsify == Sparsify.NONE || density >= 1) return Sparsity.of(Sparsifier.KEEP_ALL);
         if (density < 0) throw ctx.fail(input, "density must not be negative (" + density + ")");
-        s.density = (float) density;
-        switch (sparsify) {
-            case RANDOM -> s.random = new CounterRandom(ctx.seed(), ctx.name(), ordinal);
+        return switch (sparsify) {
+            case RANDOM -> Sparsity.of(new Sparsifier.RandomDrop(new CounterRandom(ctx.seed(), ctx.name(), ordinal),
+                    (float) density));
             case DELLA -> {
-                if (density == 0) {
-                    s.to = 0; // mergekit: a zero task vector, not rescaled
-                    return s;
-                }
+                // mergekit: at density 0 a zero task vector, not rescaled
+                if (density == 0) yield Sparsity.of(new Sparsifier.DropAll());
                 double epsilon = ctx.number(input, "epsilon");
                 if (density + epsilon >= 1 || density - epsilon <= 0) {
                     throw ctx.fail(input, "epsilon " + epsilon + " must keep density ± epsilon inside (0, 1) (density "
                             + density + ")");
                 }
-                s.della = new DellaPrune(ctx, input, ordinal, density, epsilon);
-                return s;
+                yield Sparsity.of(new Sparsifier.DellaDrop(new DellaPrune(ctx, input, ordinal, density, epsilon)));
             }
             case MAGNITUDE -> {
                 long k = (long) (density * n);
                 if (k <= 0) throw ctx.fail(input, "density " + density + " keeps no element of " + n);
-                s.to = k;
+                yield band(0, k, n);
             }
             case MAGNITUDE_OUTLIERS -> {
                 double gamma = ctx.number(input, "gamma");
@@ -372,158 +200,15 @@ final class TaskVectorMethod implements MergeMethod {
                     top += bottom;
                     bottom = 0;
                 }
-                s.from = top;
-                s.to = n - bottom;
+                yield band(top, n - bottom, n);
             }
-            default -> {
-            }
-        }
-        if (s.random == null && (s.from > 0 || s.to < n)) {
-            s.select = new MagnitudeSelect();
-            List<Long> r = new ArrayList<>();
-            if (s.to < n && s.to > s.from) r.add(s.to - 1);
-            if (s.from > 0) r.add(s.from - 1);
-            s.ranks = r.stream().mapToLong(Long::longValue).toArray();
-        }
-        return s;
+            case NONE -> Sparsity.of(Sparsifier.KEEP_ALL);
+        };
     }
 
-    private static void selectionPasses(TensorContext ctx, int[] idx, Sparsifier[] sp, float[] base, float[] tmp) {
-        long n = ctx.elements();
-        int baseIdx = ctx.baseIndex();
-        var k = ctx.kernels();
-        // one rank over a large tensor (ties): a sampled bracket and one counting pass
-        SampledSelect[] sampled = new SampledSelect[sp.length];
-        int[][] keys = new int[sp.length][];
-        boolean anySampled = false;
-        for (int i = 0; i < sp.length; i++) {
-            if (sp[i].select == null || sp[i].ranks.length != 1 || !SampledSelect.worthIt(n)) continue;
-            sampled[i] = new SampledSelect(sp[i].ranks[0], n);
-            keys[i] = new int[SampledSelect.BLOCKS * SampledSelect.BLOCK];
-            anySampled = true;
-        }
-        if (anySampled) {
-            sampleKeys(ctx, idx, sampled, keys, base, tmp);
-            for (int i = 0; i < sp.length; i++) if (sampled[i] != null) sampled[i].begin(keys[i]);
-            countBracketed(ctx, idx, sampled, base, tmp);
-            for (int i = 0; i < sp.length; i++) if (sampled[i] != null) sp[i].sampled = sampled[i].threshold(k);
-        }
-        boolean any = false;
-        for (Sparsifier s : sp) {
-            if (s.select != null && s.sampled == null) {
-                s.select.begin(s.ranks);
-                any = true;
-            }
-        }
-        if (any) radixPasses(ctx, idx, sp, base, tmp);
-    }
-
-    // The passes below are methods of their own so that the JIT compiles each loop as a unit of
-    // its own: as one method, C2 compiled all of them twice (on-stack and whole), 0.9 s of CPU
-    // in a TIES merge of 1.9 GB models.
-
-    /** The sampled blocks' keys, read through the context (positional reads when streaming), the base once per block. */
-    private static void sampleKeys(TensorContext ctx, int[] idx, SampledSelect[] sampled, int[][] keys, float[] base, float[] tmp) {
-        long n = ctx.elements();
-        int len = SampledSelect.BLOCK;
-        for (int b = 0; b < SampledSelect.BLOCKS; b++) {
-            long at = SampledSelect.samplePositions(n, b);
-            ctx.load(ctx.baseIndex(), at, base, len);
-            for (int i = 0; i < sampled.length; i++) {
-                if (sampled[i] == null) continue;
-                ctx.loadDelta(idx[i], at, base, tmp, len);
-                for (int e = 0; e < len; e++) keys[i][b * len + e] = MagnitudeSelect.key(tmp[e]);
-            }
-        }
-    }
-
-    /** One counting pass of every sampled selection, window by window. */
-    private static void countBracketed(TensorContext ctx, int[] idx, SampledSelect[] sampled, float[] base, float[] tmp) {
-        long n = ctx.elements();
-        int baseIdx = ctx.baseIndex();
-        var k = ctx.kernels();
-        for (long w = 0; w < n; w += TensorContext.WINDOW) {
-            int wlen = (int) Math.min(TensorContext.WINDOW, n - w);
-            for (int i = 0; i < sampled.length; i++) {
-                if (sampled[i] == null) continue;
-                if (ctx.dtype(idx[i]) == DType.BF16 && ctx.dtype(baseIdx) == DType.BF16) {
-                    // the task vector's keys straight from the BF16 bytes, no F32 copies (the
-                    // base's window is read once per window and served again from the buffer)
-                    sampled[i].countDelta(ctx.window(idx[i], w, wlen), ctx.window(baseIdx, w, wlen), 0, wlen, k);
-                    continue;
-                }
-                for (long c = w; c < w + wlen; c += TensorContext.CHUNK) {
-                    int len = (int) Math.min(TensorContext.CHUNK, w + wlen - c);
-                    ctx.load(baseIdx, c, base, len);
-                    ctx.loadDelta(idx[i], c, base, tmp, len);
-                    sampled[i].count(tmp, len, k);
-                }
-            }
-        }
-    }
-
-    /** The two radix passes of every selection the sampling did not settle (breadcrumbs' two ranks, small tensors, missed brackets). */
-    private static void radixPasses(TensorContext ctx, int[] idx, Sparsifier[] sp, float[] base, float[] tmp) {
-        long n = ctx.elements();
-        int baseIdx = ctx.baseIndex();
-        var k = ctx.kernels();
-        for (int pass = 0; pass < 2; pass++) {
-            for (long c = 0; c < n; c += TensorContext.CHUNK) {
-                int len = (int) Math.min(TensorContext.CHUNK, n - c);
-                ctx.load(baseIdx, c, base, len);
-                for (int i = 0; i < sp.length; i++) {
-                    if (sp[i].select == null || sp[i].sampled != null) continue;
-                    ctx.loadDelta(idx[i], c, base, tmp, len);
-                    if (pass == 0) sp[i].select.countHigh(tmp, len);
-                    else sp[i].select.countLow(tmp, len, k);
-                }
-            }
-            if (pass == 0) for (Sparsifier s : sp) if (s.select != null && s.sampled == null) s.select.endHigh();
-        }
-    }
-
-    private static RankBand makeBand(Sparsifier s, long n) {
-        if (s.select == null) return null;
-        MagnitudeSelect.Threshold upper = null, lower = null;
-        int r = 0;
-        // a sampled threshold stands for the one rank there is (upper or lower)
-        if (s.to < n && s.to > s.from) upper = s.sampled != null ? s.sampled : s.select.threshold(r++);
-        if (s.from > 0) lower = s.sampled != null ? s.sampled : s.select.threshold(r);
-        return new RankBand(s.from, s.to, n, upper, lower);
-    }
-
-    /** delta = x − base, sparsified. */
-    private static void taskVector(TensorContext ctx, int input, Sparsifier s, long c, float[] base, float[] delta, int len) {
-        ctx.loadDelta(input, c, base, delta, len);
-        if (s.band != null) s.band.apply(delta, len, ctx.kernels());
-        else if (s.random != null) s.random.dropout(delta, c, len, s.density, ctx.kernels());
-        else if (s.della != null) s.della.apply(delta, c, len);
-        else if (s.to <= s.from) ctx.kernels().scale(delta, 0f, len);
-    }
-
-    /** L1 norm before and after sparsification, in fixed order: the rescale factor. */
-    private static void rescalePass(TensorContext ctx, int[] idx, Sparsifier[] sp, long n, float[] base, float[] tmp) {
-        double[] before = new double[sp.length], after = new double[sp.length];
-        for (Sparsifier s : sp) s.band = makeBand(s, n);
-        var k = ctx.kernels();
-        for (long c = 0; c < n; c += TensorContext.CHUNK) {
-            int len = (int) Math.min(TensorContext.CHUNK, n - c);
-            ctx.load(ctx.baseIndex(), c, base, len);
-            for (int i = 0; i < sp.length; i++) {
-                if (sp[i].select == null && sp[i].random == null && sp[i].della == null && sp[i].to > sp[i].from) continue;
-                ctx.load(idx[i], c, tmp, len);
-                k.sub(tmp, base, tmp, len);
-                before[i] += k.sumAbs(tmp, len);
-                if (sp[i].band != null) sp[i].band.apply(tmp, len, k);
-                else if (sp[i].random != null) sp[i].random.dropout(tmp, c, len, sp[i].density, k);
-                else if (sp[i].della != null) sp[i].della.apply(tmp, c, len);
-                else k.scale(tmp, 0f, len);
-                after[i] += k.sumAbs(tmp, len);
-            }
-        }
-        for (int i = 0; i < sp.length; i++) {
-            // mergekit leaves the masked tensor unscaled when either norm is below 1e-7
-            if (before[i] >= 1e-7 && after[i] >= 1e-7) sp[i].rescale = (float) (before[i] / after[i]);
-        }
+    /** The magnitude ranks [from, to) kept: a selection unless that is every rank. */
+    private static Sparsity band(long from, long to, long n) {
+        if (from <= 0 && to >= n) return Sparsity.of(Sparsifier.KEEP_ALL);
+        return Sparsity.select(new MagnitudeSelection(from, to, n));
     }
 }
