@@ -73,6 +73,10 @@ public interface MergeKernels {
      * computing into {@code scratch} and calling {@link #store}, without the F32 round trip.
      * {@code scratch} holds at least n floats.
      */
+    // Left positional (12 parameters, the widest here): linear is the kernel the memory-bandwidth
+    // target is measured on, and it was not re-measured with a record in issue 16 item 6 (the
+    // bench on this shared VM varies 2x between runs, too much to see a few percent); grouping
+    // (w, m, divide, divisor) as TaskSum does is the next candidate.
     default void weightedMeanStore(MemorySegment[] src, DType dtype, long fromElem, float[] w, int m,
                                    boolean divide, float divisor, MemorySegment dst, DType outDtype,
                                    long dstElem, float[] scratch, int n) {
@@ -115,6 +119,8 @@ public interface MergeKernels {
      * {@link #bracket} does, without F32 copies of either; the collected keys may come in any
      * order (a selection over them only counts them).
      */
+    // Left positional: loKey/hiKey and state are SampledSelect's own per-selection fields, passed
+    // through once per window (not measured).
     void bracketDeltaBf16(MemorySegment x, MemorySegment base, long fromElem, int n, int loKey, int hiKey,
                           float[] out, long[] state);
 
@@ -125,6 +131,9 @@ public interface MergeKernels {
      * operations as {@link #loadDelta}, {@link #keepTop}, {@link #scale} one after the other;
      * a threshold key of -1 keeps everything. Returns the ties still allowed.
      */
+    // Left positional: called per task vector and per 2048-element piece, and its per-vector
+    // arguments (thrKey, tiesLeft, rescale, weight) are the loop's own state; a record would be
+    // one more object per call or a mutable holder for the quota (not measured).
     long maskedDeltaBf16(MemorySegment x, MemorySegment base, long fromElem, int thrKey, long tiesLeft,
                          float rescale, float weight, float[] out, int n);
 
@@ -134,8 +143,8 @@ public interface MergeKernels {
      * {@code normalize}, times lambda when not 1, plus the base) into {@code dst} from element
      * {@code dstElem}, the same IEEE operations in the same order.
      */
-    void tiesCombineBf16(float[][] weighted, float[] weights, int m, MemorySegment base, long fromElem,
-                         boolean normalize, float lambda, MemorySegment dst, long dstElem, int n);
+    void tiesCombineBf16(float[][] weighted, TiesFinish finish, MemorySegment base, long fromElem,
+                         MemorySegment dst, long dstElem, int n);
 
     /**
      * TIES' whole output pass for BF16 inputs and output: for each of the m task vectors x_j −
@@ -143,8 +152,8 @@ public interface MergeKernels {
      * (updated in place), rescale 1 and {@code weights[j]}, then {@link #tiesCombineBf16} into
      * {@code dst} from element {@code dstElem}: the same bytes as those kernels one after the other.
      */
-    void tiesOutputBf16(MemorySegment base, MemorySegment[] xs, int m, long fromElem, int[] thrKeys, long[] tiesLeft,
-                        float[] weights, boolean normalize, float lambda, MemorySegment dst, long dstElem, int n);
+    void tiesOutputBf16(MemorySegment base, MemorySegment[] xs, long fromElem, int[] thrKeys, long[] tiesLeft,
+                        TiesFinish finish, MemorySegment dst, long dstElem, int n);
 
     /**
      * Task arithmetic's output for BF16 inputs and output in one pass: with d_j = (x_j − base) ·
@@ -152,8 +161,26 @@ public interface MergeKernels {
      * lambda (when not 1), narrowed: the same operations as {@link #loadDelta}, {@link #scale},
      * {@link #add} and {@link #finishStore} one after the other.
      */
-    void taskSumStoreBf16(MemorySegment base, MemorySegment[] xs, int m, long fromElem, float[] weights, boolean divide,
-                          float divisor, float lambda, MemorySegment dst, long dstElem, int n);
+    void taskSumStoreBf16(MemorySegment base, MemorySegment[] xs, long fromElem, TaskSum sum,
+                          MemorySegment dst, long dstElem, int n);
+
+    /**
+     * How TIES' output pass ends ({@link #tiesCombineBf16}, {@link #tiesOutputBf16}): the m task
+     * vectors' weights, the division by the agreeing weights when {@code normalize}, lambda. The
+     * same for every call over one tensor, so made once per tensor: grouping these four cost
+     * nothing measurable (issue 16 item 6, docs/benchmarks.md), and the kernels read them into
+     * locals before their loops, as they did their parameters.
+     */
+    record TiesFinish(float[] weights, int m, boolean normalize, float lambda) {
+    }
+
+    /**
+     * How task arithmetic's output ends ({@link #taskSumStoreBf16}): the m task vectors' weights,
+     * the division by {@code divisor} when {@code divide}, lambda; made once per tensor, as
+     * {@link TiesFinish}.
+     */
+    record TaskSum(float[] weights, int m, boolean divide, float divisor, float lambda) {
+    }
 
     /** out[i] = a[i] - b[i]. */
     void sub(float[] a, float[] b, float[] out, int n);

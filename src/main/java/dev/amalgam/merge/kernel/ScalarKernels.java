@@ -302,8 +302,12 @@ public final class ScalarKernels implements MergeKernels {
     }
 
     @Override
-    public void tiesCombineBf16(float[][] weighted, float[] weights, int m, MemorySegment base, long fromElem,
-                                boolean normalize, float lambda, MemorySegment dst, long dstElem, int n) {
+    public void tiesCombineBf16(float[][] weighted, TiesFinish finish, MemorySegment base, long fromElem,
+                                MemorySegment dst, long dstElem, int n) {
+        float[] weights = finish.weights();
+        int m = finish.m();
+        boolean normalize = finish.normalize();
+        float lambda = finish.lambda();
         tiesCombineTail(weighted, weights, m, base, fromElem, normalize, lambda, dst, dstElem, 0, n);
     }
 
@@ -320,8 +324,12 @@ public final class ScalarKernels implements MergeKernels {
     }
 
     @Override
-    public void tiesOutputBf16(MemorySegment base, MemorySegment[] xs, int m, long fromElem, int[] thrKeys, long[] tiesLeft,
-                               float[] weights, boolean normalize, float lambda, MemorySegment dst, long dstElem, int n) {
+    public void tiesOutputBf16(MemorySegment base, MemorySegment[] xs, long fromElem, int[] thrKeys, long[] tiesLeft,
+                               TiesFinish finish, MemorySegment dst, long dstElem, int n) {
+        float[] weights = finish.weights();
+        int m = finish.m();
+        boolean normalize = finish.normalize();
+        float lambda = finish.lambda();
         tiesOutputTail(base, xs, m, fromElem, thrKeys, tiesLeft, weights, normalize, lambda, dst, dstElem, 0, n);
     }
 
@@ -362,8 +370,13 @@ public final class ScalarKernels implements MergeKernels {
             java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
     @Override
-    public void taskSumStoreBf16(MemorySegment base, MemorySegment[] xs, int m, long fromElem, float[] weights,
-                                 boolean divide, float divisor, float lambda, MemorySegment dst, long dstElem, int n) {
+    public void taskSumStoreBf16(MemorySegment base, MemorySegment[] xs, long fromElem, TaskSum sum,
+                                 MemorySegment dst, long dstElem, int n) {
+        float[] weights = sum.weights();
+        int m = sum.m();
+        boolean divide = sum.divide();
+        float divisor = sum.divisor();
+        float lambda = sum.lambda();
         taskSumTail(base, xs, m, fromElem, weights, divide, divisor, lambda, dst, dstElem, 0, n);
     }
 

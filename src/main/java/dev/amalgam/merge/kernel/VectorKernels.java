@@ -761,8 +761,12 @@ final class VectorKernels implements MergeKernels {
     }
 
     @Override
-    public void tiesCombineBf16(float[][] weighted, float[] weights, int m, MemorySegment base, long fromElem,
-                                boolean normalize, float lambda, MemorySegment dst, long dstElem, int n) {
+    public void tiesCombineBf16(float[][] weighted, TiesFinish finish, MemorySegment base, long fromElem,
+                                MemorySegment dst, long dstElem, int n) {
+        float[] weights = finish.weights();
+        int m = finish.m();
+        boolean normalize = finish.normalize();
+        float lambda = finish.lambda();
         if (m < 1 || m > 3) {
             // a vector carried across an inner loop over inputs gets boxed by C2: unrolled up to 3
             ScalarKernels.tiesCombineTail(weighted, weights, m, base, fromElem, normalize, lambda, dst, dstElem, 0, n);
@@ -812,8 +816,12 @@ final class VectorKernels implements MergeKernels {
     }
 
     @Override
-    public void tiesOutputBf16(MemorySegment base, MemorySegment[] xs, int m, long fromElem, int[] thrKeys, long[] tiesLeft,
-                               float[] weights, boolean normalize, float lambda, MemorySegment dst, long dstElem, int n) {
+    public void tiesOutputBf16(MemorySegment base, MemorySegment[] xs, long fromElem, int[] thrKeys, long[] tiesLeft,
+                               TiesFinish finish, MemorySegment dst, long dstElem, int n) {
+        float[] weights = finish.weights();
+        int m = finish.m();
+        boolean normalize = finish.normalize();
+        float lambda = finish.lambda();
         boolean finite = true;
         for (int j = 0; j < m; j++) finite &= thrKeys[j] < 0x7f800000;
         if (m < 1 || m > 3 || !finite || I.length() > 16) {
@@ -998,8 +1006,13 @@ final class VectorKernels implements MergeKernels {
 
 
     @Override
-    public void taskSumStoreBf16(MemorySegment base, MemorySegment[] xs, int m, long fromElem, float[] weights,
-                                 boolean divide, float divisor, float lambda, MemorySegment dst, long dstElem, int n) {
+    public void taskSumStoreBf16(MemorySegment base, MemorySegment[] xs, long fromElem, TaskSum sum,
+                                 MemorySegment dst, long dstElem, int n) {
+        float[] weights = sum.weights();
+        int m = sum.m();
+        boolean divide = sum.divide();
+        float divisor = sum.divisor();
+        float lambda = sum.lambda();
         if (m < 1 || m > 3) {
             ScalarKernels.taskSumTail(base, xs, m, fromElem, weights, divide, divisor, lambda, dst, dstElem, 0, n);
             return;

@@ -20,12 +20,12 @@ final class TaskSumOutput implements OutputPass {
         TaskVectors.Mix mix = tv.mix();
         int m = tv.size();
         MemorySegment[] xs = new MemorySegment[m];
+        var sum = new MergeKernels.TaskSum(tv.weights(), m, mix.normalize(), mix.weightSum(), mix.lambda());
         long n = ctx.elements();
         for (long from = 0; from < n; from += TensorContext.WINDOW) {
             int wlen = (int) Math.min(TensorContext.WINDOW, n - from);
             MemorySegment baseWindow = tv.windows(xs, from, wlen);
-            k.taskSumStoreBf16(baseWindow, xs, m, 0, tv.weights(), mix.normalize(), mix.weightSum(), mix.lambda(),
-                    ctx.reserve(from, wlen), 0, wlen);
+            k.taskSumStoreBf16(baseWindow, xs, 0, sum, ctx.reserve(from, wlen), 0, wlen);
             ctx.commit(from, wlen);
         }
     }

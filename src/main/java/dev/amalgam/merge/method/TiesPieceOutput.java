@@ -29,6 +29,7 @@ final class TiesPieceOutput implements OutputPass {
         float[][] weighted = new float[m][piece];
         MemorySegment[] xs = new MemorySegment[m];
         MergeKernels k = ctx.kernels();
+        var finish = new MergeKernels.TiesFinish(weights, m, mix.normalize(), mix.lambda());
         long n = ctx.elements();
         for (long w = 0; w < n; w += TensorContext.WINDOW) {
             int wlen = (int) Math.min(TensorContext.WINDOW, n - w);
@@ -39,7 +40,7 @@ final class TiesPieceOutput implements OutputPass {
                 for (int i = 0; i < m; i++) {
                     left[i] = k.maskedDeltaBf16(xs[i], base, at, thr[i], left[i], rescale[i], weights[i], weighted[i], len);
                 }
-                k.tiesCombineBf16(weighted, weights, m, base, at, mix.normalize(), mix.lambda(), ctx.reserve(c, len), 0, len);
+                k.tiesCombineBf16(weighted, finish, base, at, ctx.reserve(c, len), 0, len);
                 ctx.commit(c, len);
             }
         }

@@ -22,13 +22,13 @@ final class TiesWindowOutput implements OutputPass {
         MemorySegment[] xs = new MemorySegment[tv.size()];
         MergeKernels k = ctx.kernels();
         TaskVectors.Mix mix = tv.mix();
+        var finish = new MergeKernels.TiesFinish(tv.weights(), tv.size(), mix.normalize(), mix.lambda());
         long n = ctx.elements();
         // a whole window per call (the kernel needs no scratch), as task arithmetic's plain sum
         for (long w = 0; w < n; w += TensorContext.WINDOW) {
             int wlen = (int) Math.min(TensorContext.WINDOW, n - w);
             MemorySegment base = tv.windows(xs, w, wlen);
-            k.tiesOutputBf16(base, xs, tv.size(), 0, thr, left, tv.weights(), mix.normalize(), mix.lambda(),
-                    ctx.reserve(w, wlen), 0, wlen);
+            k.tiesOutputBf16(base, xs, 0, thr, left, finish, ctx.reserve(w, wlen), 0, wlen);
             ctx.commit(w, wlen);
         }
     }

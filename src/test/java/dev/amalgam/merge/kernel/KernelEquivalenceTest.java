@@ -526,8 +526,9 @@ class KernelEquivalenceTest {
                         assertBits(d[j], sw[j], n, "scalar maskedDeltaBf16");
                         assertBits(d[j], vw[j], n, "vector maskedDeltaBf16");
                     }
-                    S.tiesCombineBf16(sw, w, m, seg[0], offset, normalize, lambda, so, dOff, n);
-                    V.tiesCombineBf16(vw, w, m, seg[0], offset, normalize, lambda, vo, dOff, n);
+                    var finish = new MergeKernels.TiesFinish(w, m, normalize, lambda);
+                    S.tiesCombineBf16(sw, finish, seg[0], offset, so, dOff, n);
+                    V.tiesCombineBf16(vw, finish, seg[0], offset, vo, dOff, n);
                     assertEquals(-1, expected.mismatch(so), "scalar ties output m=" + m + " n=" + n);
                     assertEquals(-1, expected.mismatch(vo), "vector ties output m=" + m + " n=" + n);
                     assertArrayEquals(refLeft, sl, "scalar tie quota m=" + m + " n=" + n);
@@ -573,9 +574,10 @@ class KernelEquivalenceTest {
                         for (int j = 0; j < m; j++) {
                             el[j] = S.maskedDeltaBf16(xs[j], seg[0], offset, thr[j], el[j], 1f, w[j], weighted[j], n);
                         }
-                        S.tiesCombineBf16(weighted, w, m, seg[0], offset, normalize, lambda, expected, dOff, n);
-                        S.tiesOutputBf16(seg[0], xs, m, offset, thr, sl, w, normalize, lambda, so, dOff, n);
-                        V.tiesOutputBf16(seg[0], xs, m, offset, thr, vl, w, normalize, lambda, vo, dOff, n);
+                        var finish = new MergeKernels.TiesFinish(w, m, normalize, lambda);
+                        S.tiesCombineBf16(weighted, finish, seg[0], offset, expected, dOff, n);
+                        S.tiesOutputBf16(seg[0], xs, offset, thr, sl, finish, so, dOff, n);
+                        V.tiesOutputBf16(seg[0], xs, offset, thr, vl, finish, vo, dOff, n);
                         String what = " m=" + m + " n=" + n + " thresholds " + java.util.Arrays.toString(thr);
                         assertEquals(-1, expected.mismatch(so), "scalar" + what);
                         assertEquals(-1, expected.mismatch(vo), "vector" + what);
@@ -617,8 +619,9 @@ class KernelEquivalenceTest {
                     long bytes = (n + dOff) * 2 + 8;
                     MemorySegment expected = arena.allocate(bytes), so = arena.allocate(bytes), vo = arena.allocate(bytes);
                     S.finishStore(mixed, divide ? div : null, lambda, base, expected, DType.BF16, dOff, n);
-                    S.taskSumStoreBf16(seg[0], xs, m, offset, w, divide, divisor, lambda, so, dOff, n);
-                    V.taskSumStoreBf16(seg[0], xs, m, offset, w, divide, divisor, lambda, vo, dOff, n);
+                    var sum = new MergeKernels.TaskSum(w, m, divide, divisor, lambda);
+                    S.taskSumStoreBf16(seg[0], xs, offset, sum, so, dOff, n);
+                    V.taskSumStoreBf16(seg[0], xs, offset, sum, vo, dOff, n);
                     assertEquals(-1, expected.mismatch(so), "scalar taskSumStoreBf16 m=" + m + " n=" + n);
                     assertEquals(-1, expected.mismatch(vo), "vector taskSumStoreBf16 m=" + m + " n=" + n);
                 }
