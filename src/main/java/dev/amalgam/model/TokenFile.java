@@ -1,4 +1,4 @@
-package dev.amalgam.dam;
+package dev.amalgam.model;
 
 import java.io.BufferedReader;
 import java.io.IOException;
