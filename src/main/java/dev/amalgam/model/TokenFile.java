@@ -20,7 +20,7 @@ public final class TokenFile {
 
     /** A problem in a token file, naming the file and line. */
     public static final class BadTokenFile extends IllegalArgumentException {
-        BadTokenFile(String message) {
+        public BadTokenFile(String message) {
             super(message);
         }
     }
