@@ -18,7 +18,7 @@ class ArchitectureTest {
     private static final String[] PLAIN = {
             "dev.amalgam.safetensors..", "dev.amalgam.merge..", "dev.amalgam.provenance..",
             "dev.amalgam.scan..", "dev.amalgam.ledger..", "dev.amalgam.storage..", "dev.amalgam.policy..",
-            "dev.amalgam.dam.."};
+            "dev.amalgam.dam..", "dev.amalgam.model..", "dev.amalgam.eval.."};
     private static final String[] FRAMEWORKS = {
             "io.quarkus..", "jakarta..", "javax.ws..", "javax.persistence..", "org.hibernate..",
             "io.vertx..", "org.jboss.resteasy..", "java.net.http.."};
@@ -127,7 +127,7 @@ class ArchitectureTest {
 
     @Test
     void onlyKernelsTouchTheVectorApi() {
-        noClasses().that().resideOutsideOfPackages("dev.amalgam.merge.kernel..")
+        noClasses().that().resideOutsideOfPackages("dev.amalgam.merge.kernel..", "dev.amalgam.model.kernel..")
                 .should().dependOnClassesThat().resideInAPackage("jdk.incubator.vector..")
                 .because("one scalar twin and one vector implementation per kernel, chosen once (STYLE.md)")
                 .check(classes);
