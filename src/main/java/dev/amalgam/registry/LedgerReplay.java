@@ -53,6 +53,9 @@ public class LedgerReplay {
     LedgerService ledger;
 
     @Inject
+    HubIntake hubIntake;
+
+    @Inject
     LedgerGuard guard;
 
     void onStart(@Observes @Priority(3500) StartupEvent ev) throws IOException {
@@ -223,6 +226,7 @@ public class LedgerReplay {
         }
         m.sizeBytes = size;
         m.fileCount = r.files().size();
+        hubIntake.recordDeclared(m, r.hub());
         return true;
     }
 
