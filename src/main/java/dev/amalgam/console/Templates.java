@@ -17,13 +17,13 @@ final class Templates {
 
     static native TemplateInstance models(Chrome chrome, ModelPages.Filter filter, List<ModelPages.Row> rows, String next);
 
-    static native TemplateInstance model(Chrome chrome, ModelPages.Detail m);
+    static native TemplateInstance model(Chrome chrome, ModelPages.Detail d);
 
     static native TemplateInstance gate(Chrome chrome, ModelPages.GateResult g);
 
     static native TemplateInstance merges(Chrome chrome, List<MergePages.Row> rows);
 
-    static native TemplateInstance merge(Chrome chrome, MergePages.Detail m);
+    static native TemplateInstance merge(Chrome chrome, MergePages.Detail d);
 
     static native TemplateInstance ledger(Chrome chrome, LedgerPages.Overview l);
 
