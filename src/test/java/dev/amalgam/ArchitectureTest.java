@@ -76,7 +76,24 @@ class ArchitectureTest {
     @Test
     void registryDoesNotDependOnItsCallers() {
         noClasses().that().resideInAPackage("dev.amalgam.registry..")
-                .should().dependOnClassesThat().resideInAnyPackage("dev.amalgam.api..", "dev.amalgam.cli..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.amalgam.api..", "dev.amalgam.cli..",
+                        "dev.amalgam.console..")
+                .check(classes);
+    }
+
+    @Test
+    void consoleUsesRegistryServicesNeverApiResources() {
+        noClasses().that().resideInAPackage("dev.amalgam.console..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.amalgam.api..", "dev.amalgam.cli..",
+                        "dev.amalgam.merge..", "dev.amalgam.scan..", "dev.amalgam.safetensors..")
+                .because("the console is a second face of the registry's services, beside the REST API (DESIGN.md)")
+                .check(classes);
+        noClasses().that().resideInAnyPackage("dev.amalgam.api..", "dev.amalgam.cli..")
+                .should().dependOnClassesThat().resideInAPackage("dev.amalgam.console..")
+                .check(classes);
+        noClasses().that().resideOutsideOfPackages("dev.amalgam.console..")
+                .should().dependOnClassesThat().resideInAPackage("org.eclipse.elk..")
+                .because("only the console's lineage picture uses the layout kernel")
                 .check(classes);
     }
 
