@@ -18,7 +18,7 @@ class ArchitectureTest {
     private static final String[] PLAIN = {
             "dev.amalgam.safetensors..", "dev.amalgam.merge..", "dev.amalgam.provenance..",
             "dev.amalgam.scan..", "dev.amalgam.ledger..", "dev.amalgam.storage..", "dev.amalgam.policy..",
-            "dev.amalgam.dam.."};
+            "dev.amalgam.dam..", "dev.amalgam.model..", "dev.amalgam.eval..", "dev.amalgam.hub.."};
     private static final String[] FRAMEWORKS = {
             "io.quarkus..", "jakarta..", "javax.ws..", "javax.persistence..", "org.hibernate..",
             "io.vertx..", "org.jboss.resteasy..", "java.net.http.."};
@@ -62,7 +62,7 @@ class ArchitectureTest {
     @Test
     void middleLayerPackagesDoNotDependOnEachOther() {
         String[] middle = {"dev.amalgam.merge..", "dev.amalgam.provenance..", "dev.amalgam.ledger..",
-                "dev.amalgam.policy..", "dev.amalgam.scan..", "dev.amalgam.storage.."};
+                "dev.amalgam.policy..", "dev.amalgam.scan..", "dev.amalgam.storage..", "dev.amalgam.hub.."};
         for (String from : middle) {
             String[] others = java.util.Arrays.stream(middle).filter(m -> !m.equals(from)).toArray(String[]::new);
             noClasses().that().resideInAPackage(from)
@@ -76,7 +76,24 @@ class ArchitectureTest {
     @Test
     void registryDoesNotDependOnItsCallers() {
         noClasses().that().resideInAPackage("dev.amalgam.registry..")
-                .should().dependOnClassesThat().resideInAnyPackage("dev.amalgam.api..", "dev.amalgam.cli..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.amalgam.api..", "dev.amalgam.cli..",
+                        "dev.amalgam.console..")
+                .check(classes);
+    }
+
+    @Test
+    void consoleUsesRegistryServicesNeverApiResources() {
+        noClasses().that().resideInAPackage("dev.amalgam.console..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.amalgam.api..", "dev.amalgam.cli..",
+                        "dev.amalgam.merge..", "dev.amalgam.scan..", "dev.amalgam.safetensors..")
+                .because("the console is a second face of the registry's services, beside the REST API (DESIGN.md)")
+                .check(classes);
+        noClasses().that().resideInAnyPackage("dev.amalgam.api..", "dev.amalgam.cli..")
+                .should().dependOnClassesThat().resideInAPackage("dev.amalgam.console..")
+                .check(classes);
+        noClasses().that().resideOutsideOfPackages("dev.amalgam.console..")
+                .should().dependOnClassesThat().resideInAPackage("org.eclipse.elk..")
+                .because("only the console's lineage picture uses the layout kernel")
                 .check(classes);
     }
 
@@ -127,7 +144,7 @@ class ArchitectureTest {
 
     @Test
     void onlyKernelsTouchTheVectorApi() {
-        noClasses().that().resideOutsideOfPackages("dev.amalgam.merge.kernel..")
+        noClasses().that().resideOutsideOfPackages("dev.amalgam.merge.kernel..", "dev.amalgam.model.kernel..")
                 .should().dependOnClassesThat().resideInAPackage("jdk.incubator.vector..")
                 .because("one scalar twin and one vector implementation per kernel, chosen once (STYLE.md)")
                 .check(classes);

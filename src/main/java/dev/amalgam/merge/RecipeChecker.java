@@ -83,7 +83,7 @@ public final class RecipeChecker {
         checkSlices(r, problems);
         for (ParameterDef p : m.parameters()) {
             if (p.kind() != ParameterDef.Kind.MODEL) continue;
-            // one reference for the whole recipe: that is what referencedModels() records
+            // one reference for the whole recipe: that is what RecipeModels.referenced() records
             var v = r.parameters().get(p.name());
             if (v != null && !(v instanceof ParameterSetting.Scalar)) {
                 problems.add("parameters." + p.name() + ": a model reference must be a single value (no lists or conditions)");

@@ -89,7 +89,7 @@ public class MergeOutputRegistrar {
                 out.name + "@" + out.version, out.rootDigest.substring("sha256:".length()), deps,
                 java.nio.file.Files.readString(result.output().resolve("amalgam-recipe.yml")), result.seed(),
                 result.engineVersion(), job.startedAt.toInstant(), java.time.Instant.now()));
-        job.finishedAt = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC);
+        job.finishedAt = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).truncatedTo(java.time.temporal.ChronoUnit.MICROS);
         Ledger.Receipt receipt = ledger.append(job.submittedBy, new MergeCompleted(jobId, job.outputName, job.outputVersion,
                 result.method(), job.recipe, result.seed(), result.engineVersion(), out.rootDigest, inputs,
                 "sha256:" + job.provenanceDigest, text(job.submittedAt), text(job.startedAt), text(job.finishedAt)));

@@ -146,7 +146,7 @@ public class ReviewService {
         if (job.outputModelId != null) {
             outputStatus = session.find(Model.class, job.outputModelId).status;
             for (Object[] r : session.createSelectionQuery(
-                    "select m, e.role from LineageEdge e, Model m where e.parentId = m.id and e.childId = :c order by e.role, m.id",
+                    "select m, e.role from LineageEdge e, Model m where e.parentId = m.id and e.childId = :c and e.role <> 'declared' order by e.role, m.id",
                     Object[].class).setParameter("c", job.outputModelId).getResultList()) {
                 Model m = (Model) r[0];
                 inputs.add(new InputView(m.id, m.name, m.version, m.rootDigest, m.license, m.scanVerdict, m.status,

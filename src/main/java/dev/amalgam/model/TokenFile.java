@@ -1,4 +1,4 @@
-package dev.amalgam.dam;
+package dev.amalgam.model;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -20,7 +20,7 @@ public final class TokenFile {
 
     /** A problem in a token file, naming the file and line. */
     public static final class BadTokenFile extends IllegalArgumentException {
-        BadTokenFile(String message) {
+        public BadTokenFile(String message) {
             super(message);
         }
     }
