@@ -149,6 +149,9 @@ class ConsoleBrowserTest {
         signIn(story.reviewer());
         open("/merges/" + story.mergeId());
         accessible("merge");
+        List<WebElement> inputs = d.findElements(By.cssSelector("#inputs tbody tr"));
+        assertEquals(2, inputs.size());
+        inputs.forEach(row -> assertTrue(row.getText().contains("publisher: missing; registry: signed"), row.getText()));
         WebElement comment = d.findElement(By.id("comment"));
         comment.sendKeys("inputs, licenses and scans checked " + XSS);
         comment.sendKeys(Keys.TAB);
