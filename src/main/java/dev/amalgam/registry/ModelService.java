@@ -21,14 +21,21 @@ public class ModelService {
             case ModelRef.ById(long id) -> session.find(Model.class, id);
             case ModelRef.ByDigest(String d) -> session.createSelectionQuery(
                     "from Model where rootDigest = :d", Model.class).setParameter("d", d).uniqueResult();
-            case ModelRef.ByNameVersion(String n, String v) -> session.createSelectionQuery(
-                    "from Model where name = :n and version = :v", Model.class)
-                    .setParameter("n", n).setParameter("v", v).uniqueResult();
+            case ModelRef.ByNameVersion(String n, String v) -> byNameOrHubSource(n, v);
         };
         if (m == null) {
             throw new RegistryException(RegistryException.Kind.NOT_FOUND, "no model " + describe(ref));
         }
         return m;
+    }
+
+    /** NAME@VERSION, else (ORG/NAME@REVISION) the model registered from {@code hf://ORG/NAME@REVISION}. */
+    private Model byNameOrHubSource(String n, String v) {
+        Model m = session.createSelectionQuery("from Model where name = :n and version = :v", Model.class)
+                .setParameter("n", n).setParameter("v", v).uniqueResult();
+        if (m != null || !dev.amalgam.hub.HubId.looksLike(n + "@" + v)) return m;
+        return session.createSelectionQuery("from Model where hubSource = :s order by id", Model.class)
+                .setParameter("s", dev.amalgam.hub.HubId.parse(n + "@" + v).source()).setMaxResults(1).uniqueResult();
     }
 
     @Transactional
