@@ -39,6 +39,9 @@ public class MergePages {
     @Inject
     ReviewService reviews;
 
+    @Inject
+    dev.amalgam.registry.ModelService models;
+
     /** One merge job in the queue. */
     public record Row(long id, String state, int percent, String method, String output, String submittedBy,
                       String submittedAt, String failureReason, Long outputModelId) {
@@ -59,8 +62,12 @@ public class MergePages {
     }
 
     /** What a merge's page shows, and why the signed-in principal may or may not review it. */
-    public record Detail(Row job, ReviewService.ReviewPage page, boolean canReview, String whyNot,
+    public record Detail(Row job, ReviewService.ReviewPage page, List<Input> inputs, boolean canReview, String whyNot,
                          boolean canReproduce, boolean hasProvenance, Long seed) {
+    }
+
+    /** An input with its signatures: the publisher's (as verified at registration) and the registry's. */
+    public record Input(ReviewService.InputView model, String publisherSignature, boolean registrySigned) {
     }
 
     @GET
@@ -78,7 +85,11 @@ public class MergePages {
         } else if (!"pending-review".equals(page.outputStatus())) {
             whyNot = "The output was already reviewed (status " + page.outputStatus() + ").";
         }
-        Detail d = new Detail(Row.of(j), page, whyNot == null, whyNot,
+        List<Input> inputs = page.inputs().stream().map(i -> {
+            var m = models.find(new dev.amalgam.registry.ModelRef.ById(i.id()));
+            return new Input(i, m.publisherSignature, m.signatureDigest != null);
+        }).toList();
+        Detail d = new Detail(Row.of(j), page, inputs, whyNot == null, whyNot,
                 user.may(Role.SUBMITTER) && j.state.equals("succeeded"), j.provenanceDigest != null, j.seed);
         return Templates.merge(Chrome.of(user, "Merge " + id, "merges"), d);
     }

@@ -149,6 +149,9 @@ class ConsoleBrowserTest {
         signIn(story.reviewer());
         open("/merges/" + story.mergeId());
         accessible("merge");
+        List<WebElement> inputs = d.findElements(By.cssSelector("#inputs tbody tr"));
+        assertEquals(2, inputs.size());
+        inputs.forEach(row -> assertTrue(row.getText().contains("publisher: missing; registry: signed"), row.getText()));
         WebElement comment = d.findElement(By.id("comment"));
         comment.sendKeys("inputs, licenses and scans checked " + XSS);
         comment.sendKeys(Keys.TAB);
@@ -180,6 +183,27 @@ class ConsoleBrowserTest {
     }
 
     @Test
+    void modelsListFiltersByNamePrefixOriginAndRelease() {
+        WebDriver d = browser.driver();
+        signIn(story.reviewer());
+        open("/models?name=chat-" + story.tag());
+        assertEquals(List.of("chat-" + story.tag() + "@1"), modelLinks(d));
+        open("/models?name=" + story.tag().substring(0, 3) + "_%25");
+        assertEquals(List.of(), modelLinks(d), "LIKE wildcards in the name are taken literally");
+        open("/models?origin=merge&name=blend-" + story.tag());
+        assertEquals(List.of("blend-" + story.tag() + "@1"), modelLinks(d));
+        open("/models?origin=source&name=blend-" + story.tag());
+        assertEquals(List.of(), modelLinks(d));
+        open("/models?released=production&name=base-" + story.tag());
+        assertEquals(List.of(), modelLinks(d), "never released to production");
+        signOut();
+    }
+
+    private static List<String> modelLinks(WebDriver d) {
+        return d.findElements(By.cssSelector("#models tbody a")).stream().map(WebElement::getText).toList();
+    }
+
+    @Test
     void modelNamesWithMarkupAreRefusedAndRecipeTextStaysInert() {
         // names are checked at registration, so markup never becomes a model name
         given().auth().oauth2(story.submitter()).multiPart("name", "<script>x</script>").multiPart("version", "1")
@@ -204,10 +228,11 @@ class ConsoleBrowserTest {
         assertEquals(3, ids.size(), "the output and its two inputs: " + ids);
         assertTrue(ids.contains(String.valueOf(story.outputId())) && ids.contains(String.valueOf(story.parentId())));
         assertEquals(2, d.findElements(By.cssSelector("#lineage-picture path.edge")).size());
+        ((JavascriptExecutor) d).executeScript("document.getElementById('lineage').scrollIntoView()");
+        browser.screenshot("lineage");
         d.findElement(By.cssSelector("#lineage-picture a[data-model='" + story.parentId() + "'] rect")).click();
         waitFor(ExpectedConditions.urlContains("/models/" + story.parentId()));
         assertTrue(d.getTitle().startsWith(story.parentName()), d.getTitle());
-        browser.screenshot("lineage");
         signOut();
     }
 
