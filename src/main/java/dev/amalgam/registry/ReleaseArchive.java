@@ -73,6 +73,7 @@ public class ReleaseArchive {
                     .orElse(id + "\n\nNo catalogue entry: check the terms of this license before any use.\n");
             licenses.add(new String[] {"LICENSE-" + id.replaceAll("[^A-Za-z0-9.+-]", "_") + ".txt", text});
         }
+        licenses.add(new String[] {ReleaseCard.LICENSES_INDEX, ReleaseCard.licensesIndex(licenses)});
         StringBuilder notice = new StringBuilder(m.name + "@" + m.version + "\n\n");
         o.attributions().forEach(a -> notice.append(a).append('\n'));
         o.notices().forEach(n -> notice.append(n).append('\n'));
@@ -82,7 +83,9 @@ public class ReleaseArchive {
                 .setParameter("id", m.id).getResultList();
         requireIntact(files, m.signatureDigest, job == null ? null : job.provenanceDigest);
         return new Plan(m.name.replace('/', '_') + "-" + m.version, files, m.signatureDigest,
-                job == null ? null : job.provenanceDigest, card(m, c, o, up, keyFingerprint()).getBytes(StandardCharsets.UTF_8),
+                job == null ? null : job.provenanceDigest,
+                (ReleaseCard.frontMatter(m, c, up, policies.policies().licenses(), session)
+                        + "\n" + card(m, c, o, up, keyFingerprint()) + ReleaseCard.recipe(job)).getBytes(StandardCharsets.UTF_8),
                 notice.toString().getBytes(StandardCharsets.UTF_8), licenses);
     }
 
