@@ -28,6 +28,7 @@ public final class Amalgam {
             RecipeCommand.class,
             SampleModelCommand.class,
             DamCommand.class,
+            EvalCommand.class,
             BenchCommand.class,
             DigestCommand.class,
             SignCommand.class,

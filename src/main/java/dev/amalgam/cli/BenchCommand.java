@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /** {@code amalgam bench}: merge-core throughput against memory bandwidth and NumPy, in one run. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = EvalBenchCommand.class,
         description = "Measure memory-copy bandwidth and BF16 merge throughput (linear, ties; 1 and all threads),"
                 + " plus a NumPy baseline of the same merges.")
 final class BenchCommand implements Callable<Integer> {

@@ -1,11 +1,13 @@
 package dev.amalgam.dam;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.model.Activation;
+import dev.amalgam.model.ModelConfig;
+import dev.amalgam.model.RopeScaling;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** The {@code config.json} fields a llama-style forward pass needs. */
 public record LlamaConfig(int hidden, int heads, int kvHeads, int intermediate, int layers, int vocab,
@@ -27,44 +29,25 @@ public record LlamaConfig(int hidden, int heads, int kvHeads, int intermediate, 
         return kvHeads * headDim();
     }
 
-    /** Reads a model folder's config.json; missing or odd fields are errors naming the folder. */
+    /**
+     * Reads a model folder's config.json through {@link ModelConfig} (so an unknown or unimplemented
+     * field is an error there) and refuses what this pass does not implement: biases, rotary
+     * scaling, activations other than SiLU, a head size other than hidden/heads, a sliding window.
+     */
     public static LlamaConfig read(Path modelDir) throws IOException {
-        Path file = modelDir.resolve("config.json");
-        if (!Files.isRegularFile(file)) throw new IllegalArgumentException(modelDir + ": no config.json");
-        JsonNode c = new ObjectMapper().readTree(file.toFile());
-        String where = file.toString();
-        JsonNode arch = c.get("architectures");
-        if (arch != null && arch.isArray() && !arch.isEmpty()) {
-            String a = arch.get(0).asText();
-            if (!a.equals("LlamaForCausalLM") && !a.equals("MistralForCausalLM")) {
-                throw new IllegalArgumentException(where + ": architecture " + a
-                        + " is not supported by dam fit (llama-style models without biases: LlamaForCausalLM, MistralForCausalLM)");
-            }
+        ModelConfig m = ModelConfig.read(modelDir);
+        String where = modelDir.resolve("config.json").toString();
+        List<String> missing = new ArrayList<>();
+        if (m.qkvBias() || m.outputBias() || m.mlpBias()) missing.add("biases (" + m.family() + ")");
+        if (m.ropeScaling().type() != RopeScaling.Type.DEFAULT) missing.add("rope_scaling " + m.ropeScaling().type().name().toLowerCase());
+        if (m.activation() != Activation.SILU) missing.add("hidden_act " + m.activation().name().toLowerCase());
+        if (m.headDim() * m.heads() != m.hidden()) missing.add("head_dim " + m.headDim() + " other than hidden_size / num_attention_heads");
+        if (m.slidingWindow() != null) missing.add("sliding_window");
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException(where + ": dam fit does not implement " + String.join(", ", missing)
+                    + " (llama-style models without biases, SiLU, plain rotary embedding)");
         }
-        int heads = integer(c, "num_attention_heads", where, null);
-        try {
-            return new LlamaConfig(integer(c, "hidden_size", where, null), heads,
-                    integer(c, "num_key_value_heads", where, heads), integer(c, "intermediate_size", where, null),
-                    integer(c, "num_hidden_layers", where, null), integer(c, "vocab_size", where, null),
-                    number(c, "rms_norm_eps", 1e-6), number(c, "rope_theta", 10000.0),
-                    c.has("tie_word_embeddings") && c.get("tie_word_embeddings").asBoolean());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(where + ": " + e.getMessage());
-        }
-    }
-
-    private static int integer(JsonNode c, String key, String where, Integer fallback) {
-        JsonNode v = c.get(key);
-        if (v == null || v.isNull()) {
-            if (fallback != null) return fallback;
-            throw new IllegalArgumentException(where + ": no " + key);
-        }
-        if (!v.canConvertToInt()) throw new IllegalArgumentException(where + ": " + key + " is not an integer");
-        return v.intValue();
-    }
-
-    private static double number(JsonNode c, String key, double fallback) {
-        JsonNode v = c.get(key);
-        return v == null || !v.isNumber() ? fallback : v.doubleValue();
+        return new LlamaConfig(m.hidden(), m.heads(), m.kvHeads(), m.intermediate(), m.layers(), m.vocab(),
+                m.rmsNormEps(), m.ropeTheta(), m.tieWordEmbeddings());
     }
 }

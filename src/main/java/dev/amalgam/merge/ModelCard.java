@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import dev.amalgam.BuildInfo;
+import dev.amalgam.merge.method.MergeMethods;
+import dev.amalgam.merge.method.RecipeModels;
+import dev.amalgam.merge.recipe.Recipe;
 
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -75,7 +78,7 @@ public final class ModelCard {
     /** The output folder's README.md: front matter naming every input, then the method and recipe. */
     static String render(Recipe recipe, String yaml) {
         List<String> bases = new ArrayList<>();
-        for (String m : recipe.referencedModels()) {
+        for (String m : RecipeModels.referenced(recipe)) {
             String b = hubBaseModel(m);
             if (!bases.contains(b)) bases.add(b);
         }
@@ -86,7 +89,7 @@ public final class ModelCard {
                 .append(" using the ").append(methodReference(recipe.mergeMethod())).append(" method");
         if (recipe.baseModel() != null) b.append(" with `").append(recipe.baseModel()).append("` as the base");
         b.append(".\n\n## Inputs\n\n");
-        for (String m : recipe.referencedModels()) b.append("- `").append(m).append("`\n");
+        for (String m : RecipeModels.referenced(recipe)) b.append("- `").append(m).append("`\n");
         b.append("\n## Recipe\n\n```yaml\n").append(yaml).append("```\n");
         return b.toString();
     }

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.BuildInfo;
 import dev.amalgam.bom.ModelBom;
-import dev.amalgam.merge.MergeMethods;
+import dev.amalgam.merge.method.MergeMethods;
 import dev.amalgam.registry.entity.MergeJob;
 import dev.amalgam.registry.entity.Model;
 import dev.amalgam.registry.entity.ModelFile;

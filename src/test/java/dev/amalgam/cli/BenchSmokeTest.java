@@ -47,6 +47,14 @@ class BenchSmokeTest {
     }
 
     @Test
+    void evalBenchPrintsTokensPerSecondAgainstTheBound() {
+        String out = run("bench", "eval", "--size", "tiny", "--tokens", "4", "--repeats", "1", "--scalar");
+        assertTrue(out.contains("of bound"), out);
+        long rows = out.lines().filter(l -> l.matches("^(scalar|vector-\\S+)\\s+\\d+\\s+.*")).count();
+        assertTrue(rows >= 2, "the scalar row and a vector row per thread count:\n" + out);
+    }
+
+    @Test
     void digestBenchPrintsHashingRates(@TempDir Path tmp) {
         Path model = tmp.resolve("m");
         run("sample-model", model.toString(), "--layers", "1", "--hidden", "32", "--intermediate", "64", "--vocab", "64");

@@ -1,6 +1,9 @@
 package dev.amalgam.merge;
 
 import dev.amalgam.hub.HubCard;
+import dev.amalgam.merge.recipe.Recipe;
+import dev.amalgam.merge.recipe.RecipeParser;
+import dev.amalgam.merge.recipe.RecipeYaml;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
