@@ -18,7 +18,7 @@ class ArchitectureTest {
     private static final String[] PLAIN = {
             "dev.amalgam.safetensors..", "dev.amalgam.merge..", "dev.amalgam.provenance..",
             "dev.amalgam.scan..", "dev.amalgam.ledger..", "dev.amalgam.storage..", "dev.amalgam.policy..",
-            "dev.amalgam.dam..", "dev.amalgam.model..", "dev.amalgam.eval..", "dev.amalgam.hub.."};
+            "dev.amalgam.dam..", "dev.amalgam.model..", "dev.amalgam.eval..", "dev.amalgam.hub..", "dev.amalgam.bom.."};
     private static final String[] FRAMEWORKS = {
             "io.quarkus..", "jakarta..", "javax.ws..", "javax.persistence..", "org.hibernate..",
             "io.vertx..", "org.jboss.resteasy..", "java.net.http.."};
@@ -62,7 +62,7 @@ class ArchitectureTest {
     @Test
     void middleLayerPackagesDoNotDependOnEachOther() {
         String[] middle = {"dev.amalgam.merge..", "dev.amalgam.provenance..", "dev.amalgam.ledger..",
-                "dev.amalgam.policy..", "dev.amalgam.scan..", "dev.amalgam.storage..", "dev.amalgam.hub.."};
+                "dev.amalgam.policy..", "dev.amalgam.scan..", "dev.amalgam.storage..", "dev.amalgam.hub..", "dev.amalgam.bom.."};
         for (String from : middle) {
             String[] others = java.util.Arrays.stream(middle).filter(m -> !m.equals(from)).toArray(String[]::new);
             noClasses().that().resideInAPackage(from)

@@ -58,6 +58,9 @@ public class ModelResource {
     LineageService lineage;
 
     @Inject
+    dev.amalgam.registry.BomService boms;
+
+    @Inject
     RegistrationService registration;
 
     @Inject
@@ -205,6 +208,24 @@ public class ModelResource {
     @Operation(summary = "One model, by id, NAME@VERSION or sha256:DIGEST")
     public ModelView get(@PathParam("ref") String ref) {
         return ModelView.of(models.find(ModelRef.parse(ref)));
+    }
+
+    @GET
+    @Path("/{ref}/bom")
+    @Produces(dev.amalgam.bom.ModelBom.MEDIA_TYPE)
+    @Operation(summary = "The model's CycloneDX 1.6 ML-BOM (JSON): the model with its root digest, license, ancestors"
+            + " as pedigree, the merge in the modelCard, its files")
+    public String bom(@PathParam("ref") String ref) {
+        return boms.json(ModelRef.parse(ref));
+    }
+
+    @GET
+    @Path("/{ref}/bom.dsse")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "The ML-BOM as an in-toto statement (predicateType https://cyclonedx.org/bom) in a DSSE"
+            + " envelope signed by the registry key")
+    public byte[] bomEnvelope(@PathParam("ref") String ref) {
+        return boms.envelope(ModelRef.parse(ref));
     }
 
     @GET

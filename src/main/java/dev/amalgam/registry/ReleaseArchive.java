@@ -28,6 +28,10 @@ import java.util.List;
  */
 @ApplicationScoped
 public class ReleaseArchive {
+    /** The model's CycloneDX ML-BOM in the bundle, and its DSSE envelope signed by the registry key. */
+    public static final String BOM_FILE = "bom.cdx.json";
+    public static final String BOM_ENVELOPE_FILE = "bom.cdx.dsse.json";
+
     @Inject
     Session session;
 
@@ -43,9 +47,12 @@ public class ReleaseArchive {
     @Inject
     RegistryConfig config;
 
+    @Inject
+    BomService boms;
+
     /** What to stream, gathered in one transaction. */
     public record Plan(String folder, List<ModelFile> files, String signatureDigest, String provenanceDigest,
-                       byte[] card, byte[] notice, List<String[]> licenses) {
+                       byte[] card, byte[] notice, List<String[]> licenses, byte[] bom, byte[] bomEnvelope) {
     }
 
     @Transactional
@@ -73,6 +80,7 @@ public class ReleaseArchive {
                     .orElse(id + "\n\nNo catalogue entry: check the terms of this license before any use.\n");
             licenses.add(new String[] {"LICENSE-" + id.replaceAll("[^A-Za-z0-9.+-]", "_") + ".txt", text});
         }
+        licenses.add(new String[] {ReleaseCard.LICENSES_INDEX, ReleaseCard.licensesIndex(licenses)});
         StringBuilder notice = new StringBuilder(m.name + "@" + m.version + "\n\n");
         o.attributions().forEach(a -> notice.append(a).append('\n'));
         o.notices().forEach(n -> notice.append(n).append('\n'));
@@ -82,8 +90,11 @@ public class ReleaseArchive {
                 .setParameter("id", m.id).getResultList();
         requireIntact(files, m.signatureDigest, job == null ? null : job.provenanceDigest);
         return new Plan(m.name.replace('/', '_') + "-" + m.version, files, m.signatureDigest,
-                job == null ? null : job.provenanceDigest, card(m, c, o, up, keyFingerprint()).getBytes(StandardCharsets.UTF_8),
-                notice.toString().getBytes(StandardCharsets.UTF_8), licenses);
+                job == null ? null : job.provenanceDigest,
+                (ReleaseCard.frontMatter(m, c, up, policies.policies().licenses(), session)
+                        + "\n" + card(m, c, o, up, keyFingerprint()) + ReleaseCard.recipe(job)).getBytes(StandardCharsets.UTF_8),
+                notice.toString().getBytes(StandardCharsets.UTF_8), licenses,
+                boms.json(m).getBytes(StandardCharsets.UTF_8), boms.envelope(m));
     }
 
     /** Every blob of the archive is checked before the first byte is sent: a tampered one fails the request, whole. */
@@ -116,6 +127,8 @@ public class ReleaseArchive {
             for (String[] l : p.licenses()) tar.file(extra + l[0], l[1].getBytes(StandardCharsets.UTF_8));
             tar.file(extra + "NOTICE", p.notice());
             tar.file(extra + "MODEL_CARD.md", p.card());
+            tar.file(extra + BOM_FILE, p.bom());
+            tar.file(extra + BOM_ENVELOPE_FILE, p.bomEnvelope());
         }
     }
 

@@ -59,6 +59,11 @@ public class SigningService {
         return new BlobStore(config.settings().blobsDir()).put(new java.io.ByteArrayInputStream(env), Long.MAX_VALUE).digest();
     }
 
+    /** A DSSE envelope over an in-toto statement, signed with the registry key (not stored). */
+    public byte[] envelope(com.fasterxml.jackson.databind.node.ObjectNode statement) {
+        return dev.amalgam.provenance.SlsaProvenance.sign(statement, privateKey());
+    }
+
     public PublicKey registryPublicKey() {
         privateKey();
         return publicKey;

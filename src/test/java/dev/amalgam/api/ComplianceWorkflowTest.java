@@ -307,6 +307,23 @@ class ComplianceWorkflowTest {
         }
         String card = Files.readString(folder.resolve("amalgam-release/MODEL_CARD.md"));
         org.junit.jupiter.api.Assertions.assertTrue(card.contains("Apache-2.0 AND MIT"));
+        // the card loads as a Hub card: the inputs as base_model, merge, the expression as other + name + link
+        var front = dev.amalgam.hub.HubCardAssertions.assertValidHubCard(card);
+        org.junit.jupiter.api.Assertions.assertEquals("merge", front.get("base_model_relation"));
+        org.junit.jupiter.api.Assertions.assertEquals("other", front.get("license"));
+        org.junit.jupiter.api.Assertions.assertEquals("Apache-2.0 AND MIT", front.get("license_name"));
+        org.junit.jupiter.api.Assertions.assertEquals("amalgam-release/LICENSES.md", front.get("license_link"));
+        org.junit.jupiter.api.Assertions.assertEquals(List.of("merge", "amalgam"), front.get("tags"));
+        org.junit.jupiter.api.Assertions.assertEquals(2, ((List<?>) front.get("base_model")).size(), card);
+        org.junit.jupiter.api.Assertions.assertTrue(card.contains("## Recipe\n\nMethod: `"), card);
+        org.junit.jupiter.api.Assertions.assertTrue(Files.isRegularFile(folder.resolve("amalgam-release/LICENSES.md")));
+        // the release carries the model's ML-BOM, schema-valid, and its envelope signed by the registry key
+        String bom = Files.readString(folder.resolve("amalgam-release/bom.cdx.json"));
+        org.junit.jupiter.api.Assertions.assertEquals(List.of(), dev.amalgam.bom.ModelBomTest.violations(bom));
+        org.junit.jupiter.api.Assertions.assertEquals(2, new com.fasterxml.jackson.databind.ObjectMapper().readTree(bom)
+                .at("/metadata/component/pedigree/ancestors").size(), bom);
+        HubRegistrationTest.assertBomEnvelope(Files.readAllBytes(folder.resolve("amalgam-release/bom.cdx.dsse.json")),
+                given().auth().oauth2(deployer).get("/api/v1/signing-key").then().statusCode(200).extract().asString(), bom);
         // the card's instructions, followed literally: save the key beside the top folder, check its
         // fingerprint, run the commands of its sh block in the top folder, ask the gate with the digest
         String pem = given().auth().oauth2(deployer).get("/api/v1/signing-key").then().statusCode(200).extract().asString();

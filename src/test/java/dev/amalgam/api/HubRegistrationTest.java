@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -186,5 +187,42 @@ class HubRegistrationTest {
                 .post("/api/v1/merges").then().statusCode(202).extract().header("Location");
         ApiTestSupport.awaitMerge(location, admin());
         given().auth().oauth2(admin()).get(location).then().statusCode(200).body("state", equalTo("succeeded"));
+    }
+
+    @Test
+    void aModelsBomIsSchemaValidAndItsEnvelopeIsSignedByTheRegistryKey() throws Exception {
+        importBase();
+        String ref = java.net.URLEncoder.encode("acme/base-" + tag + "@" + HubCacheFixture.COMMIT,
+                java.nio.charset.StandardCharsets.UTF_8);
+        String bom = given().urlEncodingEnabled(false).auth().oauth2(admin()).get("/api/v1/models/" + ref + "/bom")
+                .then().statusCode(200).contentType(containsString("application/vnd.cyclonedx+json"))
+                .body("metadata.component.type", equalTo("machine-learning-model"))
+                .body("metadata.component.purl", equalTo("pkg:huggingface/acme/base-" + tag + "@" + HubCacheFixture.COMMIT))
+                .body("metadata.component.licenses[0].expression", equalTo("Apache-2.0"))
+                .extract().asString();
+        org.junit.jupiter.api.Assertions.assertEquals(List.of(), dev.amalgam.bom.ModelBomTest.violations(bom));
+        byte[] env = given().urlEncodingEnabled(false).auth().oauth2(admin()).get("/api/v1/models/" + ref + "/bom.dsse")
+                .then().statusCode(200).extract().asByteArray();
+        String pem = given().auth().oauth2(admin()).get("/api/v1/signing-key").then().statusCode(200).extract().asString();
+        assertBomEnvelope(env, pem, bom);
+        given().auth().oauth2(admin()).get("/api/v1/models/999999999/bom").then().statusCode(404);
+    }
+
+    /** The envelope's signature verifies with the registry key over DSSE's PAE, and its predicate is the BOM. */
+    static void assertBomEnvelope(byte[] envelope, String registryKeyPem, String bom) throws Exception {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var e = json.readTree(envelope);
+        org.junit.jupiter.api.Assertions.assertEquals("application/vnd.in-toto+json", e.get("payloadType").asText());
+        byte[] payload = java.util.Base64.getDecoder().decode(e.get("payload").asText());
+        var key = dev.amalgam.provenance.PemKeys.parsePublicKey(registryKeyPem, "registry key");
+        int bits = ((java.security.interfaces.ECPublicKey) key).getParams().getCurve().getField().getFieldSize();
+        var sig = java.security.Signature.getInstance(bits > 256 ? "SHA384withECDSA" : "SHA256withECDSA");
+        sig.initVerify(key);
+        sig.update(dev.amalgam.provenance.Dsse.pae("application/vnd.in-toto+json", payload));
+        org.junit.jupiter.api.Assertions.assertTrue(sig.verify(java.util.Base64.getDecoder().decode(
+                e.at("/signatures/0/sig").asText())), "DSSE signature by the registry key");
+        var statement = json.readTree(payload);
+        org.junit.jupiter.api.Assertions.assertEquals("https://cyclonedx.org/bom", statement.get("predicateType").asText());
+        org.junit.jupiter.api.Assertions.assertEquals(json.readTree(bom), statement.get("predicate"));
     }
 }

@@ -38,6 +38,20 @@ class InfoAndHealthTest {
     }
 
     @Test
+    void infoLinksTheServicesOwnSbomMadeAtBuildTime() throws Exception {
+        String token = ApiTestSupport.adminToken(config.settings().dataDir());
+        given().auth().oauth2(token).get("/api/v1/info").then().statusCode(200)
+                .body("sbom", equalTo("/api/v1/info/sbom"));
+        String sbom = given().auth().oauth2(token).get("/api/v1/info/sbom").then().statusCode(200)
+                .contentType(org.hamcrest.Matchers.containsString("application/vnd.cyclonedx+json"))
+                .body("specVersion", equalTo("1.6"))
+                .body("metadata.component.name", equalTo("amalgam"))
+                .body("components.name", hasItem("cyclonedx-core-java"))
+                .extract().asString();
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(), dev.amalgam.bom.ModelBomTest.violations(sbom));
+    }
+
+    @Test
     void healthIsUpWithDatabaseAndDataDirectoryChecks() {
         given().when().get("/q/health")
                 .then().statusCode(200)
