@@ -175,6 +175,54 @@ public class EvaluationService {
                 Evaluation.class).setParameter("id", modelId).getResultList();
     }
 
+    /**
+     * The gate's evidence: every finished evaluation of the model whose statement blob is intact,
+     * verifies against the registry key and names this model, read from the statement (not from
+     * the database row), newest first. A statement that fails any check is left out, so a rule
+     * needing it reports the evaluation as missing.
+     */
+    @Transactional
+    public List<dev.amalgam.policy.ModelFacts.Evaluation> evidence(Model m) {
+        List<dev.amalgam.policy.ModelFacts.Evaluation> out = new ArrayList<>();
+        BlobStore blobs = new BlobStore(config.settings().blobsDir());
+        for (Evaluation e : finished(m.id)) {
+            try {
+                if (e.statementDigest == null || !blobs.verify(e.statementDigest)) continue;
+                JsonNode env;
+                try (var in = blobs.open(e.statementDigest)) {
+                    env = JSON.readTree(in);
+                }
+                byte[] payload = java.util.Base64.getDecoder().decode(env.get("payload").asText());
+                byte[] sig = java.util.Base64.getDecoder().decode(env.get("signatures").get(0).get("sig").asText());
+                var key = (java.security.interfaces.ECPublicKey) signing.registryPublicKey();
+                var v = java.security.Signature.getInstance(key.getParams().getCurve().getField().getFieldSize() > 256
+                        ? "SHA384withECDSA" : "SHA256withECDSA");
+                v.initVerify(key);
+                v.update(dev.amalgam.provenance.Dsse.pae(dev.amalgam.provenance.Dsse.IN_TOTO, payload));
+                if (!v.verify(sig)) continue;
+                JsonNode st = JSON.readTree(payload);
+                if (!PREDICATE.equals(st.path("predicateType").asText())
+                        || !m.rootDigest.equals("sha256:" + st.path("subject").path(0).path("digest").path("sha256").asText())) {
+                    continue;
+                }
+                JsonNode p = st.get("predicate");
+                JsonNode data = p.path("configuration").path(0);
+                java.util.Map<String, Double> kl = new java.util.LinkedHashMap<>();
+                for (JsonNode r : p.path("references")) kl.put(r.path("name").asText(), number(r.path("kl")));
+                out.add(new dev.amalgam.policy.ModelFacts.Evaluation(data.path("name").asText(),
+                        "sha256:" + data.path("digest").path("sha256").asText(), number(p.path("metrics").path("perplexity")),
+                        number(p.path("metrics").path("nonFiniteFraction")), kl));
+            } catch (IOException | java.security.GeneralSecurityException | RuntimeException ex) {
+                // unreadable or unverifiable evidence counts as no evidence
+            }
+        }
+        return out;
+    }
+
+    private static double number(JsonNode n) {
+        return n.isNumber() ? n.doubleValue() : Double.parseDouble(n.asText());
+    }
+
     void run(long id) {
         Path model, data;
         List<Path> refs = new ArrayList<>();

@@ -38,6 +38,12 @@ class EvaluationApiTest {
     @jakarta.inject.Inject
     LedgerService ledger;
 
+    @jakarta.inject.Inject
+    dev.amalgam.registry.EvaluationService evaluations;
+
+    @jakarta.inject.Inject
+    dev.amalgam.registry.ModelService modelService;
+
     @BeforeAll
     static void models() throws IOException {
         work = Files.createDirectories(Path.of("target/test-eval").toAbsolutePath().resolve(UUID.randomUUID().toString()));
@@ -129,6 +135,16 @@ class EvaluationApiTest {
         assertNotNull(recorded, "a model.evaluated entry");
         assertEquals(done.get("statement").asText(), recorded.statement());
         assertEquals(done.get("dataDigest").asText(), recorded.dataDigest());
+
+        // the gate's evidence is read back from the signed statement
+        var evidence = evaluations.evidence(modelService.find(dev.amalgam.registry.ModelRef.parse(t)));
+        assertEquals(1, evidence.size());
+        assertEquals("heldout", evidence.getFirst().dataset());
+        assertEquals(metrics.get("perplexity").asDouble(), evidence.getFirst().perplexity());
+        assertEquals(ref.get("kl").asDouble(), evidence.getFirst().kl().get(b));
+        // the gate gathers that evidence with the other facts (the default policy has no evaluated rule)
+        given().auth().oauth2(admin()).queryParam("env", "dev").post("/api/v1/models/" + t + "/gate").then().statusCode(200)
+                .body("outcome", anyOf(equalTo("allow"), equalTo("deny")));
     }
 
     @Test
