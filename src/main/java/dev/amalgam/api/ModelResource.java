@@ -8,6 +8,10 @@ import dev.amalgam.registry.RegistryException;
 import dev.amalgam.registry.entity.Model;
 import dev.amalgam.api.auth.CurrentCaller;
 import dev.amalgam.api.auth.RequiresRole;
+import dev.amalgam.hub.HubException;
+import dev.amalgam.hub.HubId;
+import dev.amalgam.hub.HubSnapshot;
+import dev.amalgam.registry.HubIntake;
 import dev.amalgam.registry.ImportRoots;
 import dev.amalgam.registry.ModelPath;
 import dev.amalgam.registry.RegistrationService;
@@ -71,19 +75,24 @@ public class ModelResource {
     @ConfigProperty(name = "amalgam.max-upload-bytes", defaultValue = "107374182400")
     long maxUploadBytes;
 
-    /** Body of {@code POST /api/v1/models/import}. */
-    public record ImportRequest(String path, String name, String version, String license) {
+    /**
+     * Body of {@code POST /api/v1/models/import}. {@code path} may be a Hugging Face cache folder
+     * ({@code models--ORG--NAME}, with {@code revision} a commit or ref, default {@code main}) or one of
+     * its snapshots; name, version and license then default to ORG/NAME, the commit and the card's license.
+     */
+    public record ImportRequest(String path, String name, String version, String license, String revision,
+                                String source, String licenseOverride) {
     }
 
     /** A model as the API shows it. */
     public record ModelView(long id, String name, String version, String rootDigest, String license,
                             String origin, String status, long sizeBytes, int fileCount, String scanVerdict,
                             String finiteWeights, String publisherSignature, String publisherKey,
-                            OffsetDateTime registeredAt, String registeredBy, Long ledgerSeq) {
+                            OffsetDateTime registeredAt, String registeredBy, Long ledgerSeq, String source) {
         static ModelView of(Model m) {
             return new ModelView(m.id, m.name, m.version, m.rootDigest, m.license, m.origin, m.status,
                     m.sizeBytes, m.fileCount, m.scanVerdict, m.finiteWeights, m.publisherSignature, m.publisherKey,
-                    m.registeredAt, m.registeredBy, m.ledgerSeq);
+                    m.registeredAt, m.registeredBy, m.ledgerSeq, m.hubSource);
         }
     }
 
@@ -101,7 +110,8 @@ public class ModelResource {
             + "one file part per file, named by its relative path (model.sig: the publisher's signature). "
             + "201 when new, 200 when identical content is already registered")
     public Response upload(@RestForm("name") String name, @RestForm("version") String version,
-                           @RestForm("license") String license,
+                           @RestForm("license") String license, @RestForm("source") String source,
+                           @RestForm("licenseOverride") String licenseOverride,
                            @RestForm(FileUpload.ALL) List<FileUpload> files) throws IOException {
         java.nio.file.Path stage = stagingFolder();
         try {
@@ -116,7 +126,8 @@ public class ModelResource {
                 Files.move(f.uploadedFile(), target, StandardCopyOption.REPLACE_EXISTING);
             }
             dev.amalgam.registry.FaultPoints.at("upload.staged");
-            return registered(registration.register(stage, meta(name, version, license), caller.get().name()));
+            return registered(registration.register(stage, meta(name, version, license),
+                    new HubIntake.Request(source, licenseOverride), caller.get().name()));
         } finally {
             dev.amalgam.registry.Folders.deleteTree(stage);
         }
@@ -127,12 +138,14 @@ public class ModelResource {
     @RequiresRole(Role.SUBMITTER)
     @Operation(summary = "Register a model sent as a tar stream of its folder; name, version, license as query parameters")
     public Response uploadTar(@QueryParam("name") String name, @QueryParam("version") String version,
-                              @QueryParam("license") String license, InputStream body) throws IOException {
-        RegistrationService.validate(meta(name, version, license));
+                              @QueryParam("license") String license, @QueryParam("source") String source,
+                              @QueryParam("licenseOverride") String licenseOverride, InputStream body) throws IOException {
+        RegistrationService.validate(meta(name, version, license == null || license.isBlank() ? "-" : license));
         java.nio.file.Path stage = stagingFolder();
         try {
             new TarExtractor(maxUploadBytes).extract(body, stage);
-            return registered(registration.register(stage, meta(name, version, license), caller.get().name()));
+            return registered(registration.register(stage, meta(name, version, license),
+                    new HubIntake.Request(source, licenseOverride), caller.get().name()));
         } finally {
             dev.amalgam.registry.Folders.deleteTree(stage);
         }
@@ -146,7 +159,30 @@ public class ModelResource {
     public Response importFolder(ImportRequest req) throws IOException {
         if (req == null) throw new RegistryException(RegistryException.Kind.INVALID, "body must be {path, name, version, license}");
         java.nio.file.Path dir = ImportRoots.parse(importRoots).admit(req.path());
-        return registered(registration.register(dir, meta(req.name(), req.version(), req.license()), caller.get().name()));
+        if (!HubSnapshot.isCacheLayout(dir)) {
+            if (req.revision() != null) {
+                throw new RegistryException(RegistryException.Kind.INVALID, "revision applies to a Hugging Face cache"
+                        + " folder (models--ORG--NAME); " + req.path() + " is a plain folder: name its source instead");
+            }
+            return registered(registration.register(dir, meta(req.name(), req.version(), req.license()),
+                    new HubIntake.Request(req.source(), req.licenseOverride()), caller.get().name()));
+        }
+        HubSnapshot snapshot;
+        try {
+            snapshot = HubSnapshot.open(dir, req.revision());
+        } catch (HubException e) {
+            throw new RegistryException(RegistryException.Kind.INVALID, e.getMessage());
+        }
+        HubId id = snapshot.id().orElseThrow();
+        java.nio.file.Path stage = stagingFolder();
+        try {
+            snapshot.materialize(stage);
+            return registered(registration.register(stage, meta(req.name() == null ? id.repo() : req.name(),
+                            req.version() == null ? id.revision() : req.version(), req.license()),
+                    new HubIntake.Request(id.source(), req.licenseOverride()), caller.get().name()));
+        } finally {
+            dev.amalgam.registry.Folders.deleteTree(stage);
+        }
     }
 
     private static RegistrationService.Metadata meta(String name, String version, String license) {

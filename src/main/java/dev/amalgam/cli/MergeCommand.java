@@ -1,20 +1,20 @@
 package dev.amalgam.cli;
 
 import dev.amalgam.merge.MergeEngine;
-import dev.amalgam.merge.MergeRequest;
 import dev.amalgam.merge.MergeOptions;
+import dev.amalgam.merge.MergeRequest;
 import dev.amalgam.merge.MergeResult;
-import dev.amalgam.merge.ModelResolver;
-import dev.amalgam.merge.Recipe;
-import dev.amalgam.merge.RecipeException;
-import dev.amalgam.merge.RecipeParser;
+import dev.amalgam.merge.recipe.ModelResolver;
+import dev.amalgam.merge.recipe.Recipe;
+import dev.amalgam.merge.recipe.RecipeException;
+import dev.amalgam.merge.recipe.RecipeParser;
 import dev.amalgam.safetensors.SafetensorsFormatException;
 import dev.amalgam.safetensors.SafetensorsWriter;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,6 +1,9 @@
 package dev.amalgam.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.amalgam.hub.HubException;
+import dev.amalgam.hub.HubId;
+import dev.amalgam.hub.HubSnapshot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -23,39 +26,125 @@ import java.util.stream.Stream;
         description = "Register and inspect models on a running registry.",
         subcommands = {ModelsCommand.Register.class, ModelsCommand.Import.class,
                 ModelsCommand.ListModels.class, ModelsCommand.Show.class},
-        footer = {"", "Example:", "  amalgam models register ./my-model --name my-model --version 1 --license apache-2.0"})
+        footer = {"", "Examples:", "  amalgam models register ./my-model --name my-model --version 1 --license apache-2.0",
+                "  amalgam models register ~/.cache/huggingface/hub/models--ORG--NAME --revision main"})
 final class ModelsCommand {
 
 
+    /** What the server-side import takes besides the path. */
     static class Identity extends ServerOption {
-        @Option(names = "--name", required = true, description = "Model name, e.g. llama-3.1-8b-instruct.")
+        @Option(names = "--name", description = "Model name, e.g. llama-3.1-8b-instruct (a Hub cache: default ORG/NAME).")
         String name;
 
-        @Option(names = "--version", required = true, description = "Model version, e.g. 1 or 2024-07-23.")
+        @Option(names = "--version", description = "Model version, e.g. 1 or 2024-07-23 (a Hub cache: default the commit).")
         String version;
 
-        @Option(names = "--license", required = true,
-                description = "License: a Hugging Face license id or an SPDX expression.")
+        @Option(names = "--license",
+                description = "License: a Hugging Face license id or an SPDX expression (default: the model card's).")
         String license;
+
+        @Option(names = "--revision", paramLabel = "REV",
+                description = "For a Hub cache folder: the commit or ref to register (default: main).")
+        String revision;
+
+        @Option(names = "--source", paramLabel = "ORG/NAME@REVISION",
+                description = "For a plain downloaded repository: the Hub repository and commit it came from.")
+        String source;
+
+        @Option(names = "--override-card-license", paramLabel = "REASON",
+                description = "Register under --license although the model card says otherwise; the reason is recorded in the ledger.")
+        String overrideCardLicense;
     }
 
     @Command(name = "register", mixinStandardHelpOptions = true,
             description = {"Upload a model folder and register it (its model.sig, if present, is sent as the"
-                    + " publisher signature).", "Files are streamed, never read into memory."})
-    static final class Register extends Identity implements Callable<Integer> {
-        @Parameters(paramLabel = "DIR", description = "The model folder.")
+                    + " publisher signature).", "Files are streamed, never read into memory.",
+                    "DIR may be a Hugging Face cache folder (models--ORG--NAME, --revision picks the snapshot) or"
+                    + " one of its snapshots: links into blobs/ are resolved safely, name and version default to"
+                    + " ORG/NAME and the commit, and the source hf://ORG/NAME@COMMIT is recorded.",
+                    "The license defaults to the model card's (README.md front matter); a --license that disagrees"
+                    + " with the card is refused unless --override-card-license gives a reason."})
+    static final class Register extends ServerOption implements Callable<Integer> {
+        @Parameters(paramLabel = "DIR", description = "The model folder, a Hub cache folder or a Hub snapshot.")
         Path dir;
+
+        @Option(names = "--name", description = "Model name (required for a plain folder; a Hub cache: ORG/NAME).")
+        String name;
+
+        @Option(names = "--version", description = "Model version (required for a plain folder; a Hub cache: the commit).")
+        String version;
+
+        @Option(names = "--license", description = "License: a Hugging Face license id or an SPDX expression"
+                + " (default: the model card's).")
+        String license;
+
+        @Option(names = "--revision", paramLabel = "REV",
+                description = "For a Hub cache folder: the commit or ref (refs/REV) to register (default: main).")
+        String revision;
+
+        @Option(names = "--source", paramLabel = "ORG/NAME@REVISION",
+                description = "For a plain downloaded repository: the Hub repository and commit it came from.")
+        String source;
+
+        @Option(names = "--override-card-license", paramLabel = "REASON",
+                description = "Register under --license although the model card says otherwise; the reason is recorded in the ledger.")
+        String overrideCardLicense;
 
         @Override
         public Integer call() throws IOException {
             if (!Files.isDirectory(dir)) throw new CliException(CliException.UNUSABLE, "not a folder: " + dir);
-            MultipartBody body = new MultipartBody().field("name", name).field("version", version)
-                    .field("license", license);
+            HubSnapshot snapshot = null;
+            String src = source;
+            if (HubSnapshot.isCacheLayout(dir)) {
+                try {
+                    snapshot = HubSnapshot.open(dir, revision);
+                } catch (HubException e) {
+                    throw new CliException(CliException.UNUSABLE, e.getMessage());
+                }
+                HubId id = snapshot.id().orElseThrow();
+                if (source != null && !source.isBlank() && !HubId.parse(source).toString().equals(id.toString())) {
+                    throw new CliException(CliException.UNUSABLE, "--source " + source + " disagrees with the cache, which holds "
+                            + id);
+                }
+                src = id.source();
+                if (name == null) name = id.repo();
+                if (version == null) version = id.revision();
+            } else if (revision != null) {
+                throw new CliException(CliException.UNUSABLE, "--revision applies to a Hugging Face cache folder"
+                        + " (models--ORG--NAME); for a plain folder give --source ORG/NAME@REVISION");
+            }
+            if (name == null || version == null) {
+                throw new CliException(CliException.UNUSABLE, "--name and --version are required for a plain folder");
+            }
+            if (src != null && !src.isBlank()) {
+                try {
+                    HubId id = HubId.parse(src);
+                    if (!id.pinned()) {
+                        throw new CliException(CliException.UNUSABLE, "--source " + src + " names no revision: give ORG/NAME@REVISION");
+                    }
+                    src = id.source();
+                } catch (HubException e) {
+                    throw new CliException(CliException.UNUSABLE, "--source: " + e.getMessage());
+                }
+            }
+            MultipartBody body = new MultipartBody().field("name", name).field("version", version);
+            if (license != null) body.field("license", license);
+            if (src != null) body.field("source", src);
+            if (overrideCardLicense != null) body.field("licenseOverride", overrideCardLicense);
             long bytes = 0;
-            List<Path> files = files(dir);
-            for (Path f : files) {
-                body.file(dir.relativize(f).toString().replace('\\', '/'), f);
-                bytes += Files.size(f);
+            List<Path> files = new ArrayList<>();
+            if (snapshot != null) {
+                for (HubSnapshot.File f : snapshot.files()) {
+                    body.file(f.path(), f.real());
+                    files.add(f.real());
+                    bytes += Files.size(f.real());
+                }
+            } else {
+                files = files(dir);
+                for (Path f : files) {
+                    body.file(dir.relativize(f).toString().replace('\\', '/'), f);
+                    bytes += Files.size(f);
+                }
             }
             System.err.printf("uploading %d files, %.1f MB...%n", files.size(), bytes / 1e6);
             ApiClient.Answer a = ApiClient.fromEnvironment(server).postMultipart("/api/v1/models", body);
@@ -81,6 +170,9 @@ final class ModelsCommand {
             req.put("name", name);
             req.put("version", version);
             req.put("license", license);
+            req.put("revision", revision);
+            req.put("source", source);
+            req.put("licenseOverride", overrideCardLicense);
             ModelsCommand.print(ApiClient.fromEnvironment(server).post("/api/v1/models/import", req));
             return 0;
         }

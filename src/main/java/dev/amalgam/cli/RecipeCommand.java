@@ -2,17 +2,18 @@ package dev.amalgam.cli;
 
 import dev.amalgam.merge.MergeEngine;
 import dev.amalgam.merge.MergePlan;
-import dev.amalgam.merge.ModelResolver;
-import dev.amalgam.merge.Recipe;
 import dev.amalgam.merge.RecipeChecker;
-import dev.amalgam.merge.RecipeException;
-import dev.amalgam.merge.RecipeParser;
+import dev.amalgam.merge.method.RecipeModels;
+import dev.amalgam.merge.recipe.ModelResolver;
+import dev.amalgam.merge.recipe.Recipe;
+import dev.amalgam.merge.recipe.RecipeException;
+import dev.amalgam.merge.recipe.RecipeParser;
 import dev.amalgam.safetensors.SafetensorsFormatException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -51,8 +52,8 @@ final class RecipeCommand {
             var result = RecipeChecker.check(r);
             for (String note : result.notes()) out.println("note: " + note);
             if (!result.ok()) throw new CliException(new RecipeException(r.source(), result.problems()).getMessage());
-            out.printf("ok: %s, %s, %d model(s)%n", recipe, r.mergeMethod(), r.referencedModels().size());
-            out.print(dev.amalgam.merge.RecipeYaml.write(r, r.randomSeed())); // the recipe as it was understood
+            out.printf("ok: %s, %s, %d model(s)%n", recipe, r.mergeMethod(), RecipeModels.referenced(r).size());
+            out.print(dev.amalgam.merge.recipe.RecipeYaml.write(r, r.randomSeed())); // the recipe as it was understood
             out.flush();
             if (resolve) {
                 try {
@@ -82,7 +83,7 @@ final class RecipeCommand {
 
         @Override
         public Integer call() {
-            spec.commandLine().getOut().print(dev.amalgam.merge.MethodTable.markdown());
+            spec.commandLine().getOut().print(dev.amalgam.merge.method.MethodTable.markdown());
             spec.commandLine().getOut().flush();
             return 0;
         }

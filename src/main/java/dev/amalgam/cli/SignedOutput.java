@@ -1,8 +1,8 @@
 package dev.amalgam.cli;
 
 import dev.amalgam.merge.MergeResult;
-import dev.amalgam.merge.ModelResolver;
-import dev.amalgam.merge.Recipe;
+import dev.amalgam.merge.recipe.ModelResolver;
+import dev.amalgam.merge.recipe.Recipe;
 import dev.amalgam.provenance.Manifest;
 import dev.amalgam.provenance.ModelHasher;
 import dev.amalgam.provenance.ModelSigner;

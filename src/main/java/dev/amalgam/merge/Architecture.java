@@ -2,6 +2,7 @@ package dev.amalgam.merge;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.merge.recipe.RecipeException;
 
 import java.io.BufferedReader;
 import java.io.IOException;

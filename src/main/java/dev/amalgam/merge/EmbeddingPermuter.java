@@ -1,6 +1,11 @@
 package dev.amalgam.merge;
 
 import dev.amalgam.merge.kernel.MergeKernels;
+import dev.amalgam.merge.recipe.RecipeException;
+import dev.amalgam.merge.recipe.SourceModel;
+import dev.amalgam.merge.recipe.TokenizerSpec;
+import dev.amalgam.merge.tokenizer.OutputTokenizer;
+import dev.amalgam.merge.tokenizer.Vocabulary;
 import dev.amalgam.safetensors.DType;
 import dev.amalgam.safetensors.FloatFormats;
 import dev.amalgam.safetensors.Tensor;

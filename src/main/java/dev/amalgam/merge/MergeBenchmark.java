@@ -2,6 +2,10 @@ package dev.amalgam.merge;
 
 import dev.amalgam.merge.kernel.Kernels;
 import dev.amalgam.merge.kernel.MergeKernels;
+import dev.amalgam.merge.method.MergeMethod;
+import dev.amalgam.merge.method.MergeMethods;
+import dev.amalgam.merge.method.TensorContext;
+import dev.amalgam.merge.recipe.ParameterDef;
 import dev.amalgam.safetensors.DType;
 import dev.amalgam.safetensors.FloatFormats;
 import dev.amalgam.safetensors.Tensor;

@@ -6,6 +6,18 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.BuildInfo;
 import dev.amalgam.merge.kernel.Kernels;
 import dev.amalgam.merge.kernel.MergeKernels;
+import dev.amalgam.merge.method.MergeMethod;
+import dev.amalgam.merge.method.MergeMethods;
+import dev.amalgam.merge.method.RecipeModels;
+import dev.amalgam.merge.method.TensorContext;
+import dev.amalgam.merge.recipe.ModelResolver;
+import dev.amalgam.merge.recipe.Recipe;
+import dev.amalgam.merge.recipe.RecipeException;
+import dev.amalgam.merge.recipe.RecipeYaml;
+import dev.amalgam.merge.recipe.SourceModel;
+import dev.amalgam.merge.recipe.TokenizerSpec;
+import dev.amalgam.merge.tokenizer.OutputTokenizer;
+import dev.amalgam.merge.tokenizer.Vocabulary;
 import dev.amalgam.safetensors.DType;
 import dev.amalgam.safetensors.SafetensorsWriter;
 import dev.amalgam.safetensors.StagedDirectory;
@@ -64,9 +76,10 @@ public final class MergeEngine {
         Map<String, SourceModel> models = open(recipe, resolver);
         try (StagedDirectory stage = StagedDirectory.begin(request.out())) {
             TokenizerSpec tokenizer = recipe.effectiveTokenizer();
-            OutputTokenizer vocab = tokenizer == null ? null : OutputTokenizer.build(tokenizer, recipe, models, resolver);
+            OutputTokenizer vocab = tokenizer == null ? null : OutputTokenizer.build(tokenizer, recipe,
+                    RecipeModels.merged(recipe), models, resolver);
             MergePlan plan = MergePlan.build(recipe, models, vocab == null ? null : vocab.rows());
-            List<String> problems = plan.method().checkPlan(plan, models);
+            List<String> problems = plan.checkTensors(models);
             if (!problems.isEmpty()) throw new RecipeException(recipe.source(), problems);
             MergeKernels kernels = Kernels.get();
             List<TensorSpec> specs = new ArrayList<>();
@@ -92,7 +105,7 @@ public final class MergeEngine {
             stage.commit();
             return new MergeResult(stage.target(), List.copyOf(files), recipe.mergeMethod(), seed,
                     BuildInfo.current().version() + "+" + BuildInfo.current().commit(), kernels.name(),
-                    specs.size(), bytes, recipe.referencedModels());
+                    specs.size(), bytes, RecipeModels.referenced(recipe));
         } finally {
             models.values().forEach(SourceModel::close);
         }
@@ -102,7 +115,7 @@ public final class MergeEngine {
     public static Map<String, SourceModel> open(Recipe recipe, ModelResolver resolver) throws IOException {
         Map<String, SourceModel> models = new LinkedHashMap<>();
         try {
-            for (String ref : recipe.referencedModels()) {
+            for (String ref : RecipeModels.referenced(recipe)) {
                 models.put(ref, SourceModel.open(ref, resolver.resolve(ref, recipe.folder())));
             }
         } catch (IOException | RuntimeException e) {
@@ -117,9 +130,10 @@ public final class MergeEngine {
         Map<String, SourceModel> models = open(recipe, resolver);
         try {
             TokenizerSpec tokenizer = recipe.effectiveTokenizer();
-            OutputTokenizer vocab = tokenizer == null ? null : OutputTokenizer.build(tokenizer, recipe, models, resolver);
+            OutputTokenizer vocab = tokenizer == null ? null : OutputTokenizer.build(tokenizer, recipe,
+                    RecipeModels.merged(recipe), models, resolver);
             MergePlan plan = MergePlan.build(recipe, models, vocab == null ? null : vocab.rows());
-            List<String> problems = plan.method().checkPlan(plan, models);
+            List<String> problems = plan.checkTensors(models);
             if (!problems.isEmpty()) throw new RecipeException(recipe.source(), problems);
             return plan;
         } finally {

@@ -1,5 +1,12 @@
 package dev.amalgam.merge;
 
+import dev.amalgam.merge.method.MergeMethod;
+import dev.amalgam.merge.method.MergeMethods;
+import dev.amalgam.merge.method.PlannedTensor;
+import dev.amalgam.merge.recipe.ParameterDef;
+import dev.amalgam.merge.recipe.Recipe;
+import dev.amalgam.merge.recipe.RecipeException;
+import dev.amalgam.merge.recipe.SourceModel;
 import dev.amalgam.safetensors.DType;
 import dev.amalgam.safetensors.TensorInfo;
 
@@ -52,6 +59,20 @@ public record MergePlan(MergeMethod method, Architecture architecture, SourceMod
         TensorInfo info(Map<String, SourceModel> models) {
             return models.get(model).weights().info(tensor);
         }
+    }
+
+    /**
+     * Problems the method finds with the opened inputs of the tensors it merges (tensors copied
+     * raw are not asked about), in plan order, before any tensor is computed.
+     */
+    public List<String> checkTensors(Map<String, SourceModel> models) {
+        List<String> problems = new ArrayList<>();
+        for (Planned p : tensors) {
+            if (p.copyRaw()) continue;
+            String problem = method.checkTensor(new PlannedTensor(p.name(), p.shape(), p.inputs().size(), p.globals()), models);
+            if (problem != null) problems.add(problem);
+        }
+        return problems;
     }
 
     /** Builds the plan, collecting every problem (missing tensors, shape or dtype mismatches) before failing. */

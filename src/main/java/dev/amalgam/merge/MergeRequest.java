@@ -1,5 +1,8 @@
 package dev.amalgam.merge;
 
+import dev.amalgam.merge.recipe.ModelResolver;
+import dev.amalgam.merge.recipe.Recipe;
+
 import java.nio.file.Path;
 
 /**

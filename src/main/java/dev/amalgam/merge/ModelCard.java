@@ -1,6 +1,8 @@
 package dev.amalgam.merge;
 
 import dev.amalgam.BuildInfo;
+import dev.amalgam.merge.method.RecipeModels;
+import dev.amalgam.merge.recipe.Recipe;
 
 /** The output folder's README.md: Hub front matter naming every input, then the recipe. */
 final class ModelCard {
@@ -9,14 +11,14 @@ final class ModelCard {
 
     static String render(Recipe recipe, String yaml) {
         StringBuilder b = new StringBuilder("---\nbase_model:\n");
-        for (String m : recipe.referencedModels()) b.append("- ").append(quote(m)).append('\n');
+        for (String m : RecipeModels.referenced(recipe)) b.append("- ").append(quote(m)).append('\n');
         b.append("base_model_relation: merge\ntags:\n- merge\n- amalgam\nlibrary_name: transformers\n---\n\n");
         b.append("# Merged model\n\n");
         b.append("Merged with Amalgam ").append(BuildInfo.current().version())
                 .append(" using the `").append(recipe.mergeMethod()).append("` method");
         if (recipe.baseModel() != null) b.append(" with `").append(recipe.baseModel()).append("` as the base");
         b.append(".\n\n## Inputs\n\n");
-        for (String m : recipe.referencedModels()) b.append("- `").append(m).append("`\n");
+        for (String m : RecipeModels.referenced(recipe)) b.append("- `").append(m).append("`\n");
         b.append("\n## Recipe\n\n```yaml\n").append(yaml).append("```\n");
         return b.toString();
     }

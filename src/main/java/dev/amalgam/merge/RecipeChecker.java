@@ -1,5 +1,12 @@
 package dev.amalgam.merge;
 
+import dev.amalgam.merge.method.MergeMethod;
+import dev.amalgam.merge.method.MergeMethods;
+import dev.amalgam.merge.method.RecipeModels;
+import dev.amalgam.merge.recipe.ParameterDef;
+import dev.amalgam.merge.recipe.ParameterSetting;
+import dev.amalgam.merge.recipe.Recipe;
+import dev.amalgam.merge.recipe.TokenizerSpec;
 import dev.amalgam.safetensors.DType;
 
 import java.util.ArrayList;
@@ -28,7 +35,7 @@ public final class RecipeChecker {
     private static void checkTokenizer(Recipe r, List<String> problems) {
         TokenizerSpec t = r.effectiveTokenizer();
         if (t == null) return;
-        var models = r.referencedModels();
+        var models = RecipeModels.referenced(r);
         t.tokens().forEach((token, e) -> {
             if (e.model() != null && !models.contains(e.model())) {
                 problems.add("tokenizer.tokens." + token + ": model " + e.model() + " is not one of the merged models " + models);

@@ -3,7 +3,10 @@ package dev.amalgam.registry;
 import dev.amalgam.ledger.event.LedgerEntry;
 import dev.amalgam.ledger.event.LedgerEvent;
 import dev.amalgam.ledger.event.LedgerFormatException;
+import dev.amalgam.ledger.event.MergeCancelled;
 import dev.amalgam.ledger.event.MergeCompleted;
+import dev.amalgam.ledger.event.MergeFailed;
+import dev.amalgam.ledger.event.MergeSubmitted;
 import dev.amalgam.ledger.event.MergeReviewed;
 import dev.amalgam.ledger.event.MergeReproduced;
 import dev.amalgam.ledger.event.ModelReviewed;
@@ -139,6 +142,22 @@ public class AuditService {
                 differs(out, at, what, "provenance", c.provenance(), j.provenanceDigest == null ? null : "sha256:" + j.provenanceDigest);
                 differs(out, at, what, "output", c.output(), digestOf(j.outputModelId));
             }
+            case MergeSubmitted s -> {
+                // later entries of the job (its end) move the row's reference on: find it by id
+                MergeJob j = session.find(MergeJob.class, s.merge());
+                if (j == null) {
+                    out.add(at + ": merge " + s.merge() + " is missing from the database");
+                    break;
+                }
+                String what = "merge " + j.id;
+                differs(out, at, what, "recipe", s.recipe(), j.recipe);
+                differs(out, at, what, "method", s.method(), j.method);
+                differs(out, at, what, "output name", s.outputName(), j.outputName);
+                differs(out, at, what, "output version", s.outputVersion(), j.outputVersion);
+                differs(out, at, what, "submitter", e.actor(), j.submittedBy);
+            }
+            case MergeFailed f -> endProblems(out, e, at, f.merge(), "failed", f.reason());
+            case MergeCancelled c -> endProblems(out, e, at, c.merge(), "cancelled", c.reason());
             case MergeReviewed r -> decisionProblems(out, e, at, r.output(), r.decision(), null);
             case ModelReviewed r -> decisionProblems(out, e, at, r.rootDigest(), r.decision(), null);
             case PolicyDecided d -> decisionProblems(out, e, at, d.rootDigest(), d.outcome(), d.environment());
@@ -150,6 +169,18 @@ public class AuditService {
             case ModelEvaluated v -> evaluationProblems(out, e, at, v);
         }
         return out;
+    }
+
+    /** A failed or cancelled job: its row must still say how it ended, as the entry does. */
+    private void endProblems(List<String> out, LedgerEntry e, String at, long merge, String state, String reason) {
+        MergeJob j = session.find(MergeJob.class, merge);
+        if (j == null) {
+            out.add(at + ": merge " + merge + " is missing from the database");
+            return;
+        }
+        String what = "merge " + merge;
+        differs(out, at, what, "state", state, j.state);
+        differs(out, at, what, "failure reason", reason, j.failureReason);
     }
 
     private void decisionProblems(List<String> out, LedgerEntry e, String at, String digest, String outcome, String environment) {
@@ -242,6 +273,9 @@ public class AuditService {
         return switch (event) {
             case ModelRegistered r -> r.rootDigest();
             case MergeCompleted c -> c.output();
+            case MergeSubmitted s -> null;
+            case MergeFailed f -> null;
+            case MergeCancelled c -> null;
             case MergeReviewed r -> null;
             case ModelReviewed r -> null;
             case PolicyDecided d -> null;

@@ -181,7 +181,7 @@ public class GateService {
                 .license(m.license);
         List<ModelFacts.Input> inputs = new ArrayList<>();
         for (Model in : session.createSelectionQuery(
-                "select m from LineageEdge e, Model m where e.parentId = m.id and e.childId = :c order by m.id", Model.class)
+                "select m from LineageEdge e, Model m where e.parentId = m.id and e.childId = :c and e.role <> 'declared' order by m.id", Model.class)
                 .setParameter("c", m.id).getResultList()) {
             inputs.add(new ModelFacts.Input(in.name + "@" + in.version, in.rootDigest, in.license, signature(in, files(in))));
         }

@@ -3,7 +3,10 @@ package dev.amalgam.registry;
 import dev.amalgam.ledger.CanonicalJson;
 import dev.amalgam.ledger.event.EventCodec;
 import dev.amalgam.ledger.event.LedgerEntry;
+import dev.amalgam.ledger.event.MergeCancelled;
 import dev.amalgam.ledger.event.MergeCompleted;
+import dev.amalgam.ledger.event.MergeFailed;
+import dev.amalgam.ledger.event.MergeSubmitted;
 import dev.amalgam.ledger.event.MergeReviewed;
 import dev.amalgam.ledger.event.MergeReproduced;
 import dev.amalgam.ledger.event.ModelRegistered;
@@ -51,6 +54,9 @@ public class LedgerReplay {
     LedgerService ledger;
 
     @Inject
+    HubIntake hubIntake;
+
+    @Inject
     LedgerGuard guard;
 
     void onStart(@Observes @Priority(3500) StartupEvent ev) throws IOException {
@@ -95,7 +101,10 @@ public class LedgerReplay {
         OffsetDateTime at = OffsetDateTime.parse(e.timestamp());
         return switch (e.event()) {
             case ModelRegistered r -> applyRegistration(e, at, r);
+            case MergeSubmitted s -> applySubmission(e, s);
             case MergeCompleted c -> applyMerge(e, at, c);
+            case MergeFailed f -> applyEnd(e, f.merge(), "failed", f.reason(), f.progress(), f.startedAt(), f.finishedAt());
+            case MergeCancelled c -> applyEnd(e, c.merge(), "cancelled", c.reason(), c.progress(), c.startedAt(), c.finishedAt());
             case MergeReviewed r -> applyDecision(e, at, r.output(), "review", r.decision(), null, r.comment(), null,
                     r.id(), r.decidedAt());
             case ModelReviewed r -> applyDecision(e, at, r.rootDigest(), "review", r.decision(), null, r.comment(), null,
@@ -251,16 +260,17 @@ public class LedgerReplay {
         }
         m.sizeBytes = size;
         m.fileCount = r.files().size();
+        hubIntake.recordDeclared(m, r.hub());
         return true;
     }
 
     private boolean applyMerge(LedgerEntry e, OffsetDateTime at, MergeCompleted c) {
         Model out = model(c.output());
         if (out == null) return false;
-        // the job the entry names may still be in the database (a crash between the append and the
-        // commit): complete that row rather than adding a second job for one merge
+        // the job the entry names may be in the database already: made by its merge.submitted entry, or left
+        // by a crash between the append and the commit. Complete that row rather than adding a second job
         MergeJob j = session.find(MergeJob.class, c.merge());
-        boolean existing = j != null && j.ledgerSeq == null;
+        boolean existing = j != null && !j.state.equals("succeeded");
         if (!existing) j = new MergeJob();
         j.recipe = c.recipe();
         j.method = c.method();
@@ -304,6 +314,42 @@ public class LedgerReplay {
         return true;
     }
 
+    /** A submitted job comes back queued under its id; the start that rebuilt it runs it unless a later entry ended it. */
+    private boolean applySubmission(LedgerEntry e, MergeSubmitted s) {
+        if (session.find(MergeJob.class, s.merge()) != null) return false;
+        MergeJob j = new MergeJob();
+        j.recipe = s.recipe();
+        j.method = s.method();
+        j.outputName = s.outputName();
+        j.outputVersion = s.outputVersion();
+        j.state = "queued";
+        j.seed = s.seed();
+        j.submittedBy = e.actor();
+        j.submittedAt = OffsetDateTime.parse(s.submittedAt());
+        j.ledgerSeq = e.seq();
+        j.ledgerHash = hash(e);
+        persistWithId(j, "merge_job", s.merge(), () -> j.id);
+        return true;
+    }
+
+    /** A failed or cancelled job: its row (made by its {@code merge.submitted} entry) gets the end the entry records. */
+    private boolean applyEnd(LedgerEntry e, long merge, String state, String reason, Long progress, String startedAt,
+                             String finishedAt) {
+        MergeJob j = session.find(MergeJob.class, merge);
+        if (j == null) {
+            LOG.warnf("Ledger entry %d ends merge job %d, which no merge.submitted entry created; skipped", e.seq(), merge);
+            return false;
+        }
+        j.state = state;
+        j.failureReason = reason;
+        j.progress = progress == null ? null : progress / MergeJobService.JobStateWriter.PROGRESS_UNITS;
+        j.startedAt = startedAt == null ? null : OffsetDateTime.parse(startedAt);
+        j.finishedAt = OffsetDateTime.parse(finishedAt);
+        j.ledgerSeq = e.seq();
+        j.ledgerHash = hash(e);
+        return true;
+    }
+
     private boolean applyDecision(LedgerEntry e, OffsetDateTime at, String digest, String kind, String outcome,
                                   String environment, String reason, String policyDigest, Long id, String decidedAt) {
         Model m = model(digest);
@@ -321,15 +367,25 @@ public class LedgerReplay {
         d.ledgerHash = hash(e);
         if (kind.equals("review")) {
             m.status = outcome.equals("approve") ? "approved" : "rejected";
-            MergeJob j = session.createSelectionQuery("from MergeJob where outputModelId = :id", MergeJob.class)
-                    .setParameter("id", m.id).setMaxResults(1).uniqueResult();
-            if (j != null) d.mergeJobId = j.id;
+            if (e.event() instanceof MergeReviewed r) d.mergeJobId = mergeJobOf(r, m);
         }
         if (kind.equals("release")) m.status = "released";
         if (decidedAt != null) d.decidedAt = OffsetDateTime.parse(decidedAt);
         if (kind.equals("gate")) d.statementDigest = statementOf(e);
         persistWithId(d, "decision", id, () -> d.id);
         return true;
+    }
+
+    /**
+     * The job a merge review belongs to: the one the entry names (two jobs can produce the same output);
+     * for entries of old ledgers whose ids were not restored, the first job with that output.
+     */
+    private Long mergeJobOf(MergeReviewed r, Model output) {
+        MergeJob named = session.find(MergeJob.class, r.merge());
+        if (named != null && output.id.equals(named.outputModelId)) return named.id;
+        MergeJob j = session.createSelectionQuery("from MergeJob where outputModelId = :id order by id", MergeJob.class)
+                .setParameter("id", output.id).setMaxResults(1).uniqueResult();
+        return j == null ? null : j.id;
     }
 
     /**

@@ -18,6 +18,13 @@ public final class LineageFormat {
             b.append("  m").append(e.parent()).append(" -> m").append(e.child())
                     .append(" [label=\"").append(escape(e.role() + " / " + e.method())).append("\"];\n");
         }
+        int i = 0;
+        for (LineageService.Declared d : unresolved(l)) {
+            b.append("  u").append(i).append(" [label=\"").append(escape(d.hubId() + " (not registered)"))
+                    .append("\", style=dashed];\n  u").append(i).append(" -> m").append(d.model())
+                    .append(" [label=\"declared / ").append(escape(d.relation())).append("\", style=dashed];\n");
+            i++;
+        }
         return b.append("}\n").toString();
     }
 
@@ -30,7 +37,19 @@ public final class LineageFormat {
             b.append("  m").append(e.parent()).append(" -->|").append(e.role()).append(' ')
                     .append(e.method().replace("|", "/")).append("| m").append(e.child()).append('\n');
         }
+        int i = 0;
+        for (LineageService.Declared d : unresolved(l)) {
+            b.append("  u").append(i).append("[\"").append((d.hubId() + " (not registered)").replace("\"", "#quot;"))
+                    .append("\"]\n  u").append(i).append(" -.->|declared ").append(d.relation().replace("|", "/"))
+                    .append("| m").append(d.model()).append('\n');
+            i++;
+        }
         return b.toString();
+    }
+
+    /** Declared ancestors no registered model answers to: drawn dashed, so the gap shows. */
+    private static List<LineageService.Declared> unresolved(LineageService.Lineage l) {
+        return l.declared().stream().filter(d -> d.resolved() == null).toList();
     }
 
     private static List<LineageService.Node> nodes(LineageService.Lineage l) {

@@ -37,7 +37,16 @@ public class LineageService {
     public record Edge(long child, long parent, String role, String method) {
     }
 
-    public record Lineage(Node root, Direction direction, int depth, List<Node> nodes, List<Edge> edges) {
+    /**
+     * A base model a model's Hub card declares: the Hub id as written, the relation, and the
+     * registered model it resolved to ({@code resolved} null: not registered, shown as unresolved).
+     */
+    public record Declared(long model, String hubId, String relation, Long resolved) {
+    }
+
+    /** {@code declared}: every card declaration of the models in the answer, unresolved ones included. */
+    public record Lineage(Node root, Direction direction, int depth, List<Node> nodes, List<Edge> edges,
+                          List<Declared> declared) {
     }
 
     @Transactional
@@ -66,7 +75,15 @@ public class LineageService {
                 .setParameter("ids", all).getResultList()) {
             edges.add(new Edge(((Number) r[0]).longValue(), ((Number) r[1]).longValue(), (String) r[2], (String) r[3]));
         }
-        return new Lineage(node(m, 0), direction, depth, nodes, edges);
+        List<Declared> declared = new ArrayList<>();
+        for (Object[] r : session.createNativeQuery("""
+                        select model_id, hub_id, relation, parent_id from declared_base_model
+                        where model_id in (:ids) order by model_id, hub_id""", Object[].class)
+                .setParameter("ids", direction == Direction.UP ? all : List.of(m.id)).getResultList()) {
+            declared.add(new Declared(((Number) r[0]).longValue(), (String) r[1], (String) r[2],
+                    r[3] == null ? null : ((Number) r[3]).longValue()));
+        }
+        return new Lineage(node(m, 0), direction, depth, nodes, edges, declared);
     }
 
     /**

@@ -1,14 +1,20 @@
 package dev.amalgam.registry;
 
+import dev.amalgam.ledger.Ledger;
+import dev.amalgam.ledger.event.LedgerEvent;
+import dev.amalgam.ledger.event.MergeCancelled;
+import dev.amalgam.ledger.event.MergeFailed;
+import dev.amalgam.ledger.event.MergeSubmitted;
 import dev.amalgam.merge.MergeEngine;
-import dev.amalgam.merge.MergeRequest;
 import dev.amalgam.merge.MergeOptions;
+import dev.amalgam.merge.MergeRequest;
 import dev.amalgam.merge.MergeResult;
 import dev.amalgam.merge.ProgressListener;
-import dev.amalgam.merge.Recipe;
 import dev.amalgam.merge.RecipeChecker;
-import dev.amalgam.merge.RecipeException;
-import dev.amalgam.merge.RecipeParser;
+import dev.amalgam.merge.method.RecipeModels;
+import dev.amalgam.merge.recipe.Recipe;
+import dev.amalgam.merge.recipe.RecipeException;
+import dev.amalgam.merge.recipe.RecipeParser;
 import dev.amalgam.registry.entity.MergeJob;
 import dev.amalgam.registry.entity.Model;
 import io.quarkus.runtime.ShutdownEvent;
@@ -17,6 +23,7 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.hibernate.Session;
@@ -27,6 +34,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +43,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Merge jobs: persisted in the database, run on a bounded worker pool. A job is queued, running
@@ -76,7 +84,8 @@ public class MergeJobService {
 
     private ExecutorService pool;
     private volatile boolean stopping;
-    private final Map<Long, AtomicBoolean> cancelFlags = new ConcurrentHashMap<>();
+    /** Per queued or running job of this run: who asked to cancel it (null while nobody has). */
+    private final Map<Long, AtomicReference<String>> cancelFlags = new ConcurrentHashMap<>();
 
     /**
      * Starts the pool and takes up every job a previous run left queued or running; after the
@@ -144,8 +153,8 @@ public class MergeJobService {
                         + " is already registered; choose another version");
             }
         }
-        List<String> sources = new ArrayList<>(recipe.referencedModels());
-        if (recipe.tokenizerModel() != null) sources.add(recipe.tokenizerModel());
+        List<String> sources = new ArrayList<>(RecipeModels.referenced(recipe));
+        if (RecipeModels.tokenizerModel(recipe) != null) sources.add(RecipeModels.tokenizerModel(recipe));
         for (String ref : sources) {
             try {
                 Model m = models.find(ModelRef.parse(ref));
@@ -232,29 +241,29 @@ public class MergeJobService {
             throw new RegistryException(RegistryException.Kind.FORBIDDEN, "merge " + id + " was submitted by '"
                     + job.submittedBy + "'; only its submitter or an admin may cancel it");
         }
-        AtomicBoolean flag = cancelFlags.get(id);
-        if (flag != null) flag.set(true);
-        if (job.state.equals("queued")) return states.finish(id, "cancelled", "cancelled before it started", null);
-        return states.get(id);
+        AtomicReference<String> flag = cancelFlags.get(id);
+        if (flag != null) flag.compareAndSet(null, caller.name());
+        // a queued job ends here; a running one stops at its next tensor (its worker records the end)
+        return states.cancelQueued(id, caller.name());
     }
 
     private void enqueue(long id) {
-        cancelFlags.put(id, new AtomicBoolean());
+        cancelFlags.put(id, new AtomicReference<>());
         pool.submit(() -> run(id));
     }
 
     void run(long id) {
         if (stopping) return; // stays queued: the next start runs it
-        AtomicBoolean cancelled = cancelFlags.get(id);
+        AtomicReference<String> cancelled = cancelFlags.get(id);
         Path work = config.settings().dataDir().resolve("work").resolve("merges").resolve(Long.toString(id));
         try {
             MergeJob job = states.get(id);
             if (!job.state.equals("queued") && !job.state.equals("running")) return;
-            if (cancelled.get()) {
-                states.finish(id, "cancelled", "cancelled before it started", null);
+            if (cancelled.get() != null) {
+                states.end(id, "cancelled", "cancelled before it started", cancelled.get());
                 return;
             }
-            states.start(id);
+            if (!states.start(id)) return; // cancelled meanwhile
             deleteTree(work);
             Recipe recipe = RecipeParser.parse(job.recipe, null, "merge job " + id);
             MergeOptions options = MergeOptions.defaults();
@@ -263,9 +272,9 @@ public class MergeJobService {
             FaultPoints.at("merge.before-register");
             if (stopping) throw new ServerStopping();
             Model out = outputs.register(id, recipe, result);
-            states.finish(id, "succeeded", null, out.id);
+            states.succeeded(id, out.id);
         } catch (Exception e) {
-            ended(id, e);
+            ended(id, e, cancelled);
         } finally {
             cancelFlags.remove(id);
             deleteTree(work);
@@ -273,18 +282,19 @@ public class MergeJobService {
     }
 
     /** Records how a job ended; while the server stops, whatever happened sends the job back to the queue. */
-    private void ended(long id, Exception e) {
+    private void ended(long id, Exception e, AtomicReference<String> cancelledBy) {
         if (stopping) {
             states.requeue(id);
             LOG.infof("Merge job %d goes back to the queue: the server is stopping", id);
         } else if (e instanceof CancellationException) {
-            states.finish(id, "cancelled", "cancelled while running", null);
+            String by = cancelledBy == null ? null : cancelledBy.get();
+            states.end(id, "cancelled", "cancelled while running", by);
         } else if (e instanceof RegistryException || e instanceof IOException || e instanceof IllegalArgumentException) {
-            states.finish(id, "failed", e.getMessage(), null);
+            states.end(id, "failed", e.getMessage(), null);
         } else {
             String errorId = java.util.UUID.randomUUID().toString();
             LOG.errorf(e, "Merge job %d failed with internal error %s", id, errorId);
-            states.finish(id, "failed", "internal error; error id " + errorId + " is in the server log", null);
+            states.end(id, "failed", "internal error; error id " + errorId + " is in the server log", null);
         }
     }
 
@@ -298,12 +308,12 @@ public class MergeJobService {
     /** Writes progress at most every half second and turns a cancel request into an exception. */
     private final class Progress implements ProgressListener {
         private final long id;
-        private final AtomicBoolean cancelled;
+        private final AtomicReference<String> cancelled;
         private volatile long total = 1;
         private long done;
         private long lastWrite;
 
-        Progress(long id, AtomicBoolean cancelled) {
+        Progress(long id, AtomicReference<String> cancelled) {
             this.id = id;
             this.cancelled = cancelled;
         }
@@ -316,7 +326,7 @@ public class MergeJobService {
         @Override
         public synchronized void tensorDone(String name, long bytes) {
             if (stopping) throw new ServerStopping();
-            if (cancelled.get()) throw new CancellationException("cancelled");
+            if (cancelled.get() != null) throw new CancellationException("cancelled");
             FaultPoints.at("merge.tensor");
             done += bytes;
             long now = System.nanoTime();
@@ -338,6 +348,9 @@ public class MergeJobService {
     /** Job state changes, each in its own short transaction. */
     @ApplicationScoped
     public static class JobStateWriter {
+        /** {@link MergeJob#progress} of an ended job is kept to 1/10000, the unit its ledger entry uses. */
+        static final double PROGRESS_UNITS = 10_000.0;
+
         @Inject
         Session session;
 
@@ -356,6 +369,8 @@ public class MergeJobService {
             j.submittedBy = submitter;
             j.submittedAt = now();
             session.persist(j);
+            session.flush(); // the entry records the id clients see
+            record(j, submitter, submitted(j));
             return j;
         }
 
@@ -396,12 +411,15 @@ public class MergeJobService {
             d.ledgerHash = receipt.entryHash();
         }
 
+        /** Marks a queued (or, after a restart, running) job running; false when it ended meanwhile (cancelled). */
         @Transactional
-        public void start(long id) {
-            MergeJob j = get(id);
+        public boolean start(long id) {
+            MergeJob j = locked(id);
+            if (ended(j)) return false;
             j.state = "running";
             j.startedAt = now();
             j.progress = 0.0;
+            return true;
         }
 
         /** Back to the queue (the server stopped while it ran): it runs again from the start. */
@@ -419,20 +437,77 @@ public class MergeJobService {
             if (j != null && j.state.equals("running")) j.progress = p;
         }
 
+        /** A job whose output was registered (its {@code merge.completed} entry is written with the output). */
         @Transactional
-        public MergeJob finish(long id, String state, String reason, Long outputModelId) {
-            MergeJob j = get(id);
-            j.state = state;
-            j.failureReason = reason == null ? null : reason.length() > 4000 ? reason.substring(0, 4000) : reason;
-            // a succeeded job's end was fixed when its output was registered: the ledger records that time
-            if (j.finishedAt == null || !state.equals("succeeded")) j.finishedAt = now();
+        public MergeJob succeeded(long id, long outputModelId) {
+            MergeJob j = locked(id);
+            j.state = "succeeded";
+            j.failureReason = null;
+            // the end was fixed when the output was registered: the ledger records that time
+            if (j.finishedAt == null) j.finishedAt = now();
             j.outputModelId = outputModelId;
-            if (state.equals("succeeded")) j.progress = 1.0;
+            j.progress = 1.0;
             return j;
         }
 
+        /** Cancels a job that is still queued (under the row's lock: a worker may be starting it); any other job as it is. */
+        @Transactional
+        public MergeJob cancelQueued(long id, String by) {
+            MergeJob j = locked(id);
+            return j.state.equals("queued") ? endLocked(j, "cancelled", "cancelled before it started", by) : j;
+        }
+
+        /**
+         * Ends a job without output, {@code failed} or {@code cancelled}, and records it in the ledger
+         * ({@code actor}: who cancelled; null for the submitter). A job that has already ended stays as it
+         * is, so a cancel racing a worker is recorded once.
+         */
+        @Transactional
+        public MergeJob end(long id, String state, String reason, String actor) {
+            MergeJob j = locked(id);
+            return ended(j) ? j : endLocked(j, state, reason, actor);
+        }
+
+        private MergeJob endLocked(MergeJob j, String state, String reason, String actor) {
+            j.state = state;
+            j.failureReason = reason == null ? null : reason.length() > 4000 ? reason.substring(0, 4000) : reason;
+            j.finishedAt = now();
+            // kept in ten-thousandths, as the ledger records it, so a rebuild shows the same number
+            Long progress = j.progress == null ? null : Math.round(j.progress * PROGRESS_UNITS);
+            j.progress = progress == null ? null : progress / PROGRESS_UNITS;
+            // a job submitted before merge.submitted existed gets its entry now, so the end has one to refer to
+            if (j.ledgerSeq == null) record(j, j.submittedBy, submitted(j));
+            String started = j.startedAt == null ? null : j.startedAt.toString();
+            record(j, actor == null ? j.submittedBy : actor, state.equals("failed")
+                    ? new MergeFailed(j.id, j.failureReason, progress, started, j.finishedAt.toString())
+                    : new MergeCancelled(j.id, j.failureReason, progress, started, j.finishedAt.toString()));
+            return j;
+        }
+
+        /** The entry of a job's submission. */
+        static MergeSubmitted submitted(MergeJob j) {
+            return new MergeSubmitted(j.id, j.outputName, j.outputVersion, j.method, j.recipe, j.seed, j.submittedAt.toString());
+        }
+
+        private void record(MergeJob j, String actor, LedgerEvent event) {
+            Ledger.Receipt receipt = ledger.append(actor, event);
+            j.ledgerSeq = receipt.seq();
+            j.ledgerHash = receipt.entryHash();
+        }
+
+        private MergeJob locked(long id) {
+            MergeJob j = session.find(MergeJob.class, id, LockModeType.PESSIMISTIC_WRITE);
+            if (j == null) throw new RegistryException(RegistryException.Kind.NOT_FOUND, "no merge job " + id);
+            return j;
+        }
+
+        private static boolean ended(MergeJob j) {
+            return !j.state.equals("queued") && !j.state.equals("running");
+        }
+
+        /** Microseconds: what the database keeps, so the time an entry records is the time a rebuild shows. */
         private static OffsetDateTime now() {
-            return OffsetDateTime.now(ZoneOffset.UTC);
+            return OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS);
         }
     }
 }

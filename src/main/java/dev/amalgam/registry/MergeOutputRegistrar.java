@@ -3,7 +3,8 @@ package dev.amalgam.registry;
 import dev.amalgam.ledger.Ledger;
 import dev.amalgam.ledger.event.MergeCompleted;
 import dev.amalgam.merge.MergeResult;
-import dev.amalgam.merge.Recipe;
+import dev.amalgam.merge.method.RecipeModels;
+import dev.amalgam.merge.recipe.Recipe;
 import dev.amalgam.registry.entity.LineageEdge;
 import dev.amalgam.registry.entity.MergeJob;
 import dev.amalgam.registry.entity.Model;
@@ -44,7 +45,7 @@ public class MergeOutputRegistrar {
         // every model whose files are in the output: the merged ones, and a tokenizer source
         Map<String, String> roles = new LinkedHashMap<>();
         for (String ref : result.inputs()) roles.put(ref, ref.equals(recipe.baseModel()) ? "base" : "input");
-        if (recipe.tokenizerModel() != null) roles.putIfAbsent(recipe.tokenizerModel(), "tokenizer");
+        if (RecipeModels.tokenizerModel(recipe) != null) roles.putIfAbsent(RecipeModels.tokenizerModel(recipe), "tokenizer");
         StringBuilder license = new StringBuilder();
         for (String ref : roles.keySet()) {
             Model in = models.find(ModelRef.parse(ref));
@@ -88,7 +89,7 @@ public class MergeOutputRegistrar {
                 out.name + "@" + out.version, out.rootDigest.substring("sha256:".length()), deps,
                 java.nio.file.Files.readString(result.output().resolve("amalgam-recipe.yml")), result.seed(),
                 result.engineVersion(), job.startedAt.toInstant(), java.time.Instant.now()));
-        job.finishedAt = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC);
+        job.finishedAt = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).truncatedTo(java.time.temporal.ChronoUnit.MICROS);
         Ledger.Receipt receipt = ledger.append(job.submittedBy, new MergeCompleted(jobId, job.outputName, job.outputVersion,
                 result.method(), job.recipe, result.seed(), result.engineVersion(), out.rootDigest, inputs,
                 "sha256:" + job.provenanceDigest, text(job.submittedAt), text(job.startedAt), text(job.finishedAt)));

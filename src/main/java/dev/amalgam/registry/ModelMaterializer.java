@@ -1,6 +1,6 @@
 package dev.amalgam.registry;
 
-import dev.amalgam.merge.ModelResolver;
+import dev.amalgam.merge.recipe.ModelResolver;
 import dev.amalgam.registry.entity.Model;
 import dev.amalgam.registry.entity.ModelFile;
 import jakarta.enterprise.context.ApplicationScoped;

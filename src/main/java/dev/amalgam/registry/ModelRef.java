@@ -28,12 +28,18 @@ public sealed interface ModelRef {
             if (!DIGEST.matcher(d).matches()) throw invalid(s);
             return new ByDigest(d);
         }
+        if (t.regionMatches(true, 0, "hf://", 0, 5)) t = t.substring(5); // hf://ORG/NAME@REVISION: a Hub source
         int at = t.lastIndexOf('@');
         if (at > 0 && at < t.length() - 1) return new ByNameVersion(t.substring(0, at), t.substring(at + 1));
         throw invalid(s);
     }
 
     private static RegistryException invalid(String s) {
+        if (s != null && s.indexOf('/') > 0 && s.indexOf('@') < 0 && dev.amalgam.hub.HubId.looksLike(s)) {
+            return new RegistryException(RegistryException.Kind.INVALID, "'" + s + "' is a Hub id without a revision:"
+                    + " pin it as " + s.strip() + "@REVISION (the commit it was registered from); the registry merges"
+                    + " pinned models only");
+        }
         return new RegistryException(RegistryException.Kind.INVALID, "invalid model reference '" + s
                 + "': use an id, NAME@VERSION or sha256:<64 hex digits>");
     }

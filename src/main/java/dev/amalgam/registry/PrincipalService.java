@@ -84,6 +84,12 @@ public class PrincipalService {
                 .map(p -> new Caller(p.name, Role.parseList(p.roles)));
     }
 
+    /** The caller a principal name stands for while it is not revoked: console sessions re-check it per request. */
+    @Transactional
+    public Optional<Caller> active(String name) {
+        return findByName(name).filter(p -> p.revokedAt == null).map(p -> new Caller(p.name, Role.parseList(p.roles)));
+    }
+
     @Transactional
     public List<PrincipalView> list() {
         return session.createSelectionQuery("from ApiPrincipal order by name", ApiPrincipal.class)

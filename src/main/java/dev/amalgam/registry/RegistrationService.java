@@ -55,6 +55,9 @@ public class RegistrationService {
     @Inject
     LedgerService ledger;
 
+    @Inject
+    HubIntake hub;
+
     /** What the caller says about the model. */
     public record Metadata(String name, String version, String license, String origin, String status) {
     }
@@ -72,6 +75,26 @@ public class RegistrationService {
      * same way after one fresh look. Joins the caller's transaction when there is one (merge outputs).
      */
     public Registered register(Path folder, Metadata meta, String actor) throws IOException {
+        return register(folder, meta, HubIntake.Request.NONE, actor);
+    }
+
+    /**
+     * Registers a folder with what its Hugging Face card says (source models only): the card's
+     * license decides when none is declared and must agree with a declared one unless overridden;
+     * the Hub source and the card's base models are recorded ({@link HubIntake}).
+     */
+    public Registered register(Path folder, Metadata declared, HubIntake.Request request, String actor) throws IOException {
+        HubIntake.Intake intake = null;
+        Metadata meta = declared;
+        if (declared.origin().equals("source")) {
+            checkPaths(folder);
+            intake = hub.examine(folder, declared.license(), request);
+            meta = new Metadata(declared.name(), declared.version(), intake.license(), declared.origin(), declared.status());
+        }
+        return register(folder, meta, intake, actor);
+    }
+
+    private Registered register(Path folder, Metadata meta, HubIntake.Intake intake, String actor) throws IOException {
         validate(meta);
         String license = policies.normalizeLicense(meta.license());
         checkPaths(folder);
@@ -85,7 +108,7 @@ public class RegistrationService {
         String root = "sha256:" + manifest.rootDigest();
         Registered known = inTransaction(() -> existing(root, meta, license));
         if (known != null) return known;
-        Prepared prepared = prepare(folder, manifest, root, meta, license, actor);
+        Prepared prepared = prepare(folder, manifest, root, meta, license, actor, intake);
         boolean joined = QuarkusTransaction.isActive();
         lock.lock();
         try {
@@ -102,7 +125,7 @@ public class RegistrationService {
     }
 
     /** Everything about a model that is computed from its files, before the database is touched. */
-    private record Prepared(Model model, List<ModelFile> files, Manifest manifest, Path folder) {
+    private record Prepared(Model model, List<ModelFile> files, Manifest manifest, Path folder, HubIntake.Intake intake) {
     }
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -136,8 +159,8 @@ public class RegistrationService {
         return null;
     }
 
-    private Prepared prepare(Path folder, Manifest manifest, String root, Metadata meta, String license, String actor)
-            throws IOException {
+    private Prepared prepare(Path folder, Manifest manifest, String root, Metadata meta, String license, String actor,
+                             HubIntake.Intake intake) throws IOException {
         List<String> weights = new ArrayList<>();
         List<ModelFile> files = new ArrayList<>();
         BlobStore blobs = new BlobStore(config.settings().blobsDir());
@@ -189,7 +212,7 @@ public class RegistrationService {
         m.sizeBytes = size;
         m.fileCount = manifest.resources().size();
         FaultPoints.at("register.blobs-stored");
-        return new Prepared(m, files, manifest, folder);
+        return new Prepared(m, files, manifest, folder, intake);
     }
 
     /** The rows and the ledger entry: flushed before the append, so a unique violation never leaves an entry behind. */
@@ -203,6 +226,8 @@ public class RegistrationService {
             f.modelId = m.id;
             session.persist(f);
         }
+        ModelRegistered.Hub hubFacts = prepared.intake() == null ? null : hub.resolve(prepared.intake());
+        hub.recordDeclared(m, hubFacts);
         session.flush();
         List<ModelRegistered.File> fileList = new ArrayList<>();
         for (ModelFile f : prepared.files()) {
@@ -210,7 +235,8 @@ public class RegistrationService {
         }
         Ledger.Receipt receipt = ledger.append(actor, new ModelRegistered(m.name + "@" + m.version, m.rootDigest, m.origin,
                 m.license, m.scanVerdict, m.finiteWeights, m.publisherSignature, m.publisherKey,
-                "sha256:" + m.signatureDigest, m.status, m.scanReportDigest, fileList, m.id, m.registeredAt.toString()));
+                "sha256:" + m.signatureDigest, m.status, m.scanReportDigest, fileList, m.id, m.registeredAt.toString(),
+                hubFacts));
         m.ledgerSeq = receipt.seq();
         m.ledgerHash = receipt.entryHash();
         return new Registered(m, true);

@@ -2,6 +2,7 @@ package dev.amalgam.registry;
 
 import dev.amalgam.ledger.Ledger;
 import dev.amalgam.ledger.event.MergeReviewed;
+import dev.amalgam.merge.method.RecipeModels;
 import dev.amalgam.registry.entity.Decision;
 import dev.amalgam.registry.entity.MergeJob;
 import dev.amalgam.registry.entity.Model;
@@ -145,7 +146,7 @@ public class ReviewService {
         if (job.outputModelId != null) {
             outputStatus = session.find(Model.class, job.outputModelId).status;
             for (Object[] r : session.createSelectionQuery(
-                    "select m, e.role from LineageEdge e, Model m where e.parentId = m.id and e.childId = :c order by e.role, m.id",
+                    "select m, e.role from LineageEdge e, Model m where e.parentId = m.id and e.childId = :c and e.role <> 'declared' order by e.role, m.id",
                     Object[].class).setParameter("c", job.outputModelId).getResultList()) {
                 Model m = (Model) r[0];
                 inputs.add(new InputView(m.id, m.name, m.version, m.rootDigest, m.license, m.scanVerdict, m.status,
@@ -153,8 +154,8 @@ public class ReviewService {
             }
         } else {
             var recipe = MergeJobService.parse(job.recipe);
-            var refs = new java.util.ArrayList<>(recipe.referencedModels());
-            if (recipe.tokenizerModel() != null) refs.add(recipe.tokenizerModel());
+            var refs = new java.util.ArrayList<>(RecipeModels.referenced(recipe));
+            if (RecipeModels.tokenizerModel(recipe) != null) refs.add(RecipeModels.tokenizerModel(recipe));
             for (String ref : refs) {
                 Model m = models.find(ModelRef.parse(ref));
                 inputs.add(new InputView(m.id, m.name, m.version, m.rootDigest, m.license, m.scanVerdict, m.status, null));

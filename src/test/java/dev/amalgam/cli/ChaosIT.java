@@ -206,18 +206,22 @@ class ChaosIT {
                 : Long.parseLong(checkpoint.body().lines().skip(1).findFirst().orElseThrow());
         Map<String, Integer> registrations = new HashMap<>();
         Map<String, Integer> completions = new HashMap<>();
+        Map<String, Integer> submissions = new HashMap<>();
         for (long n = 0; n < size; n++) {
             JsonNode e = send("GET", "/api/v1/ledger/entries/" + n, admin, null);
             assertEquals(n, e.path("seq").asLong(), "entry " + n + " carries its own sequence number");
             switch (e.path("type").asText()) {
                 case "model.registered" -> registrations.merge(e.path("payload").path("rootDigest").asText(), 1, Integer::sum);
                 case "merge.completed" -> completions.merge(e.path("payload").path("merge").asText(), 1, Integer::sum);
+                case "merge.submitted" -> submissions.merge(e.path("payload").path("merge").asText(), 1, Integer::sum);
                 default -> { }
             }
         }
         registrations.forEach((d, c) -> assertEquals(1, c, "model.registered of " + d + " after restart " + starts));
         completions.forEach((j, c) -> assertEquals(1, c, "merge.completed of job " + j + " after restart " + starts));
+        submissions.forEach((j, c) -> assertEquals(1, c, "merge.submitted of job " + j + " after restart " + starts));
         for (JsonNode j : send("GET", "/api/v1/merges", admin, null)) {
+            assertEquals(1, submissions.getOrDefault(j.path("id").asText(), 0), "job " + j.path("id") + " has its submission entry");
             if (j.path("state").asText().equals("succeeded")) {
                 assertEquals(1, completions.getOrDefault(j.path("id").asText(), 0), "job " + j.path("id") + " has its entry");
             }

@@ -2,9 +2,9 @@ package dev.amalgam.dam;
 
 import dev.amalgam.merge.MergeEngine;
 import dev.amalgam.merge.MergeRequest;
-import dev.amalgam.merge.ModelResolver;
-import dev.amalgam.merge.RecipeParser;
 import dev.amalgam.merge.SampleModel;
+import dev.amalgam.merge.recipe.ModelResolver;
+import dev.amalgam.merge.recipe.RecipeParser;
 import dev.amalgam.safetensors.DType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

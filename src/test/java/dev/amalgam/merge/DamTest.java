@@ -2,6 +2,16 @@ package dev.amalgam.merge;
 
 import dev.amalgam.dam.Coefficients;
 import dev.amalgam.merge.kernel.Kernels;
+import dev.amalgam.merge.method.MergeMethod;
+import dev.amalgam.merge.method.MergeMethods;
+import dev.amalgam.merge.method.RecipeModels;
+import dev.amalgam.merge.method.TensorContext;
+import dev.amalgam.merge.recipe.ModelResolver;
+import dev.amalgam.merge.recipe.Recipe;
+import dev.amalgam.merge.recipe.RecipeException;
+import dev.amalgam.merge.recipe.RecipeParser;
+import dev.amalgam.merge.recipe.RecipeYaml;
+import dev.amalgam.merge.recipe.SourceModel;
 import dev.amalgam.safetensors.DType;
 import dev.amalgam.safetensors.SafetensorsModel;
 import dev.amalgam.safetensors.Tensor;
@@ -53,7 +63,7 @@ class DamTest {
         }
         float[] out = new float[n];
         try (SourceModel c = SourceModel.open("coef", coef)) {
-            dam.merge(new TensorContext(NAME, shape, offset, inputs, Map.of(Dam.COEFFICIENTS, "coef"), Kernels.get(), 1L,
+            dam.merge(new TensorContext(NAME, shape, offset, inputs, Map.of("coefficients", "coef"), Kernels.get(), 1L,
                     (from, v, len) -> System.arraycopy(v, 0, out, (int) from, len), Map.of("coef", c)));
         }
         return out;
@@ -118,7 +128,7 @@ class DamTest {
                 parameters: {coefficients: fitted}
                 """, dir, "dam.yml");
         assertTrue(RecipeChecker.check(r).ok(), RecipeChecker.check(r).problems().toString());
-        assertEquals(List.of("a", "b", "fitted"), r.referencedModels());
+        assertEquals(List.of("a", "b", "fitted"), RecipeModels.referenced(r));
         assertTrue(RecipeYaml.write(r, 0L).contains("coefficients: fitted"));
     }
 

@@ -1,5 +1,8 @@
 package dev.amalgam.merge;
 
+import dev.amalgam.merge.recipe.RecipeException;
+import dev.amalgam.merge.recipe.RecipeParser;
+import dev.amalgam.merge.recipe.SourceModel;
 import dev.amalgam.safetensors.DType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,6 +1,9 @@
 package dev.amalgam.merge;
 
 import dev.amalgam.TestResources;
+import dev.amalgam.merge.recipe.ModelResolver;
+import dev.amalgam.merge.recipe.Recipe;
+import dev.amalgam.merge.recipe.RecipeParser;
 import dev.amalgam.safetensors.DType;
 import dev.amalgam.safetensors.SafetensorsFile;
 import dev.amalgam.safetensors.SafetensorsModel;

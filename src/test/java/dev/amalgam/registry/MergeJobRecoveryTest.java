@@ -15,6 +15,7 @@ import java.time.OffsetDateTime;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,6 +58,34 @@ class MergeJobRecoveryTest {
         }
         assertEquals("succeeded", j.state, j.failureReason);
         assertNotNull(j.outputModelId);
+    }
+
+    @Inject
+    LedgerService ledger;
+
+    /** A job from before merge.submitted existed (no entry) that fails gets both entries when it ends, so a rebuild has it. */
+    @Test
+    void aJobWithoutASubmissionEntryGetsOneWhenItEnds() throws Exception {
+        String tag = UUID.randomUUID().toString().substring(0, 6);
+        long id = crashedJob("merge_method: linear\nmodels:\n  - model: gone-" + tag + "@1\n    parameters: {weight: 1}\n", "lost-" + tag);
+        jobs.resumeInterrupted();
+        MergeJob j = states.get(id);
+        for (int i = 0; i < 600 && !j.state.equals("failed") && !j.state.equals("succeeded"); i++) {
+            Thread.sleep(100);
+            j = states.get(id);
+        }
+        assertEquals("failed", j.state);
+        assertNotNull(j.ledgerSeq);
+        var end = ledger.ledger().event(j.ledgerSeq).orElseThrow();
+        var failed = assertInstanceOf(dev.amalgam.ledger.event.MergeFailed.class, end.event());
+        assertEquals(id, failed.merge());
+        assertEquals(j.failureReason, failed.reason());
+        boolean submitted = false;
+        for (long seq = j.ledgerSeq - 1; seq >= 0 && !submitted; seq--) {
+            submitted = ledger.ledger().event(seq).orElseThrow().event() instanceof dev.amalgam.ledger.event.MergeSubmitted s
+                    && s.merge() == id && s.recipe().equals(states.get(id).recipe);
+        }
+        assertTrue(submitted, "a merge.submitted entry for job " + id + " precedes its end");
     }
 
     @Transactional

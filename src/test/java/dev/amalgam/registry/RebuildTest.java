@@ -68,8 +68,10 @@ class RebuildTest {
         Path models = Files.createDirectories(Path.of("target/test-models").toAbsolutePath().resolve("rebuild-" + UUID.randomUUID()));
         SampleModel.write(models.resolve("base"), new SampleModel.Spec("llama", 1, 16, 32, 64, 7, DType.BF16), null, 0);
         SampleModel.write(models.resolve("tuned"), new SampleModel.Spec("llama", 1, 16, 32, 64, 8, DType.BF16), models.resolve("base"), 0.01);
+        SampleModel.write(models.resolve("wide"), new SampleModel.Spec("llama", 1, 32, 64, 64, 9, DType.BF16), null, 0);
         register(submitter, models.resolve("base"), "base");
         register(submitter, models.resolve("tuned"), "tuned");
+        register(submitter, models.resolve("wide"), "wide");
         String recipe = "merge_method: linear\nmodels:\n  - model: base@1\n    parameters: {weight: 0.3}\n"
                 + "  - model: tuned@1\n    parameters: {weight: 0.7}\ndtype: bfloat16\n";
         int merge = given().auth().oauth2(submitter).contentType("application/yaml").body(recipe.getBytes(StandardCharsets.UTF_8))
@@ -78,19 +80,37 @@ class RebuildTest {
         given().auth().oauth2(reviewer).contentType("application/json").body("{\"decision\":\"approve\",\"comment\":\"checked\"}")
                 .post("/api/v1/merges/" + merge + "/review").then().statusCode(200);
         given().auth().oauth2(submitter).post("/api/v1/merges/" + merge + "/reproduce").then().statusCode(200);
+        // a merge that fails at run time (its inputs' shapes differ), one cancelled while queued, one still queued
+        String mismatched = "merge_method: linear\nmodels:\n  - model: base@1\n    parameters: {weight: 0.5}\n"
+                + "  - model: wide@1\n    parameters: {weight: 0.5}\ndtype: bfloat16\n";
+        int failed = given().auth().oauth2(submitter).contentType("application/yaml").body(mismatched.getBytes(StandardCharsets.UTF_8))
+                .post("/api/v1/merges").then().statusCode(202).extract().path("id");
+        assertEquals("failed", ApiTestSupport.awaitMerge("/api/v1/merges/" + failed, submitter));
+        long cancelled = queuedJob(recipe, "cancelled");
+        given().auth().oauth2(submitter).delete("/api/v1/merges/" + cancelled).then().statusCode(200)
+                .body("state", org.hamcrest.Matchers.equalTo("cancelled"));
+        long queued = queuedJob(recipe, "later");
         int denied = given().auth().oauth2(reviewer).queryParam("env", "production").post("/api/v1/models/blend@1/gate")
                 .then().statusCode(200).extract().path("decisionId");
         given().auth().oauth2(reviewer).queryParam("env", "dev").post("/api/v1/models/blend@1/releases").then().statusCode(200);
         int allowed = given().auth().oauth2(reviewer).queryParam("env", "dev").post("/api/v1/models/blend@1/gate")
                 .then().statusCode(200).extract().path("decisionId");
 
-        List<String> urls = new ArrayList<>(List.of("/api/v1/models", "/api/v1/tokens", "/api/v1/merges/" + merge,
+        List<String> urls = new ArrayList<>(List.of("/api/v1/models", "/api/v1/tokens", "/api/v1/merges", "/api/v1/merges/" + merge,
+                "/api/v1/merges/" + failed, "/api/v1/merges/" + cancelled, "/api/v1/merges/" + queued,
+                "/api/v1/merges/" + failed + "/review", "/api/v1/merges?offset=1&limit=2", "/api/v1/models?offset=1&limit=2",
+                "/api/v1/models/blend@1/archive", "/api/v1/models/base@1/files/config.json",
+                "/api/v1/models/base@1/lineage?direction=down", "/api/v1/models/blend@1/lineage?format=dot",
+                "/api/v1/models/blend@1/lineage?format=mermaid", "/api/v1/signing-key",
                 "/api/v1/merges/" + merge + "/review", "/api/v1/merges/" + merge + "/provenance",
                 "/api/v1/decisions/" + denied + "/statement", "/api/v1/decisions/" + allowed + "/statement"));
-        for (String m : List.of("base@1", "tuned@1", "blend@1")) {
+        for (String m : List.of("base@1", "tuned@1", "wide@1", "blend@1")) {
             for (String part : List.of("", "/lineage", "/manifest", "/signature", "/scan", "/impact")) urls.add("/api/v1/models/" + m + part);
         }
+        String rulesBefore = rulesOfAGate(reviewer); // decision allowed + 1
         Map<String, String> before = answers(admin, urls);
+        assertEquals("cancelled", given().auth().oauth2(admin).get("/api/v1/merges/" + cancelled).then().extract().path("state"));
+        assertEquals("queued", given().auth().oauth2(admin).get("/api/v1/merges/" + queued).then().extract().path("state"));
 
         emptyTheDatabase();
         assertNotEquals(200, given().auth().oauth2(admin).get("/api/v1/models").statusCode(), "the old admin token is gone with the database");
@@ -106,7 +126,38 @@ class RebuildTest {
         // new rows continue after the restored ids
         int next = given().auth().oauth2(newAdmin).queryParam("env", "dev").post("/api/v1/models/blend@1/gate")
                 .then().statusCode(200).extract().path("decisionId");
-        assertEquals(allowed + 1, next);
+        assertEquals(allowed + 2, next);
+        // the facts the gate relies on (reviews, reproductions, releases, scans) came back: it decides the same
+        String rita = given().auth().oauth2(newAdmin).contentType("application/json")
+                .body("{\"name\":\"rita2\",\"roles\":[\"deployer\"]}").post("/api/v1/tokens").then().statusCode(201)
+                .extract().path("token");
+        assertEquals(rulesBefore, rulesOfAGate(rita));
+        int nextJob = given().auth().oauth2(submitter(newAdmin)).contentType("application/yaml").body(mismatched.getBytes(StandardCharsets.UTF_8))
+                .post("/api/v1/merges").then().statusCode(202).extract().path("id");
+        assertEquals(queued + 1, nextJob, "merge job ids continue after the restored ones");
+        // what the start after a rebuild does next: the job that was queued when the database was lost runs
+        jobs.resumeInterrupted();
+        assertEquals("succeeded", ApiTestSupport.awaitMerge("/api/v1/merges/" + queued, newAdmin));
+        assertEquals(List.of(), given().auth().oauth2(newAdmin).get("/api/v1/audit").then().statusCode(200)
+                .extract().jsonPath().getList("problems", String.class));
+    }
+
+    @Inject
+    MergeJobService jobs;
+
+    @Inject
+    MergeJobService.JobStateWriter states;
+
+    /** A job accepted but not handed to a worker: it stays queued as long as the test needs. */
+    private long queuedJob(String recipe, String output) {
+        return states.create(recipe, MergeJobService.parse(recipe), output, "1", "sam").id;
+    }
+
+    /** A new submitter (the old tokens went with the database). */
+    private String submitter(String admin) {
+        return given().auth().oauth2(admin).contentType("application/json")
+                .body("{\"name\":\"sue\",\"roles\":[\"submitter\"]}").post("/api/v1/tokens").then().statusCode(201)
+                .extract().path("token");
     }
 
     @Test
@@ -136,14 +187,22 @@ class RebuildTest {
         return ledger.ledger().size();
     }
 
+    /** Every answer's status, content type and bytes (archives and files are binary). */
     private static Map<String, String> answers(String token, List<String> urls) {
         Map<String, String> out = new LinkedHashMap<>();
         for (String url : urls) {
-            var r = given().auth().oauth2(token).get(url);
+            var r = given().auth().oauth2(token).urlEncodingEnabled(false).get(url);
             assertEquals(200, r.statusCode(), url + ": " + r.asString());
-            out.put(url, r.asString());
+            out.put(url, r.contentType() + "\n" + java.util.HexFormat.of().formatHex(r.asByteArray()));
         }
         return out;
+    }
+
+    /** A production gate's outcome and rules (its decision id and time are new by design). */
+    private static String rulesOfAGate(String deployer) {
+        var r = given().auth().oauth2(deployer).queryParam("env", "production").post("/api/v1/models/blend@1/gate")
+                .then().statusCode(200).extract();
+        return r.path("outcome") + " " + r.jsonPath().getList("rules").toString();
     }
 
     private static void register(String token, Path dir, String name) throws Exception {

@@ -331,6 +331,39 @@ class TamperTest {
         auditIsClean();
     }
 
+    @Inject
+    MergeJobService.JobStateWriter states;
+
+    @Test
+    void anEditedMergeJobIsDetected() throws Exception {
+        String recipe = "merge_method: linear\nmodels:\n  - model: base@1\n    parameters: {weight: 0.5}\n"
+                + "  - model: tuned@1\n    parameters: {weight: 0.5}\n";
+        long id = states.create(recipe, MergeJobService.parse(recipe), "never", "1", "admin").id; // queued, no worker
+        given().auth().oauth2(admin).delete("/api/v1/merges/" + id).then().statusCode(200).body("state", equalTo("cancelled"));
+        auditIsClean();
+        editJob(id, "failed", "it broke", recipe);
+        try {
+            List<String> problems = audit();
+            assertMentions(problems, "(merge.cancelled): merge " + id + " state in the database is 'failed', the ledger recorded 'cancelled'");
+            assertMentions(problems, "merge " + id + " failure reason in the database is 'it broke'");
+        } finally {
+            editJob(id, "cancelled", "cancelled before it started", recipe);
+        }
+        editJob(id, "cancelled", "cancelled before it started", recipe + "# edited\n");
+        try {
+            assertMentions(audit(), "(merge.submitted): merge " + id + " recipe in the database is '" + recipe + "# edited");
+        } finally {
+            editJob(id, "cancelled", "cancelled before it started", recipe);
+        }
+        auditIsClean();
+    }
+
+    @Transactional
+    void editJob(long id, String state, String reason, String recipe) {
+        session.createMutationQuery("update MergeJob set state = :s, failureReason = :r, recipe = :y where id = :id")
+                .setParameter("s", state).setParameter("r", reason).setParameter("y", recipe).setParameter("id", id).executeUpdate();
+    }
+
     @Transactional
     Model model(String ref) {
         return session.createSelectionQuery("from Model where name || '@' || version = :r", Model.class).setParameter("r", ref).getSingleResult();

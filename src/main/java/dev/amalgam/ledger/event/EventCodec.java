@@ -118,7 +118,11 @@ public final class EventCodec {
         for (int i = 0; i < rcs.length; i++) {
             RecordComponent rc = rcs[i];
             unknown.remove(rc.getName());
-            args[i] = decodeValue(rc.getGenericType(), n.get(rc.getName()), where + "." + rc.getName());
+            JsonNode value = n.get(rc.getName());
+            Field f = rc.getAnnotation(Field.class);
+            boolean absent = value == null || value.isNull();
+            args[i] = absent && f != null && f.optional() && !rc.getType().isPrimitive() ? null
+                    : decodeValue(rc.getGenericType(), value, where + "." + rc.getName());
         }
         if (!unknown.isEmpty()) throw new LedgerFormatException(where + ": unknown fields " + unknown);
         try {

@@ -5,6 +5,6 @@ package dev.amalgam.ledger.event;
  * entry's payload fields, named as on the wire. {@link EventCodec} is the only reader and writer.
  */
 public sealed interface LedgerEvent
-        permits ModelRegistered, MergeCompleted, MergeReviewed, ModelReviewed, PolicyDecided, ModelReleased,
+        permits ModelRegistered, MergeSubmitted, MergeCompleted, MergeFailed, MergeCancelled, MergeReviewed, ModelReviewed, PolicyDecided, ModelReleased,
         MergeReproduced, PrincipalCreated, PrincipalRevoked, PrincipalTokenReset, ModelEvaluated {
 }

@@ -72,6 +72,10 @@ public class Model {
     @Column(name = "registered_by", nullable = false)
     public String registeredBy;
 
+    /** {@code hf://ORG/NAME@REVISION} when the model came from a Hugging Face repository, else null. */
+    @Column(name = "hub_source")
+    public String hubSource;
+
     @Column(name = "ledger_seq")
     public Long ledgerSeq;
 
