@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
 /** {@code amalgam bench}: merge-core throughput against memory bandwidth and NumPy, in one run. */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = EvalBenchCommand.class,
         description = "Measure memory-copy bandwidth and BF16 merge throughput (linear, ties; 1 and all threads),"
-                + " plus a NumPy baseline of the same merges.")
+                + " plus a NumPy baseline of the same merges; 'bench eval' measures amalgam eval's decoding speed.",
+        footer = {"", "Example:", "  amalgam bench eval --size 100m"})
 final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

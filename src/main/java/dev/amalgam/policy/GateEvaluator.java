@@ -107,6 +107,7 @@ public final class GateEvaluator {
             case LICENSE_ALLOWED -> "licenses allow this environment";
             case NAME_OBLIGATIONS -> source ? "a source model keeps its publisher's name (no obligations to check)"
                     : "name meets the license obligations of the inputs";
+            case EVALUATED -> "the signed evaluation on '" + rule.evaluation().dataset() + "' meets the bounds";
             case REPRODUCIBLE -> source ? "a source model is not produced by a merge (nothing to re-run)"
                     : "re-run gave the identical output digest";
         };
@@ -168,7 +169,38 @@ public final class GateEvaluator {
             case REPRODUCIBLE -> m.reproducible() == Check.PASSED || m.inputs().isEmpty() ? Optional.empty()
                     : Optional.of(m.reproducible() == Check.FAILED ? "re-running the merge gave a different output digest"
                     : "reproducibility was not checked");
+            case EVALUATED -> evaluated(rule.evaluation(), m);
         };
+    }
+
+    /** The newest signed evaluation on the rule's dataset against its bounds; none is a failure that says so. */
+    private static Optional<String> evaluated(ReleaseRule.EvaluationBounds b, ModelFacts m) {
+        ModelFacts.Evaluation e = m.evaluations().stream().filter(x -> x.dataset().equals(b.dataset())).findFirst().orElse(null);
+        if (e == null) {
+            return Optional.of("no signed evaluation on dataset '" + b.dataset() + "' (run POST /api/v1/models/{ref}/evaluations"
+                    + " with dataset '" + b.dataset() + "')");
+        }
+        List<String> out = new ArrayList<>();
+        if (b.finiteLogits() && !(e.nonFiniteFraction() == 0)) {
+            out.add(String.format(java.util.Locale.ROOT, "%.6g of the logits on '%s' are NaN or infinite", e.nonFiniteFraction(), b.dataset()));
+        }
+        if (b.maxPerplexity() != null && !(e.perplexity() <= b.maxPerplexity())) {
+            out.add(String.format(java.util.Locale.ROOT, "perplexity on '%s' is %.4f, above %s", b.dataset(), e.perplexity(),
+                    b.maxPerplexity()));
+        }
+        if (b.maxKl() != null) {
+            Double kl = null;
+            for (var k : e.kl().entrySet()) {
+                String name = k.getKey().contains("@") ? k.getKey().substring(0, k.getKey().lastIndexOf('@')) : k.getKey();
+                if (name.equals(b.klReference()) || k.getKey().equals(b.klReference())) kl = k.getValue();
+            }
+            if (kl == null) {
+                out.add("the evaluation on '" + b.dataset() + "' has no KL to " + b.klReference() + " (evaluate with it as a reference)");
+            } else if (!(kl <= b.maxKl())) {
+                out.add(String.format(java.util.Locale.ROOT, "KL to %s on '%s' is %.6f, above %s", b.klReference(), b.dataset(), kl, b.maxKl()));
+            }
+        }
+        return out.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", out));
     }
 
     private static Optional<String> licenseFailure(LicenseCombination c) {

@@ -21,10 +21,23 @@ import java.util.stream.Collectors;
  * @param review the review state (for a source model usually {@link ReviewState#NONE})
  * @param license the model's own declared SPDX expression, or null; used when there are no inputs
  * @param reproducible whether a re-run of the merge gave the identical digest
+ * @param evaluations the model's evaluations whose signed statements verified, newest first
  */
 public record ModelFacts(String name, String digest, Set<String> formats, ScanVerdict scan, Check finiteWeights,
                          Signature signature, List<Input> inputs, Review review, String license,
-                         Check reproducible) {
+                         Check reproducible, List<Evaluation> evaluations) {
+
+    /**
+     * One evaluation as its signed statement records it: the dataset's name and token-file digest,
+     * perplexity, share of non-finite logits, and the KL to each reference by its {@code name@version}.
+     */
+    public record Evaluation(String dataset, String dataDigest, double perplexity, double nonFiniteFraction,
+                             java.util.Map<String, Double> kl) {
+        public Evaluation {
+            Objects.requireNonNull(dataset, "dataset");
+            kl = java.util.Map.copyOf(kl);
+        }
+    }
 
     public ModelFacts {
         Objects.requireNonNull(name, "name");
@@ -36,6 +49,7 @@ public record ModelFacts(String name, String digest, Set<String> formats, ScanVe
         inputs = List.copyOf(inputs);
         Objects.requireNonNull(review, "review");
         Objects.requireNonNull(reproducible, "reproducible");
+        evaluations = evaluations == null ? List.of() : List.copyOf(evaluations);
     }
 
     /** One input of a merge: its name, digest, declared license expression and signature. */
@@ -91,7 +105,7 @@ public record ModelFacts(String name, String digest, Set<String> formats, ScanVe
     /** A builder holding these facts, to change some of them. */
     public Builder toBuilder() {
         return new Builder(name, digest).formats(formats).scan(scan).finiteWeights(finiteWeights)
-                .signature(signature).inputs(inputs).review(review).license(license).reproducible(reproducible);
+                .signature(signature).inputs(inputs).review(review).license(license).reproducible(reproducible).evaluations(evaluations);
     }
 
     /** Builds {@link ModelFacts}; see {@link #builder}. */
@@ -106,6 +120,7 @@ public record ModelFacts(String name, String digest, Set<String> formats, ScanVe
         private Review review = Review.NONE;
         private String license;
         private Check reproducible = Check.NOT_CHECKED;
+        private List<Evaluation> evaluations = List.of();
 
         private Builder(String name, String digest) {
             this.name = name;
@@ -123,10 +138,11 @@ public record ModelFacts(String name, String digest, Set<String> formats, ScanVe
         public Builder review(Review v) { review = v; return this; }
         public Builder license(String v) { license = v; return this; }
         public Builder reproducible(Check v) { reproducible = v; return this; }
+        public Builder evaluations(List<Evaluation> v) { evaluations = v; return this; }
 
         public ModelFacts build() {
             return new ModelFacts(name, digest, formats, scan, finiteWeights, signature, inputs, review, license,
-                    reproducible);
+                    reproducible, evaluations);
         }
     }
 

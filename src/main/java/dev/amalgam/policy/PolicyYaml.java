@@ -145,6 +145,13 @@ final class PolicyYaml {
         return v;
     }
 
+    double positiveNumber() {
+        if (!node.isNumber()) throw error("expected a number but found " + kind(node));
+        double v = node.doubleValue();
+        if (!(v > 0) || Double.isInfinite(v)) throw error("must be a positive finite number but is " + node.asText());
+        return v;
+    }
+
     int integer() {
         if (!node.isInt()) throw error("expected a whole number but found " + kind(node));
         return node.intValue();

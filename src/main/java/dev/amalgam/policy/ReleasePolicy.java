@@ -110,8 +110,21 @@ public final class ReleasePolicy {
         if (type == RuleType.SIGNED && !inputs && !output) {
             throw y.error("a signed rule must check inputs, output or both");
         }
+        ReleaseRule.EvaluationBounds bounds = null;
+        if (type == RuleType.EVALUATED) {
+            if (!y.has("dataset")) throw y.error("missing required key 'dataset' (the evaluation dataset the rule reads)");
+            Double maxPpl = y.opt("max-perplexity").map(PolicyYaml::positiveNumber).orElse(null);
+            Double maxKl = y.opt("max-kl").map(PolicyYaml::positiveNumber).orElse(null);
+            String ref = y.opt("kl-reference").map(PolicyYaml::string).orElse(null);
+            if ((maxKl == null) != (ref == null)) throw y.error("max-kl and kl-reference go together (the KL to which model)");
+            boolean finite = y.opt("finite-logits").map(PolicyYaml::bool).orElse(false);
+            if (maxPpl == null && maxKl == null && !finite) {
+                throw y.error("an evaluated rule needs at least one of max-perplexity, max-kl, finite-logits: true");
+            }
+            bounds = new ReleaseRule.EvaluationBounds(y.get("dataset").string(), maxPpl, maxKl, ref, finite);
+        }
         return new ReleaseRule(id, type, mode, y.opt("description").map(PolicyYaml::string).orElse(""),
-                formats, inputs, output, target);
+                formats, inputs, output, target, bounds);
     }
 
     /**

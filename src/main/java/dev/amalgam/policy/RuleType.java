@@ -21,7 +21,12 @@ public enum RuleType {
     /** The model's name carries the prefix its licenses require. */
     NAME_OBLIGATIONS("name-obligations", Set.of()),
     /** Re-running the merge gave the identical output digest. */
-    REPRODUCIBLE("reproducible", Set.of());
+    REPRODUCIBLE("reproducible", Set.of()),
+    /**
+     * The newest signed evaluation on {@code dataset} meets the bounds: {@code max-perplexity},
+     * {@code max-kl} (to the reference named by {@code kl-reference}, a model name), {@code finite-logits}.
+     */
+    EVALUATED("evaluated", Set.of("dataset", "max-perplexity", "max-kl", "kl-reference", "finite-logits"));
 
     private final String id;
     private final Set<String> parameters;

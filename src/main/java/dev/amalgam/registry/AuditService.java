@@ -11,6 +11,7 @@ import dev.amalgam.ledger.event.MergeReviewed;
 import dev.amalgam.ledger.event.MergeReproduced;
 import dev.amalgam.ledger.event.ModelReviewed;
 import dev.amalgam.ledger.event.ModelRegistered;
+import dev.amalgam.ledger.event.ModelEvaluated;
 import dev.amalgam.ledger.event.ModelReleased;
 import dev.amalgam.ledger.event.PolicyDecided;
 import dev.amalgam.ledger.event.PrincipalCreated;
@@ -165,6 +166,7 @@ public class AuditService {
             case PrincipalCreated c -> principalProblems(out, e, at, c.name(), c.roles(), false);
             case PrincipalRevoked r -> principalProblems(out, e, at, r.name(), null, true);
             case PrincipalTokenReset r -> principalProblems(out, e, at, r.name(), null, false);
+            case ModelEvaluated v -> evaluationProblems(out, e, at, v);
         }
         return out;
     }
@@ -249,6 +251,20 @@ public class AuditService {
         }
     }
 
+    /** An evaluation entry: its row exists (by ledger sequence) with the same data digest, statement and result. */
+    private void evaluationProblems(List<String> out, LedgerEntry e, String at, dev.amalgam.ledger.event.ModelEvaluated v) {
+        var row = session.createSelectionQuery("from Evaluation where ledgerSeq = :s", dev.amalgam.registry.entity.Evaluation.class)
+                .setParameter("s", e.seq()).uniqueResult();
+        if (row == null) {
+            out.add(at + ": evaluation " + v.id() + " of " + v.model() + " is missing from the database");
+            return;
+        }
+        String ref = "evaluation " + row.id;
+        differs(out, at, ref, "data digest", v.dataDigest(), row.dataDigest);
+        differs(out, at, ref, "statement", v.statement(), "sha256:" + row.statementDigest);
+        differs(out, at, ref, "result", v.result(), row.result);
+    }
+
     /**
      * The model a model row's ledger entry must record: a registration names it, a merge names its output
      * (a row pointing at a merge entry is the merge's output); decisions record no model row of their own.
@@ -268,6 +284,7 @@ public class AuditService {
             case PrincipalCreated c -> null;
             case PrincipalRevoked r -> null;
             case PrincipalTokenReset r -> null;
+            case ModelEvaluated v -> null;
         };
     }
 }

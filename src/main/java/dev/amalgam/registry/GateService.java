@@ -51,6 +51,9 @@ public class GateService {
     @Inject
     LedgerService ledger;
 
+    @Inject
+    EvaluationService evaluations;
+
     /** A rule's result as recorded and returned. */
     public record RuleView(String id, String type, String mode, String result, String message, String exception) {
     }
@@ -184,6 +187,7 @@ public class GateService {
         }
         b.inputs(inputs);
         b.review(review(m));
+        b.evaluations(evaluations.evidence(m));
         if (m.origin.equals("merge")) {
             var last = session.createSelectionQuery(
                             "from Decision where kind = 'reproduce' and modelId = :id order by id desc",

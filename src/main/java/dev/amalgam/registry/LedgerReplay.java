@@ -11,6 +11,7 @@ import dev.amalgam.ledger.event.MergeReviewed;
 import dev.amalgam.ledger.event.MergeReproduced;
 import dev.amalgam.ledger.event.ModelRegistered;
 import dev.amalgam.ledger.event.ModelReviewed;
+import dev.amalgam.ledger.event.ModelEvaluated;
 import dev.amalgam.ledger.event.ModelReleased;
 import dev.amalgam.ledger.event.PolicyDecided;
 import dev.amalgam.ledger.event.PrincipalCreated;
@@ -69,7 +70,8 @@ public class LedgerReplay {
     public int reconcile() throws IOException {
         long known = -1;
         for (String q : new String[] {"select max(ledgerSeq) from Model", "select max(ledgerSeq) from MergeJob",
-                "select max(ledgerSeq) from Decision", "select max(ledgerSeq) from ApiPrincipal"}) {
+                "select max(ledgerSeq) from Decision", "select max(ledgerSeq) from ApiPrincipal",
+                "select max(ledgerSeq) from Evaluation"}) {
             Long v = session.createSelectionQuery(q, Long.class).getSingleResult();
             if (v != null) known = Math.max(known, v);
         }
@@ -115,7 +117,39 @@ public class LedgerReplay {
             case PrincipalCreated c -> applyPrincipal(e, c);
             case PrincipalRevoked r -> withPrincipal(e, r.name(), p -> p.revokedAt = OffsetDateTime.parse(r.revokedAt()));
             case PrincipalTokenReset r -> withPrincipal(e, r.name(), p -> { });
+            case ModelEvaluated v -> applyEvaluation(e, v);
         };
+    }
+
+    /** A finished evaluation: its row, with the metrics and the signed statement the entry names. */
+    private boolean applyEvaluation(LedgerEntry e, ModelEvaluated v) {
+        Model m = model(v.rootDigest());
+        if (m == null) return false;
+        dev.amalgam.registry.entity.Evaluation row = new dev.amalgam.registry.entity.Evaluation();
+        row.modelId = m.id;
+        row.dataset = v.dataset();
+        row.dataDigest = v.dataDigest();
+        row.status = "done";
+        row.result = v.result();
+        // the settings as the job had them: the result's settings plus the reference names
+        try {
+            var json = new com.fasterxml.jackson.databind.ObjectMapper();
+            var result = json.readTree(v.result());
+            var settings = json.createObjectNode().put("seqLen", result.path("settings").path("seqLen").asInt());
+            var refs = settings.putArray("references");
+            for (var r : result.path("references")) refs.add(r.path("name").asText());
+            row.settings = settings.toString();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException ex) {
+            throw new IllegalStateException("ledger entry " + e.seq() + ": model.evaluated result is not JSON", ex);
+        }
+        row.statementDigest = v.statement().replace("sha256:", "");
+        row.actor = e.actor();
+        row.finishedAt = v.evaluatedAt() == null ? OffsetDateTime.parse(e.timestamp()) : OffsetDateTime.parse(v.evaluatedAt());
+        row.createdAt = row.finishedAt;
+        row.ledgerSeq = e.seq();
+        row.ledgerHash = hash(e);
+        persistWithId(row, "evaluation", v.id(), () -> row.id);
+        return true;
     }
 
     private boolean applyReproduction(LedgerEntry e, OffsetDateTime at, MergeReproduced r) {
@@ -183,7 +217,7 @@ public class LedgerReplay {
     /** After rows got explicit ids, new rows continue after the largest (portable: H2 and PostgreSQL). */
     private void continueIdentities() {
         session.flush();
-        for (String table : new String[] {"model", "merge_job", "decision"}) {
+        for (String table : new String[] {"model", "merge_job", "decision", "evaluation"}) {
             Number max = (Number) session.createNativeQuery("select coalesce(max(id), 0) from " + table, Object.class).getSingleResult();
             session.createNativeMutationQuery("alter table " + table + " alter column id restart with " + (max.longValue() + 1))
                     .executeUpdate();

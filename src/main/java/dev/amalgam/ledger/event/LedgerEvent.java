@@ -6,5 +6,5 @@ package dev.amalgam.ledger.event;
  */
 public sealed interface LedgerEvent
         permits ModelRegistered, MergeSubmitted, MergeCompleted, MergeFailed, MergeCancelled, MergeReviewed, ModelReviewed, PolicyDecided, ModelReleased,
-        MergeReproduced, PrincipalCreated, PrincipalRevoked, PrincipalTokenReset {
+        MergeReproduced, PrincipalCreated, PrincipalRevoked, PrincipalTokenReset, ModelEvaluated {
 }
