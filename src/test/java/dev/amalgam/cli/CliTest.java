@@ -94,7 +94,8 @@ class CliTest {
             groups++;
             String help = e.getValue().getUsageMessage();
             assertTrue(help.lines().count() <= 24, e.getKey() + " help has " + help.lines().count() + " lines:\n" + help);
-            assertTrue(help.contains("Example:\n  amalgam " + e.getKey() + " ") || help.contains("$(amalgam " + e.getKey() + " "),
+            assertTrue(help.contains("Example:\n  amalgam " + e.getKey() + " ")
+                            || help.contains("Examples:\n  amalgam " + e.getKey() + " ") || help.contains("$(amalgam " + e.getKey() + " "),
                     e.getKey() + " help names no example:\n" + help);
         }
         assertTrue(groups >= 6, "recipe, ledger, models, token, dam, merges");
