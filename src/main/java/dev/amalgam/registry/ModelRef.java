@@ -34,7 +34,7 @@ public sealed interface ModelRef {
     }
 
     private static RegistryException invalid(String s) {
-        return new RegistryException(RegistryException.Kind.INVALID, "invalid model reference '" + s
+        return RegistryException.badRequest("invalid model reference '" + s
                 + "': use an id, NAME@VERSION or sha256:<64 hex digits>");
     }
 }
