@@ -6,6 +6,7 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
@@ -140,6 +141,18 @@ class ArchitectureTest {
     @Test
     void mergeSubpackagesAreFreeOfCycles() {
         slices().matching("dev.amalgam.merge.(*)..").should().beFreeOfCycles().check(classes);
+    }
+
+    @Test
+    void resourcesTranslateHttpToRegistryCalls() {
+        classes().that().resideInAPackage("dev.amalgam.api..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage(
+                        "dev.amalgam.api..", "dev.amalgam.registry..", "dev.amalgam",
+                        "java..", "jakarta..", "io.quarkus..", "io.vertx..", "io.smallrye..", "org.jboss..",
+                        "org.eclipse.microprofile..", "com.fasterxml.jackson..")
+                .because("the API layer maps HTTP to one registry service call; ledgers, blobs, merges and policies "
+                        + "are reached through the registry (docs/architecture.md)")
+                .check(classes);
     }
 
     @Test

@@ -34,11 +34,11 @@ public class GateResource {
     @Operation(summary = "Gate by root digest: allow/deny for env; an unknown digest is a 404")
     public GateService.GateDecision gate(GateRequest req) {
         if (req == null || req.digest() == null) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "body must be {\"digest\": \"sha256:...\", \"env\": \"...\"}");
+            throw RegistryException.badRequest("body must be {\"digest\": \"sha256:...\", \"env\": \"...\"}");
         }
         ModelRef ref = ModelRef.parse(req.digest());
         if (!(ref instanceof ModelRef.ByDigest)) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "digest must be sha256:<64 hex digits>");
+            throw RegistryException.badRequest("digest must be sha256:<64 hex digits>");
         }
         return gates.gate(ref, req.env(), caller.get());
     }

@@ -1,10 +1,14 @@
 package dev.amalgam.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.amalgam.api.auth.RequiresRole;
+import dev.amalgam.registry.LedgerReplay;
 import dev.amalgam.registry.LedgerService;
 import dev.amalgam.registry.RegistryException;
+import dev.amalgam.registry.Role;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -21,13 +25,16 @@ public class LedgerResource {
     @Inject
     LedgerService ledger;
 
+    @Inject
+    LedgerReplay replay;
+
     @GET
     @Path("/checkpoint")
     @Produces(MediaType.TEXT_PLAIN)
     @Operation(summary = "The latest checkpoint (C2SP signed note over the Merkle root of all entries)")
     public String checkpoint() throws IOException {
-        return ledger.ledger().checkpoint().orElseThrow(() ->
-                new RegistryException(RegistryException.Kind.NOT_FOUND, "the ledger has no entries yet"));
+        return ledger.checkpoint().orElseThrow(() ->
+                RegistryException.notFound("the ledger has no entries yet"));
     }
 
     @GET
@@ -35,7 +42,7 @@ public class LedgerResource {
     @Produces(MediaType.TEXT_PLAIN)
     @Operation(summary = "The checkpoint signing key as a C2SP note verifier key (clients remember it on first use)")
     public String key() {
-        return ledger.ledger().verifierKey() + "\n";
+        return ledger.verifierKey() + "\n";
     }
 
     /** The witness's verifier key and the latest checkpoint it cosigned. */
@@ -47,9 +54,8 @@ public class LedgerResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "The witness's verifier key and the latest checkpoint it cosigned (C2SP tlog-cosignature)")
     public WitnessView witness() throws IOException {
-        var w = ledger.ledger().witness().orElseThrow(() ->
-                new RegistryException(RegistryException.Kind.NOT_FOUND, "this registry has no witness"));
-        return new WitnessView(w.verifierKey(), w.latest().orElse(null));
+        var w = ledger.witness().orElseThrow(() -> RegistryException.notFound("this registry has no witness"));
+        return new WitnessView(w.verifierKey(), w.checkpoint());
     }
 
     @GET
@@ -57,8 +63,8 @@ public class LedgerResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Ledger entry n (canonical JSON)")
     public JsonNode entry(@PathParam("n") long n) throws IOException {
-        return ledger.ledger().entry(n).orElseThrow(() ->
-                new RegistryException(RegistryException.Kind.NOT_FOUND, "no ledger entry " + n));
+        return ledger.entry(n).orElseThrow(() ->
+                RegistryException.notFound("no ledger entry " + n));
     }
 
     @GET
@@ -66,25 +72,22 @@ public class LedgerResource {
     @Produces(MediaType.TEXT_PLAIN)
     @Operation(summary = "Inclusion proof of entry n in the tree of the given size (default: current size)")
     public String proof(@PathParam("n") long n, @QueryParam("size") String size) throws IOException {
-        long s = QueryParams.integer("size", size, ledger.ledger().size(), 0, Long.MAX_VALUE);
+        long s = QueryParams.integer("size", size, ledger.size(), 0, Long.MAX_VALUE);
         try {
-            return ledger.ledger().inclusionProof(n, s);
+            return ledger.inclusionProof(n, s);
         } catch (IllegalArgumentException e) {
-            throw new RegistryException(RegistryException.Kind.INVALID, e.getMessage());
+            throw RegistryException.badRequest(e.getMessage());
         }
     }
-
-    @Inject
-    dev.amalgam.registry.LedgerReplay replay;
 
     /** How many ledger entries were applied to the database. */
     public record Replayed(int applied) {
     }
 
-    @jakarta.ws.rs.POST
+    @POST
     @Path("/replay")
     @Produces(MediaType.APPLICATION_JSON)
-    @dev.amalgam.api.auth.RequiresRole(dev.amalgam.registry.Role.ADMIN)
+    @RequiresRole(Role.ADMIN)
     @Operation(summary = "Rebuild an empty database from the ledger alone (409 when the database already holds models)")
     public Replayed replay() throws IOException {
         return new Replayed(replay.replay());
@@ -102,9 +105,9 @@ public class LedgerResource {
         long from = QueryParams.integer("from", fromText, 0, 0, Long.MAX_VALUE);
         long to = QueryParams.integer("to", toText, 0, 0, Long.MAX_VALUE);
         try {
-            return new Consistency(from, to, ledger.ledger().consistencyProof(from, to));
+            return new Consistency(from, to, ledger.consistencyProof(from, to));
         } catch (IllegalArgumentException e) {
-            throw new RegistryException(RegistryException.Kind.INVALID, e.getMessage());
+            throw RegistryException.badRequest(e.getMessage());
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.amalgam.api.auth.CurrentCaller;
 import dev.amalgam.api.auth.RequiresRole;
 import dev.amalgam.registry.MergeJobService;
 import dev.amalgam.registry.RegistryException;
+import dev.amalgam.registry.ReviewService;
 import dev.amalgam.registry.Role;
 import dev.amalgam.registry.entity.MergeJob;
 import jakarta.inject.Inject;
@@ -20,6 +21,7 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriBuilder;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 
+import java.io.IOException;
 import java.time.OffsetDateTime;
 import java.util.List;
 
@@ -34,20 +36,10 @@ public class MergeResource {
     MergeJobService.JobStateWriter states;
 
     @Inject
+    ReviewService reviews;
+
+    @Inject
     CurrentCaller caller;
-
-    @Inject
-    dev.amalgam.registry.RegistryConfig config;
-
-    private dev.amalgam.storage.BlobStore blobs;
-
-    @jakarta.annotation.PostConstruct
-    void init() {
-        blobs = new dev.amalgam.storage.BlobStore(config.settings().blobsDir());
-    }
-
-    @Inject
-    dev.amalgam.registry.ReviewService reviews;
 
     /** Body of {@code POST /api/v1/merges/{id}/review}. */
     public record ReviewRequest(String decision, String comment) {
@@ -70,7 +62,7 @@ public class MergeResource {
     @Operation(summary = "Submit a mergekit recipe whose models are registered (NAME@VERSION or sha256:DIGEST); 202 + Location")
     public Response submit(@QueryParam("name") String name, @QueryParam("version") String version, String yaml) {
         if (yaml != null && yaml.length() > 1_000_000) {
-            throw new RegistryException(RegistryException.Kind.TOO_LARGE, "a recipe is limited to 1,000,000 characters");
+            throw RegistryException.tooLarge("a recipe is limited to 1,000,000 characters");
         }
         MergeJob job = jobs.submit(yaml, name, version, caller.get());
         return Response.accepted(JobView.of(job))
@@ -96,15 +88,15 @@ public class MergeResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @RequiresRole(Role.REVIEWER)
     @Operation(summary = "Approve or reject a merge's output; the submitter can never review their own merge")
-    public dev.amalgam.registry.ReviewService.Review review(@PathParam("id") long id, ReviewRequest req) {
-        if (req == null) throw new RegistryException(RegistryException.Kind.INVALID, "body must be {decision, comment}");
+    public ReviewService.Review review(@PathParam("id") long id, ReviewRequest req) {
+        if (req == null) throw RegistryException.badRequest("body must be {decision, comment}");
         return reviews.review(id, req.decision(), req.comment(), caller.get());
     }
 
     @GET
     @Path("/{id}/review")
     @Operation(summary = "Review page data: recipe, inputs with licenses and scans, diff against the previous version, reviews")
-    public dev.amalgam.registry.ReviewService.ReviewPage reviewPage(@PathParam("id") long id) {
+    public ReviewService.ReviewPage reviewPage(@PathParam("id") long id) {
         return reviews.page(id);
     }
 
@@ -112,7 +104,7 @@ public class MergeResource {
     @Path("/{id}/reproduce")
     @RequiresRole(Role.SUBMITTER)
     @Operation(summary = "Re-run the merge from its recorded recipe and inputs; reports whether the output digest is identical")
-    public MergeJobService.Reproduction reproduce(@PathParam("id") long id) throws java.io.IOException {
+    public MergeJobService.Reproduction reproduce(@PathParam("id") long id) throws IOException {
         return jobs.reproduce(id, caller.get());
     }
 
@@ -120,10 +112,8 @@ public class MergeResource {
     @Path("/{id}/provenance")
     @Produces("application/vnd.in-toto+json")
     @Operation(summary = "The output's SLSA provenance v1 (DSSE envelope signed by the registry key)")
-    public jakarta.ws.rs.core.Response provenance(@PathParam("id") long id) throws java.io.IOException {
-        MergeJob j = states.get(id);
-        if (j.provenanceDigest == null) throw new RegistryException(RegistryException.Kind.NOT_FOUND, "merge " + id + " has no provenance (yet)");
-        return jakarta.ws.rs.core.Response.ok(blobs.open(j.provenanceDigest), "application/vnd.in-toto+json").build();
+    public Response provenance(@PathParam("id") long id) throws IOException {
+        return Response.ok(jobs.provenance(id), "application/vnd.in-toto+json").build();
     }
 
     @DELETE

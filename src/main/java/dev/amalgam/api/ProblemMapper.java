@@ -1,7 +1,9 @@
 package dev.amalgam.api;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.amalgam.registry.Blobs;
 import dev.amalgam.registry.RegistryException;
-import dev.amalgam.storage.BlobStore;
+import dev.amalgam.registry.UniqueViolation;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Context;
@@ -11,6 +13,8 @@ import jakarta.ws.rs.ext.ExceptionMapper;
 import jakarta.ws.rs.ext.Provider;
 import org.jboss.logging.Logger;
 
+import java.io.IOException;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -21,6 +25,7 @@ import java.util.UUID;
 @Provider
 public class ProblemMapper implements ExceptionMapper<Throwable> {
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
+    private static final String FORM_PARSER = "org.jboss.resteasy.reactive.server.core.multipart.";
 
     @Context
     UriInfo uri;
@@ -38,35 +43,28 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             if (st.getStatusCode() >= 500) return internal(t, instance);
             return Problem.response(st.getStatusCode(), st.getReasonPhrase(), detail, instance).build();
         }
-        if (t instanceof com.fasterxml.jackson.core.JsonProcessingException jpe) {
+        if (t instanceof JsonProcessingException jpe) {
             return Problem.response(400, "Bad Request",
                     "malformed JSON: " + jpe.getOriginalMessage(), instance).build();
         }
-        BlobStore.CorruptBlobException corrupt = corruptBlob(t);
-        if (corrupt != null) {
+        Optional<String> corrupt = Blobs.integrityFailure(t);
+        if (corrupt.isPresent()) {
             String id = UUID.randomUUID().toString();
-            LOG.errorf("Integrity failure %s on %s: %s", id, instance, corrupt.getMessage());
+            LOG.errorf("Integrity failure %s on %s: %s", id, instance, corrupt.get());
             return Problem.response(500, "Internal Server Error", "stored content failed its integrity check and was not served; "
                     + "error id " + id + " is in the server log, and 'amalgam audit' reports the blob", instance).build();
         }
-        if (t instanceof java.io.IOException && readingForm(t)) {
+        if (t instanceof IOException && readingForm(t)) {
             // a truncated or malformed multipart body: the client's fault, and nothing was stored
             return Problem.response(400, "Bad Request", "malformed or truncated multipart/form-data body: "
                     + t.getMessage(), instance).build();
         }
-        if (dev.amalgam.registry.UniqueViolation.in(t)) {
+        if (UniqueViolation.in(t)) {
             // two requests raced for the same name or content and the database kept one: not a server fault
             return Problem.response(409, "Conflict", "a concurrent request recorded the same model, name or"
                     + " principal first; nothing was recorded for this one: look it up, or retry", instance).build();
         }
         return internal(t, instance);
-    }
-
-    private static BlobStore.CorruptBlobException corruptBlob(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof BlobStore.CorruptBlobException e) return e;
-        }
-        return null;
     }
 
     /** True when the exception comes from parsing the request's form body (before any resource ran). */
@@ -76,8 +74,6 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         }
         return false;
     }
-
-    private static final String FORM_PARSER = "org.jboss.resteasy.reactive.server.core.multipart.";
 
     private static Response internal(Throwable t, String instance) {
         String id = UUID.randomUUID().toString();

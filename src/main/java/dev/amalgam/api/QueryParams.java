@@ -26,7 +26,7 @@ final class QueryParams {
 
     private static RegistryException invalid(String name, String value, long min, long max) {
         String range = max == Long.MAX_VALUE ? "an integer >= " + min : "an integer from " + min + " to " + max;
-        return new RegistryException(RegistryException.Kind.INVALID, "query parameter '" + name + "' must be "
+        return RegistryException.badRequest("query parameter '" + name + "' must be "
                 + range + ", not '" + (value.length() > 40 ? value.substring(0, 40) + "..." : value) + "'");
     }
 }

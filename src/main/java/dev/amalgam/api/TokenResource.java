@@ -42,16 +42,16 @@ public class TokenResource {
     @Operation(summary = "Create a principal with roles; the response shows its token once")
     public Response create(CreateRequest req) {
         if (req == null || req.name() == null) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "body must be {\"name\": ..., \"roles\": [...]}");
+            throw RegistryException.badRequest("body must be {\"name\": ..., \"roles\": [...]}");
         }
         Set<Role> roles = EnumSet.noneOf(Role.class);
         try {
             for (String r : req.roles() == null ? List.<String>of() : req.roles()) roles.add(Role.parse(r));
         } catch (IllegalArgumentException e) {
-            throw new RegistryException(RegistryException.Kind.INVALID, e.getMessage());
+            throw RegistryException.badRequest(e.getMessage());
         }
         if (roles.isEmpty()) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "at least one role is required");
+            throw RegistryException.badRequest("at least one role is required");
         }
         var created = principals.create(req.name(), roles, caller.get().name());
         return Response.created(UriBuilder.fromPath("/api/v1/tokens/{name}").build(req.name()))

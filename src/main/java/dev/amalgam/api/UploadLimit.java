@@ -1,5 +1,6 @@
 package dev.amalgam.api;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.ext.web.Router;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -47,7 +48,7 @@ public class UploadLimit {
                 + " bytes (AMALGAM_MAX_UPLOAD_BYTES)";
         try {
             return JSON.writeValueAsString(new Problem("about:blank", "Payload Too Large", 413, detail, path, List.of()));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -41,7 +41,7 @@ public class ConsoleUser {
     /** Server-side role check: the page hides what a principal may not do, and this refuses it again. */
     public void require(Role role) {
         if (!may(role)) {
-            throw new RegistryException(RegistryException.Kind.FORBIDDEN, "principal '" + name()
+            throw RegistryException.forbidden("principal '" + name()
                     + "' lacks the role '" + role.id() + "' this action needs");
         }
     }
@@ -49,7 +49,7 @@ public class ConsoleUser {
     /** Refuses a form whose CSRF token is not this session's. */
     public void checkCsrf(String token) {
         if (session == null || !ConsoleSessions.same(session.csrf, token)) {
-            throw new RegistryException(RegistryException.Kind.FORBIDDEN,
+            throw RegistryException.forbidden(
                     "the form's CSRF token does not match this session: reload the page and try again");
         }
     }

@@ -80,7 +80,7 @@ public class LedgerPages {
     public TemplateInstance entry(@PathParam("seq") long seq) throws IOException {
         Ledger l = ledger.ledger();
         byte[] bytes = l.entryBytes(seq).orElseThrow(() ->
-                new RegistryException(RegistryException.Kind.NOT_FOUND, "no ledger entry " + seq));
+                RegistryException.notFound("no ledger entry " + seq));
         long size = l.size();
         String json = l.entry(seq).map(JsonNode::toPrettyString).orElse("");
         return Templates.entry(Chrome.of(user, "Ledger entry " + seq, "ledger"), new Entry(seq, size, json,

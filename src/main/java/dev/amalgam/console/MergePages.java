@@ -113,7 +113,7 @@ public class MergePages {
     public Response provenance(@PathParam("id") long id) throws IOException {
         MergeJob j = states.get(id);
         if (j.provenanceDigest == null) {
-            throw new RegistryException(RegistryException.Kind.NOT_FOUND, "merge " + id + " has no provenance (yet)");
+            throw RegistryException.notFound("merge " + id + " has no provenance (yet)");
         }
         return Response.ok(new dev.amalgam.storage.BlobStore(config.settings().blobsDir()).open(j.provenanceDigest),
                 "application/vnd.in-toto+json")

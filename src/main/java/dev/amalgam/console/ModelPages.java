@@ -184,7 +184,7 @@ public class ModelPages {
                         f.hasNonNull("detail") ? f.path("detail").asText() : null));
             }
         } catch (IOException e) {
-            throw new RegistryException(RegistryException.Kind.UNAVAILABLE, "cannot read the scan report of "
+            throw RegistryException.unavailable("cannot read the scan report of "
                     + m.name + "@" + m.version + ": " + e.getMessage());
         }
         List<SeverityGroup> out = new ArrayList<>();

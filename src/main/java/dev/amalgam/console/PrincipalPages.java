@@ -56,9 +56,9 @@ public class PrincipalPages {
         try {
             for (String r : roles == null ? List.<String>of() : roles) set.add(Role.parse(r));
         } catch (IllegalArgumentException e) {
-            throw new RegistryException(RegistryException.Kind.INVALID, e.getMessage());
+            throw RegistryException.badRequest(e.getMessage());
         }
-        if (set.isEmpty()) throw new RegistryException(RegistryException.Kind.INVALID, "choose at least one role");
+        if (set.isEmpty()) throw RegistryException.badRequest("choose at least one role");
         var created = principals.create(name == null ? null : name.strip(), set, user.name());
         return page(new Created(created.principal().name(), created.token()));
     }

@@ -33,6 +33,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * The audit: the ledger's hash chain and signed checkpoints, every stored blob against its digest,
@@ -41,6 +43,9 @@ import java.util.Map;
  */
 @ApplicationScoped
 public class AuditService {
+    @Inject
+    Blobs blobs;
+
     @Inject
     Session session;
 
@@ -119,12 +124,12 @@ public class AuditService {
                 differs(out, at, ref, "finite weights", r.finiteWeights(), m.finiteWeights);
                 differs(out, at, ref, "publisher signature", r.publisherSignature(), m.publisherSignature);
                 differs(out, at, ref, "registry signature", r.registrySignature(), "sha256:" + m.signatureDigest);
-                Map<String, String> files = new java.util.TreeMap<>();
+                Map<String, String> files = new TreeMap<>();
                 for (ModelFile f : session.createSelectionQuery("from ModelFile where modelId = :id", ModelFile.class)
                         .setParameter("id", m.id).getResultList()) {
                     files.put(f.path, f.blobDigest);
                 }
-                Map<String, String> recorded = new java.util.TreeMap<>();
+                Map<String, String> recorded = new TreeMap<>();
                 for (ModelRegistered.File f : r.files()) recorded.put(f.path(), f.sha256());
                 if (!r.files().isEmpty() && !recorded.equals(files)) out.add(at + ": the files of " + ref + " in the database are not the ones recorded");
             }
@@ -219,7 +224,7 @@ public class AuditService {
     }
 
     private static void differs(List<String> out, String at, String what, String field, String recorded, String stored) {
-        if (!java.util.Objects.equals(recorded, stored)) {
+        if (!Objects.equals(recorded, stored)) {
             out.add(at + ": " + what + " " + field + " in the database is '" + stored + "', the ledger recorded '" + recorded + "'");
         }
     }
@@ -227,17 +232,17 @@ public class AuditService {
     /** The blobs besides model files: scan reports, SLSA provenance, signed decision statements. */
     private List<String> blobProblems(List<Model> models) throws IOException {
         List<String> problems = new ArrayList<>();
-        BlobStore blobs = new BlobStore(config.settings().blobsDir());
+        BlobStore store = blobs.store();
         for (Model m : models) {
-            check(blobs, m.scanReportDigest, "model " + m.name + "@" + m.version + ": scan report", problems);
+            check(store, m.scanReportDigest, "model " + m.name + "@" + m.version + ": scan report", problems);
         }
         for (Object[] r : session.createSelectionQuery("select id, provenanceDigest from MergeJob where provenanceDigest is not null order by id",
                 Object[].class).getResultList()) {
-            check(blobs, (String) r[1], "merge " + r[0] + ": provenance statement", problems);
+            check(store, (String) r[1], "merge " + r[0] + ": provenance statement", problems);
         }
         for (Object[] r : session.createSelectionQuery("select id, statementDigest from Decision where statementDigest is not null order by id",
                 Object[].class).getResultList()) {
-            check(blobs, (String) r[1], "decision " + r[0] + ": signed statement", problems);
+            check(store, (String) r[1], "decision " + r[0] + ": signed statement", problems);
         }
         return problems;
     }

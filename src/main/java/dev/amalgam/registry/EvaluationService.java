@@ -83,7 +83,7 @@ public class EvaluationService {
     public View submit(ModelRef ref, Request req, Caller caller) {
         Model m = models.find(ref);
         List<String> reasons = new ArrayList<>();
-        if (req == null) throw new RegistryException(RegistryException.Kind.INVALID, "no evaluation request body");
+        if (req == null) throw RegistryException.badRequest("no evaluation request body");
         if (req.dataset() == null || req.dataset().isBlank() || req.dataset().length() > 200) {
             reasons.add("dataset: a name of 1 to 200 characters is required");
         }
@@ -95,7 +95,7 @@ public class EvaluationService {
             Model rm = models.find(ModelRef.parse(r));
             refs.add(rm.name + "@" + rm.version);
         }
-        if (!reasons.isEmpty()) throw new RegistryException(RegistryException.Kind.INVALID, "invalid evaluation request", reasons);
+        if (!reasons.isEmpty()) throw RegistryException.badRequest("invalid evaluation request", reasons);
         String digest;
         try {
             BlobStore blobs = new BlobStore(config.settings().blobsDir());
@@ -103,7 +103,7 @@ public class EvaluationService {
             Path dir = materializer.resolve(m.name + "@" + m.version, null);
             EvalData.read(blobs.path(digest), ModelConfig.read(dir).vocab()); // bad ids, text, empty data: refused now
         } catch (IllegalArgumentException e) {
-            throw new RegistryException(RegistryException.Kind.UNPROCESSABLE, e.getMessage());
+            throw RegistryException.unprocessable(e.getMessage());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot store the evaluation data", e);
         }
@@ -153,7 +153,7 @@ public class EvaluationService {
         Model m = models.find(ref);
         Evaluation e = session.find(Evaluation.class, id);
         if (e == null || !e.modelId.equals(m.id)) {
-            throw new RegistryException(RegistryException.Kind.NOT_FOUND, "no evaluation " + id + " of " + m.name + "@" + m.version);
+            throw RegistryException.notFound("no evaluation " + id + " of " + m.name + "@" + m.version);
         }
         return view(e, m);
     }
@@ -163,7 +163,7 @@ public class EvaluationService {
     public java.io.InputStream statement(ModelRef ref, long id) throws IOException {
         View v = get(ref, id);
         if (v.statement() == null) {
-            throw new RegistryException(RegistryException.Kind.NOT_FOUND, "evaluation " + id + " is " + v.status() + ": no signed statement");
+            throw RegistryException.notFound("evaluation " + id + " is " + v.status() + ": no signed statement");
         }
         return new BlobStore(config.settings().blobsDir()).open(v.statement().substring("sha256:".length()));
     }

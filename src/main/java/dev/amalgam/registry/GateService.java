@@ -1,12 +1,15 @@
 package dev.amalgam.registry;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.BuildInfo;
 import dev.amalgam.ledger.Ledger;
 import dev.amalgam.ledger.event.ModelReleased;
 import dev.amalgam.ledger.event.PolicyDecided;
 import dev.amalgam.ledger.event.RuleOutcome;
 import dev.amalgam.policy.Decision;
 import dev.amalgam.policy.ModelFacts;
+import dev.amalgam.provenance.SlsaProvenance;
 import dev.amalgam.registry.entity.Model;
 import dev.amalgam.registry.entity.ModelFile;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -14,6 +17,9 @@ import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 import org.hibernate.Session;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -32,6 +38,9 @@ import java.util.TreeSet;
 @ApplicationScoped
 public class GateService {
     private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules();
+
+    @Inject
+    Blobs blobs;
 
     @Inject
     Session session;
@@ -75,12 +84,12 @@ public class GateService {
 
     /** The DSSE-signed verification summary of a gate decision. */
     @Transactional
-    public java.io.InputStream statement(long decisionId) throws java.io.IOException {
+    public InputStream statement(long decisionId) throws IOException {
         var d = session.find(dev.amalgam.registry.entity.Decision.class, decisionId);
         if (d == null || d.statementDigest == null) {
-            throw new RegistryException(RegistryException.Kind.NOT_FOUND, "no signed gate decision " + decisionId);
+            throw RegistryException.notFound("no signed gate decision " + decisionId);
         }
-        return new dev.amalgam.storage.BlobStore(config.settings().blobsDir()).open(d.statementDigest);
+        return blobs.store().open(d.statementDigest);
     }
 
     /**
@@ -92,7 +101,7 @@ public class GateService {
         Model m = models.find(ref);
         GateDecision d = decide(m, environment, caller.name(), "gate");
         if (!d.allowed()) {
-            throw new RegistryException(RegistryException.Kind.UNPROCESSABLE, "the release gate of '" + environment
+            throw RegistryException.unprocessable("the release gate of '" + environment
                     + "' denies " + m.name + "@" + m.version + " (decision " + d.decisionId() + ")", d.reasons());
         }
         m.status = "released";
@@ -102,7 +111,7 @@ public class GateService {
 
     private GateDecision decide(Model m, String environment, String actor, String kind) {
         if (environment == null || environment.isBlank()) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "env is required, e.g. ?env=production");
+            throw RegistryException.badRequest("env is required, e.g. ?env=production");
         }
         Decision d = policies.policies().evaluate(facts(m), environment, Clock.systemUTC());
         List<RuleView> rules = d.rules().stream().map(r -> new RuleView(r.id(), r.type().toString(),
@@ -126,15 +135,15 @@ public class GateService {
         row.decidedAt = OffsetDateTime.now(ZoneOffset.UTC);
         row.reason = reasonJson(rules, reasons, catalogueDigest, license);
         if (kind.equals("gate")) {
-            var statement = dev.amalgam.provenance.SlsaProvenance.verificationSummary(m.name + "@" + m.version,
+            var statement = SlsaProvenance.verificationSummary(m.name + "@" + m.version,
                     m.rootDigest.substring("sha256:".length()), "amalgam:model/" + m.name + "@" + m.version,
                     "amalgam:policies/release.yaml#" + environment,
                     policyDigest.startsWith("sha256:") ? policyDigest.substring(7) : policyDigest,
-                    outcome.equals("allow"), dev.amalgam.BuildInfo.current().version(), row.decidedAt.toInstant());
+                    outcome.equals("allow"), BuildInfo.current().version(), row.decidedAt.toInstant());
             try {
                 row.statementDigest = signing.signStatement(statement);
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException("cannot store the signed decision", e);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot store the signed decision", e);
             }
         }
         String ref = m.name + "@" + m.version;
@@ -164,7 +173,7 @@ public class GateService {
         detail.put("license", license);
         try {
             return JSON.writeValueAsString(detail);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -211,12 +220,12 @@ public class GateService {
      * {@code policies/keys/} verified it.
      */
     private ModelFacts.Signature signature(Model m, List<ModelFile> files) {
-        java.util.Map<String, String> byPath = new java.util.LinkedHashMap<>();
+        Map<String, String> byPath = new LinkedHashMap<>();
         files.forEach(f -> byPath.put(f.path, f.blobDigest));
         SigningService.Integrity integrity;
         try {
             integrity = signing.integrity(m.signatureDigest, byPath);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             integrity = new SigningService.Integrity(false, e.getMessage());
         }
         if (!integrity.intact()) return new ModelFacts.Signature(ModelFacts.SignatureState.INVALID, "registry: " + integrity.problem());

@@ -60,7 +60,7 @@ public class HubIntake {
             config = source != null || card.hasFrontMatter()
                     ? read(folder, HubSnapshot.CONFIG, HubConfig.MAX_BYTES).map(HubConfig::parse).orElse(null) : null;
         } catch (HubException e) {
-            throw new RegistryException(RegistryException.Kind.INVALID, e.getMessage());
+            throw RegistryException.badRequest(e.getMessage());
         }
         String override = blankToNull(request.licenseOverride());
         String cardLicense = cardLicense(card, override);
@@ -136,12 +136,12 @@ public class HubIntake {
         try {
             HubId id = HubId.parse(s);
             if (!id.pinned()) {
-                throw new RegistryException(RegistryException.Kind.INVALID, "source " + s
+                throw RegistryException.badRequest("source " + s
                         + " names no revision: give ORG/NAME@REVISION (the commit the files came from)");
             }
             return id;
         } catch (HubException e) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "source: " + e.getMessage());
+            throw RegistryException.badRequest("source: " + e.getMessage());
         }
     }
 
@@ -156,7 +156,7 @@ public class HubIntake {
                 if (named.isPresent() && named.get().resolved()) return named.get().id();
             }
             if (override != null) return null; // the registrant names the license and says why
-            throw new RegistryException(RegistryException.Kind.UNPROCESSABLE, "the model card says license: other"
+            throw RegistryException.unprocessable("the model card says license: other"
                     + (card.licenseName() == null ? " without a license_name"
                     : " with license_name '" + card.licenseName() + "', which the license catalogue does not know")
                     + (card.licenseLink() == null ? "" : " (license_link " + card.licenseLink() + ")")
@@ -166,7 +166,7 @@ public class HubIntake {
         Optional<LicenseInfo> info = catalogue.find(l);
         if (info.isEmpty()) {
             if (override != null) return null;
-            throw new RegistryException(RegistryException.Kind.UNPROCESSABLE, "the model card's license '" + l
+            throw RegistryException.unprocessable("the model card's license '" + l
                     + "' is not in the license catalogue (policies/" + LicenseCatalogue.FILE_NAME + "): add it there,"
                     + " or register with --license and --override-card-license REASON");
         }
@@ -177,7 +177,7 @@ public class HubIntake {
         if (blankToNull(declared) == null) {
             if (cardLicense == null) return declared; // no license anywhere: the metadata check reports it with the rest
             if (override != null) {
-                throw new RegistryException(RegistryException.Kind.INVALID,
+                throw RegistryException.badRequest(
                         "an override of the card's license needs the license that replaces it (license)");
             }
             return cardLicense;
@@ -185,7 +185,7 @@ public class HubIntake {
         String normalized = policies.normalizeLicense(declared);
         if (cardLicense == null || cardLicense.equalsIgnoreCase(normalized)) return normalized;
         if (override == null) {
-            throw new RegistryException(RegistryException.Kind.UNPROCESSABLE, "the license " + normalized
+            throw RegistryException.unprocessable("the license " + normalized
                     + " disagrees with the model card's license " + cardLicense + ": register without a license to take"
                     + " the card's, or override it explicitly with a reason (--override-card-license REASON;"
                     + " REST: licenseOverride), which the ledger records");

@@ -44,34 +44,32 @@ public final class ImportRoots {
     /** The real path of a folder to import, checked to be inside a root. */
     public Path admit(String requested) {
         if (roots.isEmpty()) {
-            throw new RegistryException(RegistryException.Kind.FORBIDDEN,
-                    "server-side import is disabled: no AMALGAM_IMPORT_ROOTS configured");
+            throw RegistryException.forbidden("server-side import is disabled: no AMALGAM_IMPORT_ROOTS configured");
         }
         if (requested == null || requested.isBlank() || requested.indexOf('\0') >= 0) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "an import path is required");
+            throw RegistryException.badRequest("an import path is required");
         }
         Path p = Path.of(requested);
         if (!p.isAbsolute()) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "import path must be absolute: " + requested);
+            throw RegistryException.badRequest("import path must be absolute: " + requested);
         }
         for (Path seg : p) {
             if (seg.toString().equals("..")) {
-                throw new RegistryException(RegistryException.Kind.FORBIDDEN, "'..' is not allowed in import paths");
+                throw RegistryException.forbidden("'..' is not allowed in import paths");
             }
         }
         Path real;
         try {
             real = p.toRealPath();
         } catch (IOException e) {
-            throw new RegistryException(RegistryException.Kind.NOT_FOUND, "no such folder: " + requested);
+            throw RegistryException.notFound("no such folder: " + requested);
         }
         if (!Files.isDirectory(real, LinkOption.NOFOLLOW_LINKS)) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "not a folder: " + requested);
+            throw RegistryException.badRequest("not a folder: " + requested);
         }
         for (Path r : roots) {
             if (real.startsWith(r)) return real;
         }
-        throw new RegistryException(RegistryException.Kind.FORBIDDEN,
-                "import path " + requested + " is outside the configured import roots");
+        throw RegistryException.forbidden("import path " + requested + " is outside the configured import roots");
     }
 }

@@ -12,6 +12,7 @@ import org.jboss.logging.Logger;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -58,8 +59,7 @@ public class LedgerGuard {
     /** Refuses a write while the ledger does not match the database or its witness. */
     public void requireWritable() {
         if (!problems.isEmpty()) {
-            throw new RegistryException(RegistryException.Kind.UNAVAILABLE,
-                    "the registry refuses writes: " + problems.getFirst() + " (run 'amalgam audit'; docs/ledger.md, Recovery)",
+            throw RegistryException.unavailable("the registry refuses writes: " + problems.getFirst() + " (run 'amalgam audit'; docs/ledger.md, Recovery)",
                     problems);
         }
     }
@@ -99,7 +99,7 @@ public class LedgerGuard {
         return switch (entity) {
             case "MergeJob" -> "merge";
             case "ApiPrincipal" -> "principal";
-            default -> entity.toLowerCase(java.util.Locale.ROOT);
+            default -> entity.toLowerCase(Locale.ROOT);
         };
     }
 }

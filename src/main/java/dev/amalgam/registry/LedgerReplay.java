@@ -3,6 +3,7 @@ package dev.amalgam.registry;
 import dev.amalgam.ledger.CanonicalJson;
 import dev.amalgam.ledger.event.EventCodec;
 import dev.amalgam.ledger.event.LedgerEntry;
+import dev.amalgam.ledger.event.LedgerEvent;
 import dev.amalgam.ledger.event.MergeCancelled;
 import dev.amalgam.ledger.event.MergeCompleted;
 import dev.amalgam.ledger.event.MergeFailed;
@@ -34,9 +35,14 @@ import org.hibernate.Session;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The database is an index of the ledger. On start, entries the database has not seen (a crash
@@ -46,6 +52,8 @@ import java.util.List;
 @ApplicationScoped
 public class LedgerReplay {
     private static final Logger LOG = Logger.getLogger(LedgerReplay.class);
+    /** Tables whose rows carry the ids clients see. */
+    private static final List<String> ID_TABLES = List.of("model", "merge_job", "decision", "evaluation");
 
     @Inject
     Session session;
@@ -58,6 +66,9 @@ public class LedgerReplay {
 
     @Inject
     LedgerGuard guard;
+
+    /** Set when {@link #persistWithId} gave a row an id other than the generated one. */
+    private boolean idsMoved;
 
     void onStart(@Observes @Priority(3500) StartupEvent ev) throws IOException {
         if (!guard.intact()) return; // never apply entries of a ledger that does not match the database
@@ -75,6 +86,7 @@ public class LedgerReplay {
             Long v = session.createSelectionQuery(q, Long.class).getSingleResult();
             if (v != null) known = Math.max(known, v);
         }
+        if (known < 0 && ledger.ledger().size() > 0) reserveRecordedIds();
         int applied = 0;
         for (long seq = known + 1; seq < ledger.ledger().size(); seq++) {
             if (apply(ledger.ledger().event(seq).orElseThrow())) applied++;
@@ -91,8 +103,7 @@ public class LedgerReplay {
     public int replay() throws IOException {
         Long models = session.createSelectionQuery("select count(*) from Model", Long.class).getSingleResult();
         if (models > 0) {
-            throw new RegistryException(RegistryException.Kind.CONFLICT,
-                    "replay rebuilds an empty database: this one already holds " + models + " models");
+            throw RegistryException.conflict("replay rebuilds an empty database: this one already holds " + models + " models");
         }
         return reconcile();
     }
@@ -185,7 +196,7 @@ public class LedgerReplay {
         return true;
     }
 
-    private boolean withPrincipal(LedgerEntry e, String name, java.util.function.Consumer<ApiPrincipal> change) {
+    private boolean withPrincipal(LedgerEntry e, String name, Consumer<ApiPrincipal> change) {
         ApiPrincipal p = session.createSelectionQuery("from ApiPrincipal where name = :n", ApiPrincipal.class)
                 .setParameter("n", name).uniqueResult();
         if (p == null) return false;
@@ -199,10 +210,7 @@ public class LedgerReplay {
      * Gives a new row the id clients saw (recorded in the entry): persisted with a generated id, then
      * renumbered before anything refers to it. Entries from before ids were recorded keep generated ones.
      */
-    /** Set when {@link #persistWithId} gave a row an id other than the generated one. */
-    private boolean idsMoved;
-
-    private void persistWithId(Object entity, String table, Long wanted, java.util.function.Supplier<Long> id) {
+    private void persistWithId(Object entity, String table, Long wanted, Supplier<Long> id) {
         session.persist(entity);
         if (wanted == null) return;
         session.flush();
@@ -217,11 +225,73 @@ public class LedgerReplay {
     /** After rows got explicit ids, new rows continue after the largest (portable: H2 and PostgreSQL). */
     private void continueIdentities() {
         session.flush();
-        for (String table : new String[] {"model", "merge_job", "decision", "evaluation"}) {
-            Number max = (Number) session.createNativeQuery("select coalesce(max(id), 0) from " + table, Object.class).getSingleResult();
-            session.createNativeMutationQuery("alter table " + table + " alter column id restart with " + (max.longValue() + 1))
-                    .executeUpdate();
+        for (String table : ID_TABLES) restartAbove(table, 0);
+    }
+
+    /**
+     * Before a rebuild (a database that records no entry yet): new rows get generated ids above every id the
+     * ledger records, so moving each row down to its recorded id never lands on one a later row will want.
+     * Entries can record ids out of order (two requests at once: ids handed out in one order, entries
+     * appended in the other); without this, moving a row up to its id could take the id the identity
+     * generates next.
+     */
+    private void reserveRecordedIds() throws IOException {
+        Map<String, Long> largest = new HashMap<>();
+        for (long seq = 0; seq < ledger.ledger().size(); seq++) {
+            LedgerEvent event = ledger.ledger().event(seq).orElseThrow().event();
+            String table = idTable(event);
+            Long id = recordedId(event);
+            if (table != null && id != null) largest.merge(table, id, Math::max);
         }
+        for (String table : ID_TABLES) restartAbove(table, largest.getOrDefault(table, 0L));
+        idsMoved = true; // the identities continue after the rows at the end
+    }
+
+    /** The identity of {@code table} continues after its largest id and after {@code floor}. */
+    private void restartAbove(String table, long floor) {
+        Number max = (Number) session.createNativeQuery("select coalesce(max(id), 0) from " + table, Object.class).getSingleResult();
+        session.createNativeMutationQuery("alter table " + table + " alter column id restart with " + (Math.max(max.longValue(), floor) + 1))
+                .executeUpdate();
+    }
+
+    /** The table whose id an event records (null: none). */
+    private static String idTable(LedgerEvent event) {
+        return switch (event) {
+            case ModelRegistered r -> "model";
+            case MergeSubmitted s -> "merge_job";
+            case MergeCompleted c -> "merge_job";
+            case MergeFailed f -> "merge_job";
+            case MergeCancelled c -> "merge_job";
+            case MergeReviewed r -> "decision";
+            case ModelReviewed r -> "decision";
+            case PolicyDecided d -> "decision";
+            case ModelReleased d -> "decision";
+            case MergeReproduced r -> "decision";
+            case ModelEvaluated v -> "evaluation";
+            case PrincipalCreated c -> null;
+            case PrincipalRevoked r -> null;
+            case PrincipalTokenReset r -> null;
+        };
+    }
+
+    /** The id clients saw, as the event records it (null: an entry from before ids were recorded). */
+    private static Long recordedId(LedgerEvent event) {
+        return switch (event) {
+            case ModelRegistered r -> r.id();
+            case MergeSubmitted s -> s.merge();
+            case MergeCompleted c -> c.merge();
+            case MergeFailed f -> f.merge();
+            case MergeCancelled c -> c.merge();
+            case MergeReviewed r -> r.id();
+            case ModelReviewed r -> r.id();
+            case PolicyDecided d -> d.id();
+            case ModelReleased d -> d.id();
+            case MergeReproduced r -> r.id();
+            case ModelEvaluated v -> v.id();
+            case PrincipalCreated c -> null;
+            case PrincipalRevoked r -> null;
+            case PrincipalTokenReset r -> null;
+        };
     }
 
     private boolean applyRegistration(LedgerEntry e, OffsetDateTime at, ModelRegistered r) {
@@ -408,7 +478,7 @@ public class LedgerReplay {
         try {
             return ledger.ledger().entryHash(e.seq()).orElseThrow();
         } catch (IOException ex) {
-            throw new java.io.UncheckedIOException(ex);
+            throw new UncheckedIOException(ex);
         }
     }
 

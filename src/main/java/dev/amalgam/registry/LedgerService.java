@@ -1,8 +1,11 @@
 package dev.amalgam.registry;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.amalgam.ledger.CommitSigning;
 import dev.amalgam.ledger.Ledger;
 import dev.amalgam.ledger.LedgerKeys;
 import dev.amalgam.ledger.Witness;
+import dev.amalgam.ledger.event.EventCodec;
 import dev.amalgam.ledger.event.LedgerEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -10,10 +13,17 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import jakarta.transaction.Synchronization;
+import jakarta.transaction.TransactionSynchronizationRegistry;
+import org.jboss.logging.Logger;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The registry's ledger ({@code ledger.git} in the data directory): every registration, merge,
@@ -21,27 +31,19 @@ import java.io.UncheckedIOException;
  */
 @ApplicationScoped
 public class LedgerService {
-    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(LedgerService.class);
+    private static final Logger LOG = Logger.getLogger(LedgerService.class);
 
     @Inject
     RegistryConfig config;
 
-    @ConfigProperty(name = "amalgam.ledger.origin", defaultValue = "amalgam/ledger")
-    String origin;
-
-    /** AMALGAM_LEDGER_REMOTE: a Git URL every append is pushed to. */
-    @ConfigProperty(name = "amalgam.ledger.remote")
-    java.util.Optional<String> remote;
-
-    /** AMALGAM_WITNESS_DIR: the witness's folder (key and cosigned checkpoint); default {@code <data>/witness}. */
-    @ConfigProperty(name = "amalgam.witness.dir")
-    java.util.Optional<String> witnessDir;
-
-    @ConfigProperty(name = "amalgam.witness.name", defaultValue = "amalgam/witness")
-    String witnessName;
-
     @Inject
     LedgerGuard guard;
+
+    @Inject
+    TransactionSynchronizationRegistry transactions;
+
+    /** Entries appended by transactions still open: their rows are not in the database yet, and that is no finding. */
+    private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
 
     private volatile Ledger ledger;
 
@@ -70,9 +72,9 @@ public class LedgerService {
                 if (ledger == null) {
                     try {
                         var s = config.settings();
-                        ledger = Ledger.open(s.ledgerDir(), LedgerKeys.loadOrCreate(s.keysDir(), origin),
-                                dev.amalgam.ledger.CommitSigning.loadOrCreate(s.keysDir()), origin);
-                        remote.ifPresent(ledger::replicateTo);
+                        ledger = Ledger.open(s.ledgerDir(), LedgerKeys.loadOrCreate(s.keysDir(), config.ledgerOrigin()),
+                                CommitSigning.loadOrCreate(s.keysDir()), config.ledgerOrigin());
+                        config.ledgerRemote().filter(r -> !r.isBlank()).ifPresent(ledger::replicateTo);
                         witness(ledger, s.keysDir());
                     } catch (IOException e) {
                         throw new UncheckedIOException("cannot open the ledger", e);
@@ -83,9 +85,9 @@ public class LedgerService {
         return ledger;
     }
 
-    private void witness(Ledger l, java.nio.file.Path keysDir) throws IOException {
-        java.nio.file.Path dir = witnessDir.map(java.nio.file.Path::of).orElse(config.settings().dataDir().resolve("witness"));
-        Witness w = Witness.open(dir, witnessName, LedgerKeys.loadOrCreate(keysDir, origin));
+    private void witness(Ledger l, Path keysDir) throws IOException {
+        Path dir = config.witnessDir().map(Path::of).orElse(config.settings().dataDir().resolve("witness"));
+        Witness w = Witness.open(dir, config.witnessName(), LedgerKeys.loadOrCreate(keysDir, config.ledgerOrigin()));
         l.witnessedBy(w);
         if (w.latest().isEmpty() && l.size() > 0) {
             // first start with a witness (an installation from before witnesses, or its folder was lost):
@@ -93,18 +95,12 @@ public class LedgerService {
             LOG.warnf("The witness in %s holds no checkpoint; it now cosigns the ledger's current one (%d entries) "
                     + "and vouches only for what is appended from here on", dir, l.size());
             try {
-                w.add(l.checkpoint().orElseThrow(), 0, java.util.List.of());
+                w.add(l.checkpoint().orElseThrow(), 0, List.of());
             } catch (Witness.Refused e) {
                 throw new IOException("the witness refused the ledger's checkpoint: " + e.getMessage());
             }
         }
     }
-
-    @Inject
-    jakarta.transaction.TransactionSynchronizationRegistry transactions;
-
-    /** Entries appended by transactions still open: their rows are not in the database yet, and that is no finding. */
-    private final java.util.Set<Long> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** True while the transaction that appended entry {@code seq} has neither committed nor rolled back. */
     public boolean inFlight(long seq) {
@@ -114,7 +110,7 @@ public class LedgerService {
     private void track(long seq) {
         if (transactions.getTransactionKey() == null) return;
         inFlight.add(seq);
-        transactions.registerInterposedSynchronization(new jakarta.transaction.Synchronization() {
+        transactions.registerInterposedSynchronization(new Synchronization() {
             @Override
             public void beforeCompletion() {
             }
@@ -126,11 +122,49 @@ public class LedgerService {
         });
     }
 
+    /** The latest signed checkpoint (C2SP signed note); empty while the ledger has no entries. */
+    public Optional<String> checkpoint() throws IOException {
+        return ledger().checkpoint();
+    }
+
+    /** The checkpoint key as a C2SP note verifier key. */
+    public String verifierKey() {
+        return ledger().verifierKey();
+    }
+
+    /** The witness's verifier key and the latest checkpoint it cosigned. */
+    public record WitnessState(String verifierKey, String checkpoint) {
+    }
+
+    public Optional<WitnessState> witness() throws IOException {
+        Optional<Witness> w = ledger().witness();
+        return w.isEmpty() ? Optional.empty() : Optional.of(new WitnessState(w.get().verifierKey(), w.get().latest().orElse(null)));
+    }
+
+    /** Entry {@code n} as stored (canonical JSON). */
+    public Optional<JsonNode> entry(long n) throws IOException {
+        return ledger().entry(n);
+    }
+
+    public long size() {
+        return ledger().size();
+    }
+
+    /** Inclusion proof of entry {@code n} in the tree of {@code size} entries (C2SP tlog-proof text). */
+    public String inclusionProof(long n, long size) throws IOException {
+        return ledger().inclusionProof(n, size);
+    }
+
+    /** Consistency proof from the tree of {@code from} entries to the one of {@code to}, hashes in base64. */
+    public List<String> consistencyProof(long from, long to) {
+        return ledger().consistencyProof(from, to);
+    }
+
     /** Appends an event and returns its receipt (sequence number and entry hash, which the row records). */
     public Ledger.Receipt append(String actor, LedgerEvent event) {
         guard.requireWritable();
         try {
-            String type = dev.amalgam.ledger.event.EventCodec.typeName(event);
+            String type = EventCodec.typeName(event);
             FaultPoints.at("appending." + type);
             Ledger.Receipt receipt = ledger().append(actor, event);
             track(receipt.seq());

@@ -52,8 +52,7 @@ public class LineageService {
     @Transactional
     public Lineage lineage(ModelRef ref, Direction direction, int depth) {
         if (depth < 1 || depth > MAX_DEPTH) {
-            throw new RegistryException(RegistryException.Kind.INVALID,
-                    "depth must be between 1 and " + MAX_DEPTH + ", not " + depth);
+            throw RegistryException.badRequest("depth must be between 1 and " + MAX_DEPTH + ", not " + depth);
         }
         Model m = models.find(ref);
         Map<Long, Integer> reach = reachable(m.id, direction, depth);

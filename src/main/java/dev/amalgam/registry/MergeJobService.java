@@ -4,6 +4,7 @@ import dev.amalgam.ledger.Ledger;
 import dev.amalgam.ledger.event.LedgerEvent;
 import dev.amalgam.ledger.event.MergeCancelled;
 import dev.amalgam.ledger.event.MergeFailed;
+import dev.amalgam.ledger.event.MergeReproduced;
 import dev.amalgam.ledger.event.MergeSubmitted;
 import dev.amalgam.merge.MergeEngine;
 import dev.amalgam.merge.MergeOptions;
@@ -15,6 +16,9 @@ import dev.amalgam.merge.method.RecipeModels;
 import dev.amalgam.merge.recipe.Recipe;
 import dev.amalgam.merge.recipe.RecipeException;
 import dev.amalgam.merge.recipe.RecipeParser;
+import dev.amalgam.provenance.ModelHasher;
+import dev.amalgam.provenance.Serialization;
+import dev.amalgam.registry.entity.Decision;
 import dev.amalgam.registry.entity.MergeJob;
 import dev.amalgam.registry.entity.Model;
 import io.quarkus.runtime.ShutdownEvent;
@@ -25,12 +29,11 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.hibernate.Session;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
-import java.nio.file.Files;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -38,6 +41,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -54,6 +58,8 @@ import java.util.concurrent.atomic.AtomicReference;
 @ApplicationScoped
 public class MergeJobService {
     private static final Logger LOG = Logger.getLogger(MergeJobService.class);
+    /** How long shutdown waits for running merges to reach their next tensor and step back. */
+    private static final int STOP_WAIT_SECONDS = 60;
 
     @Inject
     Session session;
@@ -73,14 +79,8 @@ public class MergeJobService {
     @Inject
     JobStateWriter states;
 
-    @ConfigProperty(name = "amalgam.merge.workers", defaultValue = "1")
-    int workers;
-
-    @ConfigProperty(name = "amalgam.merge.threads", defaultValue = "0")
-    int threads;
-
-    /** How long shutdown waits for running merges to reach their next tensor and step back. */
-    private static final int STOP_WAIT_SECONDS = 60;
+    @Inject
+    Blobs blobs;
 
     private ExecutorService pool;
     private volatile boolean stopping;
@@ -92,7 +92,7 @@ public class MergeJobService {
      * ledger reconciliation (3500), so a job whose output the ledger already records is not run twice.
      */
     void onStart(@Observes @Priority(4000) StartupEvent ev) {
-        pool = Executors.newFixedThreadPool(Math.max(1, workers), r -> {
+        pool = Executors.newFixedThreadPool(Math.max(1, config.mergeWorkers()), r -> {
             Thread t = new Thread(r, "amalgam-merge-job");
             t.setDaemon(true);
             return t;
@@ -164,8 +164,7 @@ public class MergeJobService {
             }
         }
         if (!problems.isEmpty()) {
-            throw new RegistryException(RegistryException.Kind.UNPROCESSABLE,
-                    "the merge was refused (" + problems.size() + " problem" + (problems.size() == 1 ? "" : "s") + ")",
+            throw RegistryException.unprocessable("the merge was refused (" + problems.size() + " problem" + (problems.size() == 1 ? "" : "s") + ")",
                     problems);
         }
         MergeJob job = states.create(yaml, recipe, outputName, outputVersion, caller.name());
@@ -187,12 +186,12 @@ public class MergeJobService {
 
     static Recipe parse(String yaml) {
         if (yaml == null || yaml.isBlank()) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "the request body must be a mergekit recipe (YAML)");
+            throw RegistryException.badRequest("the request body must be a mergekit recipe (YAML)");
         }
         try {
             return RecipeParser.parse(yaml, null, "recipe");
         } catch (RecipeException e) {
-            throw new RegistryException(RegistryException.Kind.UNPROCESSABLE, "invalid recipe: " + e.getMessage());
+            throw RegistryException.unprocessable("invalid recipe: " + e.getMessage());
         }
     }
 
@@ -208,18 +207,18 @@ public class MergeJobService {
     public Reproduction reproduce(long id, Caller caller) throws IOException {
         MergeJob job = states.get(id);
         if (!job.state.equals("succeeded") || job.outputModelId == null) {
-            throw new RegistryException(RegistryException.Kind.CONFLICT, "merge " + id + " is " + job.state
+            throw RegistryException.conflict("merge " + id + " is " + job.state
                     + "; only a succeeded merge can be reproduced");
         }
         Model original = models.find(new ModelRef.ById(job.outputModelId));
-        Path work = config.settings().dataDir().resolve("work").resolve("reproduce").resolve(id + "-" + java.util.UUID.randomUUID());
+        Path work = config.settings().dataDir().resolve("work").resolve("reproduce").resolve(id + "-" + UUID.randomUUID());
         try {
             Recipe recipe = RecipeParser.parse(job.recipe, null, "merge job " + id);
             MergeOptions options = MergeOptions.defaults();
-            if (threads > 0) options = options.withThreads(threads);
+            if (config.mergeThreads() > 0) options = options.withThreads(config.mergeThreads());
             MergeResult result = MergeEngine.run(new MergeRequest(recipe, materializer, work.resolve("out"), options, ProgressListener.NONE));
-            var manifest = dev.amalgam.provenance.ModelHasher.parallel().hash(result.output(),
-                    dev.amalgam.provenance.Serialization.files(dev.amalgam.provenance.ModelHasher.ignores(
+            var manifest = ModelHasher.parallel().hash(result.output(),
+                    Serialization.files(ModelHasher.ignores(
                             RegistrationService.SIGNATURE_FILE, List.of())));
             String digest = "sha256:" + manifest.rootDigest();
             boolean same = digest.equals(original.rootDigest);
@@ -230,6 +229,13 @@ public class MergeJobService {
         }
     }
 
+    /** The output's SLSA provenance (a DSSE envelope signed by the registry key), verified against its digest. */
+    public InputStream provenance(long id) throws IOException {
+        MergeJob j = states.get(id);
+        if (j.provenanceDigest == null) throw RegistryException.notFound("merge " + id + " has no provenance (yet)");
+        return blobs.open(j.provenanceDigest);
+    }
+
     /**
      * Cancels a queued or running job; a finished job stays as it is. Only the job's submitter or
      * an admin may cancel it: a merge is someone's work, and a submitter role is not a licence to
@@ -238,7 +244,7 @@ public class MergeJobService {
     public MergeJob cancel(long id, Caller caller) {
         MergeJob job = states.get(id);
         if (!caller.name().equals(job.submittedBy) && !caller.roles().contains(Role.ADMIN)) {
-            throw new RegistryException(RegistryException.Kind.FORBIDDEN, "merge " + id + " was submitted by '"
+            throw RegistryException.forbidden("merge " + id + " was submitted by '"
                     + job.submittedBy + "'; only its submitter or an admin may cancel it");
         }
         AtomicReference<String> flag = cancelFlags.get(id);
@@ -267,7 +273,7 @@ public class MergeJobService {
             deleteTree(work);
             Recipe recipe = RecipeParser.parse(job.recipe, null, "merge job " + id);
             MergeOptions options = MergeOptions.defaults();
-            if (threads > 0) options = options.withThreads(threads);
+            if (config.mergeThreads() > 0) options = options.withThreads(config.mergeThreads());
             MergeResult result = MergeEngine.run(new MergeRequest(recipe, materializer, work.resolve("out"), options, new Progress(id, cancelled)));
             FaultPoints.at("merge.before-register");
             if (stopping) throw new ServerStopping();
@@ -292,7 +298,7 @@ public class MergeJobService {
         } else if (e instanceof RegistryException || e instanceof IOException || e instanceof IllegalArgumentException) {
             states.end(id, "failed", e.getMessage(), null);
         } else {
-            String errorId = java.util.UUID.randomUUID().toString();
+            String errorId = UUID.randomUUID().toString();
             LOG.errorf(e, "Merge job %d failed with internal error %s", id, errorId);
             states.end(id, "failed", "internal error; error id " + errorId + " is in the server log", null);
         }
@@ -361,7 +367,7 @@ public class MergeJobService {
         public MergeJob create(String yaml, Recipe recipe, String outputName, String outputVersion, String submitter) {
             MergeJob j = new MergeJob();
             j.recipe = yaml;
-            j.outputName = outputName != null ? outputName : "merge-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+            j.outputName = outputName != null ? outputName : "merge-" + UUID.randomUUID().toString().substring(0, 8);
             j.outputVersion = outputVersion != null ? outputVersion : "1";
             j.method = recipe.mergeMethod();
             j.state = "queued";
@@ -377,7 +383,7 @@ public class MergeJobService {
         @Transactional
         public MergeJob get(long id) {
             MergeJob j = session.find(MergeJob.class, id);
-            if (j == null) throw new RegistryException(RegistryException.Kind.NOT_FOUND, "no merge job " + id);
+            if (j == null) throw RegistryException.notFound("no merge job " + id);
             return j;
         }
 
@@ -396,7 +402,7 @@ public class MergeJobService {
         @Transactional
         public void recordReproduction(long jobId, long modelId, String output, boolean identical, String digest,
                                        String engine, String actor) {
-            dev.amalgam.registry.entity.Decision d = new dev.amalgam.registry.entity.Decision();
+            Decision d = new Decision();
             d.kind = "reproduce";
             d.mergeJobId = jobId;
             d.modelId = modelId;
@@ -405,7 +411,7 @@ public class MergeJobService {
             d.reason = "reproduced output " + digest;
             d.decidedAt = now();
             session.persist(d);
-            var receipt = ledger.append(actor, new dev.amalgam.ledger.event.MergeReproduced(jobId, output, digest, identical,
+            var receipt = ledger.append(actor, new MergeReproduced(jobId, output, digest, identical,
                     engine, d.id, d.decidedAt.toString()));
             d.ledgerSeq = receipt.seq();
             d.ledgerHash = receipt.entryHash();
@@ -497,7 +503,7 @@ public class MergeJobService {
 
         private MergeJob locked(long id) {
             MergeJob j = session.find(MergeJob.class, id, LockModeType.PESSIMISTIC_WRITE);
-            if (j == null) throw new RegistryException(RegistryException.Kind.NOT_FOUND, "no merge job " + id);
+            if (j == null) throw RegistryException.notFound("no merge job " + id);
             return j;
         }
 

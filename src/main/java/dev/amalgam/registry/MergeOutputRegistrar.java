@@ -5,6 +5,7 @@ import dev.amalgam.ledger.event.MergeCompleted;
 import dev.amalgam.merge.MergeResult;
 import dev.amalgam.merge.method.RecipeModels;
 import dev.amalgam.merge.recipe.Recipe;
+import dev.amalgam.provenance.SlsaProvenance;
 import dev.amalgam.registry.entity.LineageEdge;
 import dev.amalgam.registry.entity.MergeJob;
 import dev.amalgam.registry.entity.Model;
@@ -14,6 +15,12 @@ import jakarta.transaction.Transactional;
 import org.hibernate.Session;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,22 +81,22 @@ public class MergeOutputRegistrar {
             session.persist(e);
         }
         job.seed = result.seed();
-        List<MergeCompleted.Input> inputs = new java.util.ArrayList<>();
+        List<MergeCompleted.Input> inputs = new ArrayList<>();
         for (String ref : roles.keySet()) {
             Model in = models.find(ModelRef.parse(ref));
             inputs.add(new MergeCompleted.Input(ref, in.rootDigest, in.license, roles.get(ref)));
         }
-        List<dev.amalgam.provenance.SlsaProvenance.Input> deps = new java.util.ArrayList<>();
+        List<SlsaProvenance.Input> deps = new ArrayList<>();
         for (String ref : roles.keySet()) {
             Model in = models.find(ModelRef.parse(ref));
-            deps.add(new dev.amalgam.provenance.SlsaProvenance.Input(ref, "amalgam:model/" + in.name + "@" + in.version,
+            deps.add(new SlsaProvenance.Input(ref, "amalgam:model/" + in.name + "@" + in.version,
                     in.rootDigest.substring("sha256:".length())));
         }
-        job.provenanceDigest = signing.signStatement(dev.amalgam.provenance.SlsaProvenance.forMerge(
+        job.provenanceDigest = signing.signStatement(SlsaProvenance.forMerge(
                 out.name + "@" + out.version, out.rootDigest.substring("sha256:".length()), deps,
-                java.nio.file.Files.readString(result.output().resolve("amalgam-recipe.yml")), result.seed(),
-                result.engineVersion(), job.startedAt.toInstant(), java.time.Instant.now()));
-        job.finishedAt = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+                Files.readString(result.output().resolve("amalgam-recipe.yml")), result.seed(),
+                result.engineVersion(), job.startedAt.toInstant(), Instant.now()));
+        job.finishedAt = OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS);
         Ledger.Receipt receipt = ledger.append(job.submittedBy, new MergeCompleted(jobId, job.outputName, job.outputVersion,
                 result.method(), job.recipe, result.seed(), result.engineVersion(), out.rootDigest, inputs,
                 "sha256:" + job.provenanceDigest, text(job.submittedAt), text(job.startedAt), text(job.finishedAt)));
@@ -98,7 +105,7 @@ public class MergeOutputRegistrar {
         return out;
     }
 
-    private static String text(java.time.OffsetDateTime t) {
+    private static String text(OffsetDateTime t) {
         return t == null ? null : t.toString();
     }
 }

@@ -3,6 +3,7 @@ package dev.amalgam.registry;
 import dev.amalgam.merge.recipe.ModelResolver;
 import dev.amalgam.registry.entity.Model;
 import dev.amalgam.registry.entity.ModelFile;
+import dev.amalgam.storage.BlobStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
@@ -22,6 +23,9 @@ import java.util.List;
  */
 @ApplicationScoped
 public class ModelMaterializer implements ModelResolver {
+    @Inject
+    Blobs blobs;
+
     @Inject
     Session session;
 
@@ -49,9 +53,9 @@ public class ModelMaterializer implements ModelResolver {
         for (ModelFile f : files) {
             Path target = new ModelPath(f.path).resolveIn(tmp);
             Files.createDirectories(target.getParent());
-            var blobs = new dev.amalgam.storage.BlobStore(config.settings().blobsDir());
-            blobs.requireIntact(f.blobDigest); // a merge never reads tampered input
-            Path blob = blobs.path(f.blobDigest);
+            BlobStore store = blobs.store();
+            store.requireIntact(f.blobDigest); // a merge never reads tampered input
+            Path blob = store.path(f.blobDigest);
             try {
                 Files.createLink(target, blob);
             } catch (UnsupportedOperationException | IOException e) {

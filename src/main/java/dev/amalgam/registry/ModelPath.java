@@ -15,8 +15,7 @@ public record ModelPath(String value) {
     public ModelPath {
         String why = problem(value);
         if (why != null) {
-            throw new RegistryException(RegistryException.Kind.INVALID,
-                    "invalid file path '" + printable(value) + "': " + why);
+            throw RegistryException.badRequest("invalid file path '" + printable(value) + "': " + why);
         }
     }
 
@@ -37,7 +36,7 @@ public record ModelPath(String value) {
     public Path resolveIn(Path root) {
         Path r = root.resolve(value).normalize();
         if (!r.startsWith(root.normalize())) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "path escapes the model folder: " + value);
+            throw RegistryException.badRequest("path escapes the model folder: " + value);
         }
         return r;
     }

@@ -36,11 +36,11 @@ public sealed interface ModelRef {
 
     private static RegistryException invalid(String s) {
         if (s != null && s.indexOf('/') > 0 && s.indexOf('@') < 0 && dev.amalgam.hub.HubId.looksLike(s)) {
-            return new RegistryException(RegistryException.Kind.INVALID, "'" + s + "' is a Hub id without a revision:"
+            return RegistryException.badRequest("'" + s + "' is a Hub id without a revision:"
                     + " pin it as " + s.strip() + "@REVISION (the commit it was registered from); the registry merges"
                     + " pinned models only");
         }
-        return new RegistryException(RegistryException.Kind.INVALID, "invalid model reference '" + s
+        return RegistryException.badRequest("invalid model reference '" + s
                 + "': use an id, NAME@VERSION or sha256:<64 hex digits>");
     }
 }

@@ -1,18 +1,33 @@
 package dev.amalgam.registry;
 
+import dev.amalgam.registry.entity.Decision;
+import dev.amalgam.registry.entity.MergeJob;
 import dev.amalgam.registry.entity.Model;
+import dev.amalgam.registry.entity.ModelFile;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 import org.hibernate.Session;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /** Looking models up by any of their references. */
 @ApplicationScoped
 public class ModelService {
     @Inject
     Session session;
+
+    @Inject
+    Blobs blobs;
+
+    /** One of a model's files, ready to stream: its name (last path segment), size and verified bytes. */
+    public record FileContent(String name, long size, InputStream content) {
+    }
 
     /** @throws RegistryException (not found) naming the reference */
     @Transactional
@@ -24,7 +39,7 @@ public class ModelService {
             case ModelRef.ByNameVersion(String n, String v) -> byNameOrHubSource(n, v);
         };
         if (m == null) {
-            throw new RegistryException(RegistryException.Kind.NOT_FOUND, "no model " + describe(ref));
+            throw RegistryException.notFound("no model " + describe(ref));
         }
         return m;
     }
@@ -39,9 +54,9 @@ public class ModelService {
     }
 
     @Transactional
-    public List<dev.amalgam.registry.entity.ModelFile> files(long modelId) {
+    public List<ModelFile> files(long modelId) {
         return session.createSelectionQuery("from ModelFile where modelId = :id order by path",
-                dev.amalgam.registry.entity.ModelFile.class).setParameter("id", modelId).getResultList();
+                ModelFile.class).setParameter("id", modelId).getResultList();
     }
 
     @Transactional
@@ -68,7 +83,7 @@ public class ModelService {
     @Transactional
     public List<Model> search(Search q) {
         StringBuilder hql = new StringBuilder("from Model m where 1 = 1");
-        java.util.Map<String, Object> params = new java.util.LinkedHashMap<>();
+        Map<String, Object> params = new LinkedHashMap<>();
         if (present(q.name())) {
             hql.append(" and m.name like :name escape '!'");
             params.put("name", q.name().strip().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%");
@@ -91,7 +106,7 @@ public class ModelService {
         return query.setMaxResults(Math.clamp(q.limit(), 1, 1000)).getResultList();
     }
 
-    private static void filter(StringBuilder hql, java.util.Map<String, Object> params, String field, String value) {
+    private static void filter(StringBuilder hql, Map<String, Object> params, String field, String value) {
         if (!present(value)) return;
         hql.append(" and m.").append(field).append(" = :").append(field);
         params.put(field, value.strip());
@@ -103,17 +118,40 @@ public class ModelService {
 
     /** Review, gate and release decisions about a model, newest first. */
     @Transactional
-    public List<dev.amalgam.registry.entity.Decision> decisions(long modelId) {
+    public List<Decision> decisions(long modelId) {
         return session.createSelectionQuery("from Decision where modelId = :id order by id desc",
-                dev.amalgam.registry.entity.Decision.class).setParameter("id", modelId).setMaxResults(200).getResultList();
+                Decision.class).setParameter("id", modelId).setMaxResults(200).getResultList();
     }
 
     /** The merge job that produced a model, if it is a merge output. */
     @Transactional
-    public java.util.Optional<dev.amalgam.registry.entity.MergeJob> producedBy(long modelId) {
+    public Optional<MergeJob> producedBy(long modelId) {
         return session.createSelectionQuery("from MergeJob where outputModelId = :id order by id desc",
-                dev.amalgam.registry.entity.MergeJob.class).setParameter("id", modelId).setMaxResults(1)
+                MergeJob.class).setParameter("id", modelId).setMaxResults(1)
                 .uniqueResultOptional();
+    }
+
+    /** The model's scan report (JSON), verified against its digest. */
+    public InputStream scanReport(ModelRef ref) throws IOException {
+        Model m = find(ref);
+        if (m.scanReportDigest == null) throw RegistryException.notFound("the model has no scan report");
+        return blobs.open(m.scanReportDigest);
+    }
+
+    /** The registry's OMS signature bundle over the model, verified against its digest. */
+    public InputStream signature(ModelRef ref) throws IOException {
+        Model m = find(ref);
+        if (m.signatureDigest == null) throw RegistryException.notFound("the model has no signature");
+        return blobs.open(m.signatureDigest);
+    }
+
+    /** One file of the model by its relative path (checked as {@link ModelPath}), verified against its digest. */
+    public FileContent file(ModelRef ref, String path) throws IOException {
+        Model m = find(ref);
+        String p = new ModelPath(path).value();
+        ModelFile f = files(m.id).stream().filter(x -> x.path.equals(p)).findFirst()
+                .orElseThrow(() -> RegistryException.notFound("no file " + p + " in the model"));
+        return new FileContent(p.substring(p.lastIndexOf('/') + 1), f.sizeBytes, blobs.open(f.blobDigest));
     }
 
     static String describe(ModelRef ref) {

@@ -1,5 +1,7 @@
 package dev.amalgam.registry;
 
+import dev.amalgam.policy.LicenseExpressionException;
+import dev.amalgam.policy.LicenseExpressionParser;
 import dev.amalgam.policy.Policies;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
@@ -37,15 +39,15 @@ public class PolicyService {
      */
     public String normalizeLicense(String declared) {
         if (declared == null || declared.isBlank()) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "license: required");
+            throw RegistryException.badRequest("license: required");
         }
         var catalogue = policies().licenses();
         var single = catalogue.find(declared.strip());
         if (single.isPresent()) return single.get().id();
         try {
-            return catalogue.canonicalize(dev.amalgam.policy.LicenseExpressionParser.parse(declared.strip())).toString();
-        } catch (dev.amalgam.policy.LicenseExpressionException e) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "license: " + e.getMessage());
+            return catalogue.canonicalize(LicenseExpressionParser.parse(declared.strip())).toString();
+        } catch (LicenseExpressionException e) {
+            throw RegistryException.badRequest("license: " + e.getMessage());
         }
     }
 

@@ -52,12 +52,11 @@ public class PrincipalService {
     @Transactional
     public Created create(String name, Set<Role> roles, String createdBy) {
         if (name == null || !NAME.matcher(name).matches()) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "invalid principal name '"
+            throw RegistryException.badRequest("invalid principal name '"
                     + name + "': 1-100 characters of letters, digits, '.', '_' or '-'");
         }
         if (findByName(name).isPresent()) {
-            throw new RegistryException(RegistryException.Kind.CONFLICT,
-                    "a principal named '" + name + "' already exists");
+            throw RegistryException.conflict("a principal named '" + name + "' already exists");
         }
         String token = newToken();
         ApiPrincipal p = new ApiPrincipal();
@@ -105,11 +104,10 @@ public class PrincipalService {
     /** Revokes a principal's token; {@code actor} is the admin who asked, as the ledger records it. */
     @Transactional
     public PrincipalView revoke(String name, String actor) {
-        ApiPrincipal p = findByName(name).orElseThrow(() -> new RegistryException(
-                RegistryException.Kind.NOT_FOUND, "no principal named '" + name + "'"));
+        ApiPrincipal p = findByName(name).orElseThrow(() -> RegistryException.notFound("no principal named '" + name + "'"));
         if (p.revokedAt != null) return view(p);
         if (Role.parseList(p.roles).contains(Role.ADMIN) && activeAdmins() <= 1) {
-            throw new RegistryException(RegistryException.Kind.CONFLICT, "'" + name + "' is the last admin: revoking it would leave "
+            throw RegistryException.conflict("'" + name + "' is the last admin: revoking it would leave "
                     + "nobody able to manage tokens or run the audit. Create another admin first; a lost admin token is "
                     + "recovered with 'amalgam admin reset-token' (docs/operations.md)");
         }
@@ -124,8 +122,7 @@ public class PrincipalService {
      */
     @Transactional
     public Created resetToken(String name, String reason) {
-        ApiPrincipal p = findByName(name).orElseThrow(() -> new RegistryException(
-                RegistryException.Kind.NOT_FOUND, "no principal named '" + name + "'"));
+        ApiPrincipal p = findByName(name).orElseThrow(() -> RegistryException.notFound("no principal named '" + name + "'"));
         String token = newToken();
         p.tokenHash = hash(token);
         p.revokedAt = null;

@@ -8,13 +8,18 @@ import dev.amalgam.provenance.ProvenanceException;
 import dev.amalgam.provenance.Serialization;
 import dev.amalgam.registry.entity.Model;
 import dev.amalgam.registry.entity.ModelFile;
+import dev.amalgam.scan.FiniteWeights;
+import dev.amalgam.scan.ScanReport;
+import dev.amalgam.scan.Scanner;
 import dev.amalgam.storage.BlobStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import org.hibernate.Session;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -22,7 +27,10 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -34,11 +42,14 @@ import java.util.stream.Stream;
 @ApplicationScoped
 public class RegistrationService {
     /** Formats (as {@link #formatName} names them) that hold weights: a model needs at least one such file. */
-    private static final java.util.Set<String> WEIGHT_FORMATS = java.util.Set.of("safetensors", "gguf", "pickle", "numpy");
+    private static final Set<String> WEIGHT_FORMATS = Set.of("safetensors", "gguf", "pickle", "numpy");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]{0,199}");
     private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,99}");
     /** The publisher's OMS signature travels with the model but is not part of its content. */
     public static final String SIGNATURE_FILE = "model.sig";
+
+    @Inject
+    Blobs blobs;
 
     @Inject
     Session session;
@@ -54,6 +65,8 @@ public class RegistrationService {
 
     @Inject
     LedgerService ledger;
+
+    private final ReentrantLock lock = new ReentrantLock();
 
     @Inject
     HubIntake hub;
@@ -102,9 +115,9 @@ public class RegistrationService {
         try {
             manifest = ModelHasher.parallel().hash(folder, Serialization.files(ModelHasher.ignores(SIGNATURE_FILE, List.of())));
         } catch (ProvenanceException e) {
-            throw new RegistryException(RegistryException.Kind.INVALID, e.getMessage());
+            throw RegistryException.badRequest(e.getMessage());
         }
-        if (manifest.resources().isEmpty()) throw new RegistryException(RegistryException.Kind.INVALID, "the model has no files");
+        if (manifest.resources().isEmpty()) throw RegistryException.badRequest("the model has no files");
         String root = "sha256:" + manifest.rootDigest();
         Registered known = inTransaction(() -> existing(root, meta, license));
         if (known != null) return known;
@@ -128,8 +141,6 @@ public class RegistrationService {
     private record Prepared(Model model, List<ModelFile> files, Manifest manifest, Path folder, HubIntake.Intake intake) {
     }
 
-    private final ReentrantLock lock = new ReentrantLock();
-
     /**
      * The answer when the content or the name is already taken: the same content under the same
      * name, version and license is the existing model (200); under another name, version or
@@ -144,7 +155,7 @@ public class RegistrationService {
             boolean same = existing.name.equals(meta.name()) && existing.version.equals(meta.version())
                     && existing.license.equals(license);
             if (same || meta.origin().equals("merge")) return new Registered(existing, false);
-            throw new RegistryException(RegistryException.Kind.CONFLICT, "this content is already registered as "
+            throw RegistryException.conflict("this content is already registered as "
                     + existing.name + "@" + existing.version + " (id " + existing.id + ", license " + existing.license
                     + "); nothing was registered as " + meta.name() + "@" + meta.version() + " (license " + license
                     + "): a model has one name, version and license. Use " + existing.name + "@" + existing.version
@@ -153,7 +164,7 @@ public class RegistrationService {
         }
         if (session.createSelectionQuery("select count(*) from Model where name = :n and version = :v", Long.class)
                 .setParameter("n", meta.name()).setParameter("v", meta.version()).getSingleResult() > 0) {
-            throw new RegistryException(RegistryException.Kind.CONFLICT, meta.name() + "@" + meta.version()
+            throw RegistryException.conflict(meta.name() + "@" + meta.version()
                     + " is already registered with different content; register it under a new version");
         }
         return null;
@@ -163,19 +174,19 @@ public class RegistrationService {
                              HubIntake.Intake intake) throws IOException {
         List<String> weights = new ArrayList<>();
         List<ModelFile> files = new ArrayList<>();
-        BlobStore blobs = new BlobStore(config.settings().blobsDir());
+        BlobStore store = blobs.store();
         long size = 0;
         for (Manifest.Resource r : manifest.resources()) {
             Path file = folder.resolve(r.name());
             ModelFile f = new ModelFile();
             f.path = r.name();
             f.blobDigest = r.digest();
-            f.format = formatName(dev.amalgam.scan.Scanner.formatOf(file));
+            f.format = formatName(Scanner.formatOf(file));
             if (WEIGHT_FORMATS.contains(f.format)) weights.add(r.name());
             files.add(f);
         }
         if (weights.isEmpty()) {
-            throw new RegistryException(RegistryException.Kind.UNPROCESSABLE, "no weights: none of the "
+            throw RegistryException.unprocessable("no weights: none of the "
                     + files.size() + " files is a weight file (safetensors, GGUF, PyTorch/pickle or NumPy by content): "
                     + String.join(", ", files.stream().limit(10).map(f -> f.path).toList())
                     + (files.size() > 10 ? ", ..." : "") + "; a model without weights is not registered");
@@ -192,23 +203,22 @@ public class RegistrationService {
         m.origin = meta.origin();
         m.status = meta.status();
         m.registeredBy = actor;
-        dev.amalgam.scan.ScanReport scan = dev.amalgam.scan.Scanner.scan(folder);
-        m.scanVerdict = scan.verdict().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
-        m.scanReportDigest = blobs.put(new java.io.ByteArrayInputStream(scan.toJson().toString()
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8)), Long.MAX_VALUE).digest();
+        ScanReport scan = Scanner.scan(folder);
+        m.scanVerdict = scan.verdict().name().toLowerCase(Locale.ROOT).replace('_', '-');
+        m.scanReportDigest = store.put(new ByteArrayInputStream(scan.toJson().toString()
+                .getBytes(StandardCharsets.UTF_8)), Long.MAX_VALUE).digest();
         m.finiteWeights = finiteWeights(folder);
         m.publisherSignature = publisher.state();
         m.publisherKey = publisher.keyId();
         for (ModelFile f : files) {
-            BlobStore.Blob b = blobs.putFile(folder.resolve(f.path), false);
+            BlobStore.Blob b = store.putFile(folder.resolve(f.path), false);
             if (!b.digest().equals(f.blobDigest)) {
-                throw new RegistryException(RegistryException.Kind.CONFLICT,
-                        "file " + f.path + " changed while it was being registered");
+                throw RegistryException.conflict("file " + f.path + " changed while it was being registered");
             }
             f.sizeBytes = b.size();
             size += b.size();
         }
-        m.signatureDigest = blobs.put(new java.io.ByteArrayInputStream(signing.sign(manifest)), Long.MAX_VALUE).digest();
+        m.signatureDigest = store.put(new ByteArrayInputStream(signing.sign(manifest)), Long.MAX_VALUE).digest();
         m.sizeBytes = size;
         m.fileCount = manifest.resources().size();
         FaultPoints.at("register.blobs-stored");
@@ -242,7 +252,7 @@ public class RegistrationService {
         return new Registered(m, true);
     }
 
-    private static <T> T inTransaction(java.util.function.Supplier<T> work) {
+    private static <T> T inTransaction(Supplier<T> work) {
         return QuarkusTransaction.joiningExisting().call(work::get);
     }
 
@@ -258,14 +268,14 @@ public class RegistrationService {
             problems.add("license: required (a Hugging Face license id or an SPDX expression)");
         }
         if (!problems.isEmpty()) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "invalid model metadata", problems);
+            throw RegistryException.badRequest("invalid model metadata", problems);
         }
     }
 
     /** NaN/Inf check of every float tensor; a file the reader refuses leaves it not checked (the scan says why). */
     static String finiteWeights(Path folder) {
         try {
-            return dev.amalgam.scan.FiniteWeights.nonFinite(folder).isEmpty() ? "passed" : "failed";
+            return FiniteWeights.nonFinite(folder).isEmpty() ? "passed" : "failed";
         } catch (IOException | RuntimeException e) {
             return "not-checked";
         }
@@ -287,10 +297,10 @@ public class RegistrationService {
                 if (p.equals(folder)) continue;
                 String rel = folder.relativize(p).toString().replace('\\', '/');
                 if (Files.isSymbolicLink(p)) {
-                    throw new RegistryException(RegistryException.Kind.INVALID, "symbolic links are not allowed: " + rel);
+                    throw RegistryException.badRequest("symbolic links are not allowed: " + rel);
                 }
                 if (rel.equals(ModelHasher.BUNDLE_FOLDER) || rel.startsWith(ModelHasher.BUNDLE_FOLDER + "/")) {
-                    throw new RegistryException(RegistryException.Kind.INVALID, rel + ": " + ModelHasher.BUNDLE_FOLDER
+                    throw RegistryException.badRequest(rel + ": " + ModelHasher.BUNDLE_FOLDER
                             + "/ holds a release bundle's card, licenses and provenance, which are not part of a model;"
                             + " register the folder without it");
                 }

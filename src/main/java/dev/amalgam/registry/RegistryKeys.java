@@ -1,6 +1,7 @@
 package dev.amalgam.registry;
 
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 
 import java.io.IOException;
 import java.io.StringWriter;
@@ -36,7 +37,7 @@ public final class RegistryKeys {
             throw new IllegalStateException("cannot generate an ECDSA P-256 key: " + e.getMessage(), e);
         }
         // PKCS#8 for the private key (what every tool reads), SubjectPublicKeyInfo for the public one
-        DataDirectory.writeSecret(priv, pem(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(kp.getPrivate(), null)));
+        DataDirectory.writeSecret(priv, pem(new JcaPKCS8Generator(kp.getPrivate(), null)));
         Files.writeString(keysDir.resolve(SIGNING_PUBLIC_KEY), new String(pem(kp.getPublic()), StandardCharsets.US_ASCII));
         return true;
     }

@@ -17,8 +17,13 @@ import org.hibernate.Session;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -31,6 +36,9 @@ public class ReleaseArchive {
     /** The model's CycloneDX ML-BOM in the bundle, and its DSSE envelope signed by the registry key. */
     public static final String BOM_FILE = "bom.cdx.json";
     public static final String BOM_ENVELOPE_FILE = "bom.cdx.dsse.json";
+
+    @Inject
+    Blobs blobs;
 
     @Inject
     Session session;
@@ -59,7 +67,7 @@ public class ReleaseArchive {
     public Plan plan(ModelRef ref) {
         Model m = models.find(ref);
         if (!m.status.equals("released")) {
-            throw new RegistryException(RegistryException.Kind.CONFLICT, m.name + "@" + m.version + " is " + m.status
+            throw RegistryException.conflict(m.name + "@" + m.version + " is " + m.status
                     + ": only released models can be downloaded");
         }
         LineageService.Lineage up = lineage.lineage(new ModelRef.ById(m.id), LineageService.Direction.UP, LineageService.MAX_DEPTH);
@@ -99,30 +107,30 @@ public class ReleaseArchive {
 
     /** Every blob of the archive is checked before the first byte is sent: a tampered one fails the request, whole. */
     private void requireIntact(List<ModelFile> files, String signatureDigest, String provenanceDigest) {
-        BlobStore blobs = new BlobStore(config.settings().blobsDir());
+        BlobStore store = blobs.store();
         try {
-            for (ModelFile f : files) blobs.requireIntact(f.blobDigest);
-            blobs.requireIntact(signatureDigest);
-            if (provenanceDigest != null) blobs.requireIntact(provenanceDigest);
+            for (ModelFile f : files) store.requireIntact(f.blobDigest);
+            store.requireIntact(signatureDigest);
+            if (provenanceDigest != null) store.requireIntact(provenanceDigest);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
     /** Streams the tar of a plan (outside any transaction: the blobs are immutable). */
     public void write(Plan p, OutputStream out) throws IOException {
-        BlobStore blobs = new BlobStore(config.settings().blobsDir());
+        BlobStore store = blobs.store();
         String extra = p.folder() + "/" + ModelHasher.BUNDLE_FOLDER + "/";
         try (TarWriter tar = new TarWriter(out)) {
             for (ModelFile f : p.files()) {
-                try (InputStream in = blobs.open(f.blobDigest)) {
+                try (InputStream in = store.open(f.blobDigest)) {
                     tar.file(p.folder() + "/" + f.path, f.sizeBytes, in);
                 }
             }
-            tar.file(p.folder() + "/model.sig", blobs.open(p.signatureDigest()).readAllBytes());
+            tar.file(p.folder() + "/model.sig", store.open(p.signatureDigest()).readAllBytes());
             // everything below is the registry's addition, kept out of the model's digest and signature
             if (p.provenanceDigest() != null) {
-                tar.file(extra + "provenance.intoto.json", blobs.open(p.provenanceDigest()).readAllBytes());
+                tar.file(extra + "provenance.intoto.json", store.open(p.provenanceDigest()).readAllBytes());
             }
             for (String[] l : p.licenses()) tar.file(extra + l[0], l[1].getBytes(StandardCharsets.UTF_8));
             tar.file(extra + "NOTICE", p.notice());
@@ -135,9 +143,9 @@ public class ReleaseArchive {
     /** SHA-256 (hex) of the registry's public key file, as the card prints it for an out-of-band check. */
     private String keyFingerprint() {
         try {
-            byte[] pem = java.nio.file.Files.readAllBytes(config.settings().keysDir().resolve(RegistryKeys.SIGNING_PUBLIC_KEY));
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(pem));
-        } catch (IOException | java.security.NoSuchAlgorithmException e) {
+            byte[] pem = Files.readAllBytes(config.settings().keysDir().resolve(RegistryKeys.SIGNING_PUBLIC_KEY));
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(pem));
+        } catch (IOException | NoSuchAlgorithmException e) {
             throw new IllegalStateException("cannot read the registry's public key", e);
         }
     }

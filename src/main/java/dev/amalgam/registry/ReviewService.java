@@ -3,6 +3,7 @@ package dev.amalgam.registry;
 import dev.amalgam.ledger.Ledger;
 import dev.amalgam.ledger.event.MergeReviewed;
 import dev.amalgam.merge.method.RecipeModels;
+import dev.amalgam.ledger.event.ModelReviewed;
 import dev.amalgam.registry.entity.Decision;
 import dev.amalgam.registry.entity.MergeJob;
 import dev.amalgam.registry.entity.Model;
@@ -53,20 +54,17 @@ public class ReviewService {
         MergeJob job = job(mergeId);
         String outcome = outcome(decision);
         if (reviewer.name().equals(job.submittedBy)) {
-            throw new RegistryException(RegistryException.Kind.FORBIDDEN,
-                    "four eyes: '" + reviewer.name() + "' submitted merge " + mergeId + " and cannot review it");
+            throw RegistryException.forbidden("four eyes: '" + reviewer.name() + "' submitted merge " + mergeId + " and cannot review it");
         }
         if (!job.state.equals("succeeded") || job.outputModelId == null) {
-            throw new RegistryException(RegistryException.Kind.CONFLICT,
-                    "merge " + mergeId + " is " + job.state + "; only a succeeded merge can be reviewed");
+            throw RegistryException.conflict("merge " + mergeId + " is " + job.state + "; only a succeeded merge can be reviewed");
         }
         Model out = session.find(Model.class, job.outputModelId);
         if (!out.status.equals("pending-review")) {
-            throw new RegistryException(RegistryException.Kind.CONFLICT,
-                    "the output of merge " + mergeId + " was already reviewed (status " + out.status + ")");
+            throw RegistryException.conflict("the output of merge " + mergeId + " was already reviewed (status " + out.status + ")");
         }
         if (outcome.equals("reject") && (comment == null || comment.isBlank())) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "a rejection needs a comment saying why");
+            throw RegistryException.badRequest("a rejection needs a comment saying why");
         }
         out.status = outcome.equals("approve") ? "approved" : "rejected";
         Decision d = new Decision();
@@ -98,20 +96,18 @@ public class ReviewService {
         if (!m.origin.equals("source")) {
             MergeJob job = session.createSelectionQuery("from MergeJob where outputModelId = :id", MergeJob.class)
                     .setParameter("id", m.id).setMaxResults(1).uniqueResult();
-            throw new RegistryException(RegistryException.Kind.CONFLICT, m.name + "@" + m.version
+            throw RegistryException.conflict(m.name + "@" + m.version
                     + " is the output of a merge: review it through its merge"
                     + (job == null ? "" : " (POST /api/v1/merges/" + job.id + "/review)"));
         }
         if (reviewer.name().equals(m.registeredBy)) {
-            throw new RegistryException(RegistryException.Kind.FORBIDDEN,
-                    "four eyes: '" + reviewer.name() + "' registered " + m.name + "@" + m.version + " and cannot review it");
+            throw RegistryException.forbidden("four eyes: '" + reviewer.name() + "' registered " + m.name + "@" + m.version + " and cannot review it");
         }
         if (!m.status.equals("registered")) {
-            throw new RegistryException(RegistryException.Kind.CONFLICT,
-                    m.name + "@" + m.version + " was already reviewed or released (status " + m.status + ")");
+            throw RegistryException.conflict(m.name + "@" + m.version + " was already reviewed or released (status " + m.status + ")");
         }
         if (outcome.equals("reject") && (comment == null || comment.isBlank())) {
-            throw new RegistryException(RegistryException.Kind.INVALID, "a rejection needs a comment saying why");
+            throw RegistryException.badRequest("a rejection needs a comment saying why");
         }
         m.status = outcome.equals("approve") ? "approved" : "rejected";
         Decision d = new Decision();
@@ -122,7 +118,7 @@ public class ReviewService {
         d.reason = comment;
         d.decidedAt = OffsetDateTime.now(ZoneOffset.UTC);
         session.persist(d);
-        Ledger.Receipt receipt = ledger.append(reviewer.name(), new dev.amalgam.ledger.event.ModelReviewed(
+        Ledger.Receipt receipt = ledger.append(reviewer.name(), new ModelReviewed(
                 m.name + "@" + m.version, m.rootDigest, outcome, comment == null ? "" : comment, d.id, d.decidedAt.toString()));
         d.ledgerSeq = receipt.seq();
         d.ledgerHash = receipt.entryHash();
@@ -133,8 +129,7 @@ public class ReviewService {
         return switch (decision == null ? "" : decision.toLowerCase(Locale.ROOT)) {
             case "approve" -> "approve";
             case "reject" -> "reject";
-            default -> throw new RegistryException(RegistryException.Kind.INVALID,
-                    "decision must be 'approve' or 'reject', not '" + decision + "'");
+            default -> throw RegistryException.badRequest("decision must be 'approve' or 'reject', not '" + decision + "'");
         };
     }
 
@@ -154,7 +149,7 @@ public class ReviewService {
             }
         } else {
             var recipe = MergeJobService.parse(job.recipe);
-            var refs = new java.util.ArrayList<>(RecipeModels.referenced(recipe));
+            var refs = new ArrayList<>(RecipeModels.referenced(recipe));
             if (RecipeModels.tokenizerModel(recipe) != null) refs.add(RecipeModels.tokenizerModel(recipe));
             for (String ref : refs) {
                 Model m = models.find(ModelRef.parse(ref));
@@ -174,7 +169,7 @@ public class ReviewService {
 
     private MergeJob job(long id) {
         MergeJob j = session.find(MergeJob.class, id);
-        if (j == null) throw new RegistryException(RegistryException.Kind.NOT_FOUND, "no merge job " + id);
+        if (j == null) throw RegistryException.notFound("no merge job " + id);
         return j;
     }
 

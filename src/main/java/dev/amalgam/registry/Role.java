@@ -1,5 +1,7 @@
 package dev.amalgam.registry;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Set;
@@ -9,12 +11,12 @@ import java.util.stream.Collectors;
 public enum Role {
     ADMIN, SUBMITTER, REVIEWER, DEPLOYER, READER;
 
-    @com.fasterxml.jackson.annotation.JsonValue
+    @JsonValue
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    @com.fasterxml.jackson.annotation.JsonCreator
+    @JsonCreator
     public static Role parse(String s) {
         for (Role r : values()) {
             if (r.id().equals(s.trim().toLowerCase(Locale.ROOT))) return r;

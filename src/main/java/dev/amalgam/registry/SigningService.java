@@ -1,5 +1,6 @@
 package dev.amalgam.registry;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.provenance.Bundles;
 import dev.amalgam.provenance.Manifest;
 import dev.amalgam.provenance.ModelHasher;
@@ -7,13 +8,16 @@ import dev.amalgam.provenance.ModelVerifier;
 import dev.amalgam.provenance.PemKeys;
 import dev.amalgam.provenance.ProvenanceException;
 import dev.amalgam.provenance.SigstoreTrustedRoot;
+import dev.amalgam.provenance.SlsaProvenance;
 import dev.amalgam.provenance.Statements;
 import dev.amalgam.provenance.VerificationException;
 import dev.amalgam.storage.BlobStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -23,6 +27,7 @@ import java.security.PublicKey;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The registry's OMS signatures (every stored model gets one, made with the registry key) and
@@ -33,11 +38,14 @@ public class SigningService {
     private static final Logger LOG = Logger.getLogger(SigningService.class);
 
     @Inject
+    Blobs blobs;
+
+    @Inject
     RegistryConfig config;
 
     /** Overrides the trusted key folder (default: the policy folder's keys/); tests use their own. */
-    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "amalgam.trusted-keys")
-    java.util.Optional<String> trustedKeysDir;
+    @ConfigProperty(name = "amalgam.trusted-keys")
+    Optional<String> trustedKeysDir;
 
     /** The Sigstore trust root for keyless publishers, beside the trusted keys. */
     public static final String TRUSTED_ROOT = "trusted_root.json";
@@ -54,9 +62,9 @@ public class SigningService {
     }
 
     /** A DSSE envelope over an in-toto statement, signed with the registry key, stored as a blob; returns its digest. */
-    public String signStatement(com.fasterxml.jackson.databind.node.ObjectNode statement) throws IOException {
-        byte[] env = dev.amalgam.provenance.SlsaProvenance.sign(statement, privateKey());
-        return new BlobStore(config.settings().blobsDir()).put(new java.io.ByteArrayInputStream(env), Long.MAX_VALUE).digest();
+    public String signStatement(ObjectNode statement) throws IOException {
+        byte[] env = SlsaProvenance.sign(statement, privateKey());
+        return blobs.store().put(new ByteArrayInputStream(env), Long.MAX_VALUE).digest();
     }
 
     /** A DSSE envelope over an in-toto statement, signed with the registry key (not stored). */
@@ -197,11 +205,11 @@ public class SigningService {
      * lists exactly the model's files, and every blob still hashes to its name.
      */
     public Integrity integrity(String bundleDigest, Map<String, String> files) throws IOException {
-        BlobStore blobs = new BlobStore(config.settings().blobsDir());
-        if (bundleDigest == null || !blobs.exists(bundleDigest)) return new Integrity(false, "the registry signature is missing");
+        BlobStore store = blobs.store();
+        if (bundleDigest == null || !store.exists(bundleDigest)) return new Integrity(false, "the registry signature is missing");
         try {
             byte[] bundle;
-            try (var in = blobs.open(bundleDigest)) {
+            try (var in = store.open(bundleDigest)) {
                 bundle = in.readAllBytes();
             } catch (BlobStore.CorruptBlobException e) {
                 return new Integrity(false, "the registry signature blob " + bundleDigest + " no longer matches its digest");
@@ -209,7 +217,7 @@ public class SigningService {
             Manifest signed = ModelVerifier.verifyBundle(bundle, new ModelVerifier.Trust.Key(registryPublicKey()));
             ModelVerifier.compare(signed.asMap(), files, false);
             for (var f : files.entrySet()) {
-                if (!blobs.verify(f.getValue())) {
+                if (!store.verify(f.getValue())) {
                     return new Integrity(false, "stored file " + f.getKey() + " no longer matches its digest (blob " + f.getValue() + ")");
                 }
             }

@@ -71,8 +71,7 @@ public final class TarExtractor {
                     if (!seen.add(rel)) throw bad("duplicate entry " + rel);
                     total += size;
                     if (total > maxTotalBytes) {
-                        throw new RegistryException(RegistryException.Kind.TOO_LARGE,
-                                "upload exceeds the limit of " + maxTotalBytes + " bytes");
+                        throw RegistryException.tooLarge("upload exceeds the limit of " + maxTotalBytes + " bytes");
                     }
                     Path target = path.resolveIn(dest);
                     Files.createDirectories(target.getParent());
@@ -238,6 +237,6 @@ public final class TarExtractor {
     }
 
     private static RegistryException bad(String why) {
-        return new RegistryException(RegistryException.Kind.INVALID, "invalid tar archive: " + why);
+        return RegistryException.badRequest("invalid tar archive: " + why);
     }
 }

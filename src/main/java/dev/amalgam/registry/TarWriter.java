@@ -1,9 +1,11 @@
 package dev.amalgam.registry;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /** Writes a POSIX (ustar + pax for long names) tar stream of regular files, streaming their content. */
 final class TarWriter implements AutoCloseable {
@@ -32,7 +34,7 @@ final class TarWriter implements AutoCloseable {
     }
 
     void file(String path, byte[] content) throws IOException {
-        file(path, content.length, new java.io.ByteArrayInputStream(content));
+        file(path, content.length, new ByteArrayInputStream(content));
     }
 
     private void header(String name, long size, char type) throws IOException {
@@ -46,7 +48,7 @@ final class TarWriter implements AutoCloseable {
         h[156] = (byte) type;
         put(h, 257, "ustar", 6);
         put(h, 263, "00", 2);
-        java.util.Arrays.fill(h, 148, 156, (byte) ' ');
+        Arrays.fill(h, 148, 156, (byte) ' ');
         int sum = 0;
         for (byte b : h) sum += b & 0xff;
         put(h, 148, String.format("%06o", sum), 7);

@@ -1,5 +1,8 @@
 package dev.amalgam.registry;
 
+import java.sql.SQLException;
+import org.hibernate.exception.ConstraintViolationException;
+
 /** Recognises a database unique-constraint violation anywhere in an exception's causes. */
 public final class UniqueViolation {
     private UniqueViolation() {
@@ -7,11 +10,11 @@ public final class UniqueViolation {
 
     public static boolean in(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-            if (c instanceof org.hibernate.exception.ConstraintViolationException cve
-                    && cve.getKind() == org.hibernate.exception.ConstraintViolationException.ConstraintKind.UNIQUE) {
+            if (c instanceof ConstraintViolationException cve
+                    && cve.getKind() == ConstraintViolationException.ConstraintKind.UNIQUE) {
                 return true;
             }
-            if (c instanceof java.sql.SQLException sql && "23505".equals(sql.getSQLState())) return true;
+            if (c instanceof SQLException sql && "23505".equals(sql.getSQLState())) return true;
         }
         return false;
     }

@@ -2,6 +2,7 @@ package dev.amalgam.registry;
 
 import dev.amalgam.api.ApiTestSupport;
 import dev.amalgam.merge.SampleModel;
+import dev.amalgam.registry.entity.MergeJob;
 import dev.amalgam.safetensors.DType;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -14,6 +15,9 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -90,6 +94,7 @@ class RebuildTest {
         given().auth().oauth2(submitter).delete("/api/v1/merges/" + cancelled).then().statusCode(200)
                 .body("state", org.hamcrest.Matchers.equalTo("cancelled"));
         long queued = queuedJob(recipe, "later");
+        long[] raced = jobsAppendedOutOfOrder(mismatched);
         int denied = given().auth().oauth2(reviewer).queryParam("env", "production").post("/api/v1/models/blend@1/gate")
                 .then().statusCode(200).extract().path("decisionId");
         given().auth().oauth2(reviewer).queryParam("env", "dev").post("/api/v1/models/blend@1/releases").then().statusCode(200);
@@ -98,6 +103,7 @@ class RebuildTest {
 
         List<String> urls = new ArrayList<>(List.of("/api/v1/models", "/api/v1/tokens", "/api/v1/merges", "/api/v1/merges/" + merge,
                 "/api/v1/merges/" + failed, "/api/v1/merges/" + cancelled, "/api/v1/merges/" + queued,
+                "/api/v1/merges/" + raced[0], "/api/v1/merges/" + raced[1],
                 "/api/v1/merges/" + failed + "/review", "/api/v1/merges?offset=1&limit=2", "/api/v1/models?offset=1&limit=2",
                 "/api/v1/models/blend@1/archive", "/api/v1/models/base@1/files/config.json",
                 "/api/v1/models/base@1/lineage?direction=down", "/api/v1/models/blend@1/lineage?format=dot",
@@ -134,7 +140,7 @@ class RebuildTest {
         assertEquals(rulesBefore, rulesOfAGate(rita));
         int nextJob = given().auth().oauth2(submitter(newAdmin)).contentType("application/yaml").body(mismatched.getBytes(StandardCharsets.UTF_8))
                 .post("/api/v1/merges").then().statusCode(202).extract().path("id");
-        assertEquals(queued + 1, nextJob, "merge job ids continue after the restored ones");
+        assertEquals(raced[1] + 1, nextJob, "merge job ids continue after the restored ones");
         // what the start after a rebuild does next: the job that was queued when the database was lost runs
         jobs.resumeInterrupted();
         assertEquals("succeeded", ApiTestSupport.awaitMerge("/api/v1/merges/" + queued, newAdmin));
@@ -151,6 +157,36 @@ class RebuildTest {
     /** A job accepted but not handed to a worker: it stays queued as long as the test needs. */
     private long queuedJob(String recipe, String output) {
         return states.create(recipe, MergeJobService.parse(recipe), output, "1", "sam").id;
+    }
+
+    /**
+     * Two submissions that raced: ids handed out in one order, ledger entries appended in the other (as two
+     * requests at once can leave them). A rebuild into a fresh database must still give each its id.
+     */
+    @Transactional
+    long[] jobsAppendedOutOfOrder(String recipe) {
+        var first = newJob(recipe, "race-a");
+        var second = newJob(recipe, "race-b");
+        session.flush();
+        for (var j : List.of(second, first)) {
+            var receipt = ledger.append("sam", MergeJobService.JobStateWriter.submitted(j));
+            j.ledgerSeq = receipt.seq();
+            j.ledgerHash = receipt.entryHash();
+        }
+        return new long[] {first.id, second.id};
+    }
+
+    private MergeJob newJob(String recipe, String output) {
+        var j = new MergeJob();
+        j.recipe = recipe;
+        j.method = "linear";
+        j.outputName = output;
+        j.outputVersion = "1";
+        j.state = "queued";
+        j.submittedBy = "sam";
+        j.submittedAt = OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS);
+        session.persist(j);
+        return j;
     }
 
     /** A new submitter (the old tokens went with the database). */
@@ -219,6 +255,10 @@ class RebuildTest {
     void emptyTheDatabase() {
         for (String table : List.of("decision", "lineage_edge", "model_file", "merge_job", "model", "api_principal")) {
             session.createNativeMutationQuery("delete from " + table).executeUpdate();
+        }
+        // as a lost database comes back: new, its identities starting at 1
+        for (String table : List.of("model", "merge_job", "decision")) {
+            session.createNativeMutationQuery("alter table " + table + " alter column id restart with 1").executeUpdate();
         }
     }
 }

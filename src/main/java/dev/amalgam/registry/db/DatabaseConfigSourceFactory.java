@@ -1,5 +1,6 @@
 package dev.amalgam.registry.db;
 
+import dev.amalgam.registry.DataDirectory;
 import dev.amalgam.registry.ServerSettings;
 import io.smallrye.config.ConfigSourceContext;
 import io.smallrye.config.ConfigSourceFactory;
@@ -47,7 +48,7 @@ public final class DatabaseConfigSourceFactory implements ConfigSourceFactory {
         if (s.dbPassword() != null) p.put("quarkus.datasource." + active + ".password", s.dbPassword());
         p.put("amalgam.data-dir", s.dataDir().toString());
         // uploads land beside the blob store, so registering them is a rename, not a copy
-        p.put("quarkus.http.body.uploads-directory", s.dataDir().resolve(dev.amalgam.registry.DataDirectory.STAGING).resolve(dev.amalgam.registry.DataDirectory.UPLOADS).toString());
+        p.put("quarkus.http.body.uploads-directory", s.dataDir().resolve(DataDirectory.STAGING).resolve(DataDirectory.UPLOADS).toString());
         p.put("amalgam.db.kind", s.dbKind().id());
         return p;
     }
