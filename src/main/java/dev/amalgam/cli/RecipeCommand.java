@@ -2,11 +2,13 @@ package dev.amalgam.cli;
 
 import dev.amalgam.merge.MergeEngine;
 import dev.amalgam.merge.MergePlan;
+import dev.amalgam.merge.MethodTable;
 import dev.amalgam.merge.ModelResolver;
 import dev.amalgam.merge.Recipe;
 import dev.amalgam.merge.RecipeChecker;
 import dev.amalgam.merge.RecipeException;
 import dev.amalgam.merge.RecipeParser;
+import dev.amalgam.merge.RecipeYaml;
 import dev.amalgam.safetensors.SafetensorsFormatException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -52,7 +54,7 @@ final class RecipeCommand {
             for (String note : result.notes()) out.println("note: " + note);
             if (!result.ok()) throw new CliException(new RecipeException(r.source(), result.problems()).getMessage());
             out.printf("ok: %s, %s, %d model(s)%n", recipe, r.mergeMethod(), r.referencedModels().size());
-            out.print(dev.amalgam.merge.RecipeYaml.write(r, r.randomSeed())); // the recipe as it was understood
+            out.print(RecipeYaml.write(r, r.randomSeed())); // the recipe as it was understood
             out.flush();
             if (resolve) {
                 try {
@@ -82,7 +84,7 @@ final class RecipeCommand {
 
         @Override
         public Integer call() {
-            spec.commandLine().getOut().print(dev.amalgam.merge.MethodTable.markdown());
+            spec.commandLine().getOut().print(MethodTable.markdown());
             spec.commandLine().getOut().flush();
             return 0;
         }
