@@ -1,17 +1,21 @@
 package dev.amalgam.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * The CLI's way to a running registry: JSON over HTTP with the caller's bearer token. Refusals
@@ -50,7 +54,7 @@ final class ApiClient {
      * {@code $(amalgam token create ...)} must not turn into acting as admin (and the ledger
      * recording admin approving admin).
      */
-    static String token(java.util.Map<String, String> env, java.io.PrintStream err) {
+    static String token(Map<String, String> env, PrintStream err) {
         String t = env.get("AMALGAM_TOKEN");
         if (t != null) {
             if (t.isBlank()) {
@@ -94,7 +98,7 @@ final class ApiClient {
         try {
             return send(request(path).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))).build());
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -122,7 +126,7 @@ final class ApiClient {
         HttpRequest req = request(path).header("Accept", accept).GET().build();
         HttpResponse<byte[]> resp = exchange(req);
         if (resp.statusCode() >= 400) throw refusal(resp.statusCode(), parse(resp.body()));
-        return new String(resp.body(), java.nio.charset.StandardCharsets.UTF_8);
+        return new String(resp.body(), StandardCharsets.UTF_8);
     }
 
     JsonNode delete(String path) {

@@ -6,6 +6,9 @@ import picocli.CommandLine.ParseResult;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
 
 /**
  * Turns an exception escaping a command into one line on stderr and an exit code.
@@ -41,9 +44,9 @@ final class CliErrors implements IExecutionExceptionHandler {
 
     static String describe(Throwable t) {
         String msg = t.getMessage();
-        if (t instanceof java.nio.file.NoSuchFileException) return "no such file: " + msg;
-        if (t instanceof java.nio.file.AccessDeniedException) return "permission denied: " + msg;
-        if (t instanceof java.nio.file.FileAlreadyExistsException) return "already exists: " + msg;
+        if (t instanceof NoSuchFileException) return "no such file: " + msg;
+        if (t instanceof AccessDeniedException) return "permission denied: " + msg;
+        if (t instanceof FileAlreadyExistsException) return "already exists: " + msg;
         return msg == null ? t.getClass().getSimpleName() : msg;
     }
 }

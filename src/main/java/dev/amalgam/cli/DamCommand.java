@@ -2,6 +2,7 @@ package dev.amalgam.cli;
 
 import dev.amalgam.dam.DamFit;
 import dev.amalgam.dam.FitJob;
+import dev.amalgam.dam.Sampler;
 import dev.amalgam.safetensors.SafetensorsFormatException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -9,6 +10,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -147,13 +149,13 @@ final class DamCommand {
 
         @Override
         public Integer call() throws IOException {
-            var seqs = dev.amalgam.dam.Sampler.sample(model, count, length, temperature, seed);
+            var seqs = Sampler.sample(model, count, length, temperature, seed);
             StringBuilder b = new StringBuilder();
             for (int[] s : seqs) {
                 for (int i = 0; i < s.length; i++) b.append(i == 0 ? "" : " ").append(s[i]);
                 b.append('\n');
             }
-            java.nio.file.Files.writeString(out, b.toString());
+            Files.writeString(out, b.toString());
             spec.commandLine().getOut().printf("wrote %d sequences of %d tokens to %s%n", count, length, out);
             return 0;
         }

@@ -1,5 +1,6 @@
 package dev.amalgam.cli;
 
+import dev.amalgam.provenance.HashingBenchmark;
 import dev.amalgam.provenance.Manifest;
 import dev.amalgam.provenance.ModelHasher;
 import dev.amalgam.provenance.ProvenanceException;
@@ -9,6 +10,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -38,7 +40,7 @@ final class DigestCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (bench) {
             int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-            var rates = dev.amalgam.provenance.HashingBenchmark.run(path, n, 3);
+            var rates = HashingBenchmark.run(path, n, 3);
             double core = rates.getFirst().bytesPerSecond();
             for (var r : rates) {
                 System.out.printf("%-34s %d thread(s) %8.0f MB/s  %.2fx one core's SHA-256%n", r.name(), r.threads(),
@@ -46,7 +48,7 @@ final class DigestCommand implements Callable<Integer> {
             }
             return 0;
         }
-        List<String> extra = new java.util.ArrayList<>(ignore);
+        List<String> extra = new ArrayList<>(ignore);
         extra.add(ModelHasher.BUNDLE_FOLDER); // a downloaded release bundle's additions are not the model
         List<String> ignores = ModelHasher.ignores("model.sig", extra);
         Serialization s = shardSize == null ? Serialization.files(ignores) : Serialization.shards(shardSize, ignores);

@@ -8,6 +8,9 @@ import dev.amalgam.merge.recipe.ModelResolver;
 import dev.amalgam.merge.recipe.Recipe;
 import dev.amalgam.merge.recipe.RecipeException;
 import dev.amalgam.merge.recipe.RecipeParser;
+import dev.amalgam.provenance.PemKeys;
+import dev.amalgam.provenance.ProvenanceException;
+import dev.amalgam.provenance.SlsaProvenance;
 import dev.amalgam.safetensors.SafetensorsFormatException;
 import dev.amalgam.safetensors.SafetensorsWriter;
 import picocli.CommandLine.Command;
@@ -18,6 +21,8 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.time.Instant;
 import java.util.concurrent.Callable;
 
 /** {@code amalgam merge RECIPE.yml --out DIR}: an offline merge, no registry needed. */
@@ -46,16 +51,16 @@ final class MergeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        java.security.PrivateKey key = null;
+        PrivateKey key = null;
         if (signKey != null) {
             try {
                 String pw = System.getenv("AMALGAM_KEY_PASSWORD");
-                key = dev.amalgam.provenance.PemKeys.readPrivateKey(signKey, pw == null ? null : pw.toCharArray());
-            } catch (dev.amalgam.provenance.ProvenanceException e) {
+                key = PemKeys.readPrivateKey(signKey, pw == null ? null : pw.toCharArray());
+            } catch (ProvenanceException e) {
                 throw new CliException(CliException.UNUSABLE, e.getMessage());
             }
         }
-        java.time.Instant started = java.time.Instant.now();
+        Instant started = Instant.now();
         MergeOptions options = MergeOptions.defaults().withShardSize(SafetensorsWriter.parseSize(shardSize));
         if (threads != null) options = options.withThreads(threads);
         Recipe r = RecipeParser.parse(recipe);
@@ -71,7 +76,7 @@ final class MergeCommand implements Callable<Integer> {
         o.printf("seed %d, engine %s, kernels %s%n", result.seed(), result.engineVersion(), result.kernels());
         if (key != null) {
             String root = SignedOutput.write(r, result, key, started);
-            o.printf("signed sha256:%s: model.sig, %s%n", root, dev.amalgam.provenance.SlsaProvenance.FILE_NAME);
+            o.printf("signed sha256:%s: model.sig, %s%n", root, SlsaProvenance.FILE_NAME);
         }
         return 0;
     }

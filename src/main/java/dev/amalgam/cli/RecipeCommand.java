@@ -3,11 +3,13 @@ package dev.amalgam.cli;
 import dev.amalgam.merge.MergeEngine;
 import dev.amalgam.merge.MergePlan;
 import dev.amalgam.merge.RecipeChecker;
+import dev.amalgam.merge.method.MethodTable;
 import dev.amalgam.merge.method.RecipeModels;
 import dev.amalgam.merge.recipe.ModelResolver;
 import dev.amalgam.merge.recipe.Recipe;
 import dev.amalgam.merge.recipe.RecipeException;
 import dev.amalgam.merge.recipe.RecipeParser;
+import dev.amalgam.merge.recipe.RecipeYaml;
 import dev.amalgam.safetensors.SafetensorsFormatException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -53,7 +55,7 @@ final class RecipeCommand {
             for (String note : result.notes()) out.println("note: " + note);
             if (!result.ok()) throw new CliException(new RecipeException(r.source(), result.problems()).getMessage());
             out.printf("ok: %s, %s, %d model(s)%n", recipe, r.mergeMethod(), RecipeModels.referenced(r).size());
-            out.print(dev.amalgam.merge.recipe.RecipeYaml.write(r, r.randomSeed())); // the recipe as it was understood
+            out.print(RecipeYaml.write(r, r.randomSeed())); // the recipe as it was understood
             out.flush();
             if (resolve) {
                 try {
@@ -83,7 +85,7 @@ final class RecipeCommand {
 
         @Override
         public Integer call() {
-            spec.commandLine().getOut().print(dev.amalgam.merge.method.MethodTable.markdown());
+            spec.commandLine().getOut().print(MethodTable.markdown());
             spec.commandLine().getOut().flush();
             return 0;
         }

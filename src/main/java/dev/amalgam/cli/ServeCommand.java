@@ -1,5 +1,7 @@
 package dev.amalgam.cli;
 
+import dev.amalgam.policy.Policies;
+import dev.amalgam.policy.PolicyFileException;
 import dev.amalgam.registry.DataDirectory;
 import dev.amalgam.registry.ServerSettings;
 import io.quarkus.runtime.Quarkus;
@@ -9,6 +11,7 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.Driver;
 import java.sql.SQLException;
@@ -63,13 +66,13 @@ final class ServeCommand implements Callable<Integer> {
 
     /** A bad policy file stops the registry before it starts, with the loader's one-line message. */
     private static void checkPolicies(ServerSettings s) {
-        if (!java.nio.file.Files.isDirectory(s.policiesDir())) {
+        if (!Files.isDirectory(s.policiesDir())) {
             throw new CliException("no policy folder at " + s.policiesDir()
                     + " (set AMALGAM_POLICIES to the folder holding licenses.yaml and release.yaml)");
         }
         try {
-            dev.amalgam.policy.Policies.load(s.policiesDir());
-        } catch (dev.amalgam.policy.PolicyFileException e) {
+            Policies.load(s.policiesDir());
+        } catch (PolicyFileException e) {
             throw new CliException("invalid policy: " + e.getMessage());
         }
     }

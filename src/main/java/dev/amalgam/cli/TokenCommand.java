@@ -5,6 +5,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,7 +64,7 @@ final class TokenCommand {
 
         @Override
         public Integer call() {
-            ApiClient.fromEnvironment(server).delete("/api/v1/tokens/" + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8));
+            ApiClient.fromEnvironment(server).delete("/api/v1/tokens/" + URLEncoder.encode(name, StandardCharsets.UTF_8));
             System.out.println("revoked " + name);
             return 0;
         }

@@ -15,6 +15,7 @@ import picocli.CommandLine.Parameters;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -88,7 +89,7 @@ final class VerifyCommand implements Callable<Integer> {
 
     /** A downloaded release bundle's additions ({@value ModelHasher#BUNDLE_FOLDER}/) are not the model. */
     private static List<String> withBundleFolder(List<String> ignore) {
-        List<String> all = new java.util.ArrayList<>(ignore);
+        List<String> all = new ArrayList<>(ignore);
         all.add(ModelHasher.BUNDLE_FOLDER);
         return all;
     }

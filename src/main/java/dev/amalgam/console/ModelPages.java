@@ -185,7 +185,7 @@ public class ModelPages {
             }
         } catch (IOException e) {
             throw RegistryException.unavailable("cannot read the scan report of "
-                    + m.name + "@" + m.version + ": " + e.getMessage());
+                    + m.name + "@" + m.version + ": " + e.getMessage(), List.of());
         }
         List<SeverityGroup> out = new ArrayList<>();
         bySeverity.forEach((k, v) -> out.add(new SeverityGroup(k, v)));

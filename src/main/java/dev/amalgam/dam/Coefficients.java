@@ -10,8 +10,10 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +30,7 @@ public record Coefficients(Map<String, float[][]> byTensor) {
     public static final String KIND = "dam-coefficients";
 
     public Coefficients {
-        byTensor = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(byTensor));
+        byTensor = Collections.unmodifiableMap(new LinkedHashMap<>(byTensor));
     }
 
     public int models() {
@@ -51,7 +53,7 @@ public record Coefficients(Map<String, float[][]> byTensor) {
                 int cols = rows[0].length;
                 MemorySegment buf = arena.allocate((long) rows.length * cols * 4, 8);
                 for (int m = 0; m < rows.length; m++) {
-                    MemorySegment.copy(rows[m], 0, buf, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN),
+                    MemorySegment.copy(rows[m], 0, buf, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
                             (long) m * cols * 4, cols);
                 }
                 w.write(e.getKey(), 0, buf);

@@ -1,6 +1,7 @@
 package dev.amalgam.dam;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -92,7 +93,7 @@ public final class DamFit {
         for (int t = 0; t < layout.size(); t++) {
             for (int j = 0; j < m; j++) {
                 coef[t][j] = new float[layout.cols()[t]];
-                java.util.Arrays.fill(coef[t][j], 1f / m);
+                Arrays.fill(coef[t][j], 1f / m);
             }
         }
         boolean[] frozen = new boolean[layout.size()];

@@ -13,9 +13,11 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 
 /**
@@ -59,7 +61,7 @@ public final class FitJob {
                 throw new IllegalArgumentException("--held-out-fraction must be between 0 and 1 (exclusive)");
             }
             List<int[]> shuffled = new ArrayList<>(lines);
-            java.util.Collections.shuffle(shuffled, new Random(req.seed()));
+            Collections.shuffle(shuffled, new Random(req.seed()));
             int held = (int) Math.ceil(req.heldOutFraction() * shuffled.size());
             if (held >= shuffled.size()) {
                 throw new IllegalArgumentException(req.tokens() + ": " + lines.size()
@@ -98,7 +100,7 @@ public final class FitJob {
         for (Path m : models) sources.add(Weights.read(m, layout));
         List<int[]> seqs = TokenFile.windows(TokenFile.read(tokens, config.vocab()), seqLen);
         Objective obj = new Objective(layout, sources, seqLen);
-        var pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        var pool = Executors.newFixedThreadPool(threads);
         try {
             var v = obj.evaluate(Weights.read(merged, layout), obj.targets(seqs, 1.0, pool), 1.0, false, pool);
             return new Divergence(v.kl(), v.klPerModel(), seqs.size(), positions(seqs));

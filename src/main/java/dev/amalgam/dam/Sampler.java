@@ -3,6 +3,7 @@ package dev.amalgam.dam;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -30,8 +31,8 @@ public final class Sampler {
             int[] seq = new int[length];
             seq[0] = rnd.nextInt(vocab);
             for (int t = 1; t < length; t++) {
-                float[] logits = net.forward(java.util.Arrays.copyOf(seq, t), null);
-                float[] last = java.util.Arrays.copyOfRange(logits, (t - 1) * vocab, t * vocab);
+                float[] logits = net.forward(Arrays.copyOf(seq, t), null);
+                float[] last = Arrays.copyOfRange(logits, (t - 1) * vocab, t * vocab);
                 Objective.softmax(last, 0, vocab, temperature, p);
                 double u = rnd.nextDouble(), acc = 0;
                 int pick = vocab - 1;

@@ -1,12 +1,17 @@
 package dev.amalgam.ledger;
 
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.eclipse.jgit.api.errors.CanceledException;
+import org.eclipse.jgit.api.errors.UnsupportedSigningFormatException;
 import org.eclipse.jgit.lib.CommitBuilder;
 import org.eclipse.jgit.lib.Config;
 import org.eclipse.jgit.lib.GpgConfig;
 import org.eclipse.jgit.lib.PersonIdent;
 import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.lib.SignatureVerifiers;
 import org.eclipse.jgit.lib.Signer;
 import org.eclipse.jgit.lib.Signers;
+import org.eclipse.jgit.revwalk.RevCommit;
 
 import java.io.IOException;
 import java.math.BigInteger;
@@ -54,7 +59,7 @@ public final class CommitSigning {
             try {
                 // BouncyCastle's encoding carries the public key inside the private key structure,
                 // which the SSH signer (Apache MINA) needs; the JDK's encoding leaves it out
-                KeyPairGenerator g = KeyPairGenerator.getInstance("EC", new org.bouncycastle.jce.provider.BouncyCastleProvider());
+                KeyPairGenerator g = KeyPairGenerator.getInstance("EC", new BouncyCastleProvider());
                 g.initialize(new ECGenParameterSpec("secp256r1"));
                 KeyPair kp = g.generateKeyPair();
                 Files.createDirectories(keysDir);
@@ -73,12 +78,12 @@ public final class CommitSigning {
     }
 
     /** Verifies a commit's SSH signature against the allowed_signers file; null when it holds, else why not. */
-    String check(Repository repo, org.eclipse.jgit.revwalk.RevCommit commit) throws IOException {
+    String check(Repository repo, RevCommit commit) throws IOException {
         if (commit.getRawGpgSignature() == null) return "commit is not signed";
         Config c = new Config();
         c.setString("gpg", null, "format", "ssh");
         c.setString("gpg", "ssh", "allowedSignersFile", keyFile.resolveSibling(ALLOWED_SIGNERS).toString());
-        var v = org.eclipse.jgit.lib.SignatureVerifiers.verify(repo, new GpgConfig(c), commit);
+        var v = SignatureVerifiers.verify(repo, new GpgConfig(c), commit);
         if (v == null) return "no verifier for the commit's signature format";
         return v.verified() ? null : "commit signature does not verify" + (v.message() == null ? "" : ": " + v.message());
     }
@@ -86,8 +91,8 @@ public final class CommitSigning {
     void sign(Repository repo, CommitBuilder commit, PersonIdent committer) throws IOException {
         try {
             signer.signObject(repo, config, commit, committer, keyFile.toString(), null);
-        } catch (org.eclipse.jgit.api.errors.CanceledException
-                 | org.eclipse.jgit.api.errors.UnsupportedSigningFormatException e) {
+        } catch (CanceledException
+                 | UnsupportedSigningFormatException e) {
             throw new IOException("cannot sign the ledger commit: " + e.getMessage(), e);
         }
     }

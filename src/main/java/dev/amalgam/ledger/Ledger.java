@@ -7,6 +7,8 @@ import dev.amalgam.ledger.event.EventCodec;
 import dev.amalgam.ledger.event.LedgerEntry;
 import dev.amalgam.ledger.event.LedgerEvent;
 import dev.amalgam.ledger.event.LedgerFormatException;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.dircache.DirCache;
 import org.eclipse.jgit.dircache.DirCacheEditor;
 import org.eclipse.jgit.dircache.DirCacheEntry;
@@ -22,15 +24,23 @@ import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.eclipse.jgit.transport.RefSpec;
+import org.eclipse.jgit.transport.RemoteRefUpdate;
 import org.eclipse.jgit.treewalk.TreeWalk;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -53,8 +63,8 @@ public final class Ledger implements AutoCloseable {
     private final String origin;
     private final List<byte[]> leaves = new ArrayList<>();
     private final List<String> loadProblems = new ArrayList<>();
-    private final java.nio.channels.FileChannel lockChannel;
-    private final java.nio.channels.FileLock lock;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
     private String remote;
     private Witness witness;
     private String lastHash = ZERO;
@@ -76,12 +86,12 @@ public final class Ledger implements AutoCloseable {
             RefUpdate head = r.getRefDatabase().newUpdate(Constants.HEAD, false);
             head.link(REF);
         }
-        java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(gitDir.resolve("amalgam-writer.lock"),
-                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
-        java.nio.channels.FileLock lock;
+        FileChannel ch = FileChannel.open(gitDir.resolve("amalgam-writer.lock"),
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock;
         try {
             lock = ch.tryLock();
-        } catch (java.nio.channels.OverlappingFileLockException e) {
+        } catch (OverlappingFileLockException e) {
             lock = null;
         }
         if (lock == null) {
@@ -95,7 +105,7 @@ public final class Ledger implements AutoCloseable {
     }
 
     private Ledger(Repository repo, LedgerKeys keys, CommitSigning signing, String origin,
-                   java.nio.channels.FileChannel lockChannel, java.nio.channels.FileLock lock) {
+                   FileChannel lockChannel, FileLock lock) {
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.repo = repo;
@@ -246,24 +256,24 @@ public final class Ledger implements AutoCloseable {
         if (cp.size() > leaves.size()) {
             problems.add("the ledger is behind its witness: the witness cosigned a tree of " + cp.size() + " entries, the ledger holds "
                     + leaves.size() + " (truncated or rolled back)");
-        } else if (!java.util.Arrays.equals(cp.root(), MerkleTree.root(leaves.subList(0, (int) cp.size())))) {
+        } else if (!Arrays.equals(cp.root(), MerkleTree.root(leaves.subList(0, (int) cp.size())))) {
             problems.add("the ledger forked: its first " + cp.size() + " entries are not the ones the witness cosigned");
         }
         return problems;
     }
 
     private void push() throws IOException {
-        try (org.eclipse.jgit.api.Git git = org.eclipse.jgit.api.Git.wrap(repo)) {
-            for (var result : git.push().setRemote(remote).setRefSpecs(new org.eclipse.jgit.transport.RefSpec(REF + ":" + REF)).call()) {
+        try (Git git = Git.wrap(repo)) {
+            for (var result : git.push().setRemote(remote).setRefSpecs(new RefSpec(REF + ":" + REF)).call()) {
                 for (var u : result.getRemoteUpdates()) {
-                    if (u.getStatus() != org.eclipse.jgit.transport.RemoteRefUpdate.Status.OK
-                            && u.getStatus() != org.eclipse.jgit.transport.RemoteRefUpdate.Status.UP_TO_DATE) {
+                    if (u.getStatus() != RemoteRefUpdate.Status.OK
+                            && u.getStatus() != RemoteRefUpdate.Status.UP_TO_DATE) {
                         throw new IOException("replicating the ledger to " + remote + " failed: " + u.getStatus()
                                 + (u.getMessage() == null ? "" : " (" + u.getMessage() + ")"));
                     }
                 }
             }
-        } catch (org.eclipse.jgit.api.errors.GitAPIException e) {
+        } catch (GitAPIException e) {
             throw new IOException("replicating the ledger to " + remote + " failed: " + e.getMessage(), e);
         }
     }
@@ -345,7 +355,7 @@ public final class Ledger implements AutoCloseable {
             JsonNode n = CanonicalJson.JSON.readTree(e.get());
             if (n.path("seq").asLong(-1) != seq) problems.add("entry " + seq + ": its seq field says " + n.path("seq"));
             if (!n.path("prev").asText().equals(prev)) problems.add("entry " + seq + ": hash chain broken (prev does not match entry " + (seq - 1) + ")");
-            if (!java.util.Arrays.equals(CanonicalJson.bytes(n), e.get())) problems.add("entry " + seq + ": not in canonical form");
+            if (!Arrays.equals(CanonicalJson.bytes(n), e.get())) problems.add("entry " + seq + ": not in canonical form");
             prev = sha256Hex(e.get());
             hashes.add(MerkleTree.leafHash(e.get()));
         }
@@ -367,7 +377,7 @@ public final class Ledger implements AutoCloseable {
                                 keys.publicKey(), keys.publicKey32());
                         if (cp.size() > hashes.size()) {
                             problems.add("commit " + c.name() + ": checkpoint of size " + cp.size() + " but only " + hashes.size() + " entries exist");
-                        } else if (!java.util.Arrays.equals(cp.root(), MerkleTree.root(hashes.subList(0, (int) cp.size())))) {
+                        } else if (!Arrays.equals(cp.root(), MerkleTree.root(hashes.subList(0, (int) cp.size())))) {
                             problems.add("commit " + c.name() + ": checkpoint root for size " + cp.size()
                                     + " does not match the entries (history rewritten?)");
                         }
@@ -410,7 +420,7 @@ public final class Ledger implements AutoCloseable {
     static String sha256Hex(byte[] b) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -12,6 +12,7 @@ import java.security.Signature;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
@@ -77,7 +78,7 @@ public final class Witness {
         byte[] typed = new byte[33];
         typed[0] = 4;
         System.arraycopy(key.publicKey32(), 0, typed, 1, 32);
-        return name() + "+" + java.util.HexFormat.of().formatHex(keyId(name(), key.publicKey32())) + "+"
+        return name() + "+" + HexFormat.of().formatHex(keyId(name(), key.publicKey32())) + "+"
                 + Base64.getEncoder().encodeToString(typed);
     }
 

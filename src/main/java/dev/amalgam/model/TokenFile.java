@@ -2,10 +2,12 @@ package dev.amalgam.model;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -52,7 +54,7 @@ public final class TokenFile {
                 }
                 out.add(seq);
             }
-        } catch (java.nio.charset.MalformedInputException e) {
+        } catch (MalformedInputException e) {
             throw new BadTokenFile(file + ": not UTF-8 text (one sequence of integer token ids per line)");
         }
         if (out.isEmpty()) throw new BadTokenFile(file + ": no sequences (one sequence of integer token ids per line)");
@@ -65,7 +67,7 @@ public final class TokenFile {
         List<int[]> out = new ArrayList<>();
         for (int[] s : sequences) {
             for (int from = 0; from < s.length; from += maxLen) {
-                out.add(java.util.Arrays.copyOfRange(s, from, Math.min(s.length, from + maxLen)));
+                out.add(Arrays.copyOfRange(s, from, Math.min(s.length, from + maxLen)));
             }
         }
         return out;

@@ -2,6 +2,7 @@ package dev.amalgam.policy;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -22,7 +23,7 @@ public record Decision(String environment, String model, String modelDigest, Out
         ALLOW, DENY;
 
         public String id() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 

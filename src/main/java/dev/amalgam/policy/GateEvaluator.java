@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.TreeSet;
 
@@ -227,7 +228,7 @@ public final class GateEvaluator {
                     + " by a reviewer other than the principal who registered it");
         }
         if (r.state() != ReviewState.APPROVED) {
-            return Optional.of("review state is " + r.state().name().toLowerCase(java.util.Locale.ROOT) + ", not approved");
+            return Optional.of("review state is " + r.state().name().toLowerCase(Locale.ROOT) + ", not approved");
         }
         if (r.reviewer() == null || r.reviewer().isBlank()) return Optional.of("approved, but the reviewer is not recorded");
         if (r.reviewer().equals(r.submitter())) {

@@ -2,6 +2,7 @@ package dev.amalgam.policy;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -67,7 +68,7 @@ public sealed interface LicenseExpression
 
         @Override
         public int hashCode() {
-            return id.toLowerCase(java.util.Locale.ROOT).hashCode() * 31 + (orLater ? 1 : 0);
+            return id.toLowerCase(Locale.ROOT).hashCode() * 31 + (orLater ? 1 : 0);
         }
 
         @Override
@@ -90,7 +91,7 @@ public sealed interface LicenseExpression
 
         @Override
         public int hashCode() {
-            return license.hashCode() * 31 + exception.toLowerCase(java.util.Locale.ROOT).hashCode();
+            return license.hashCode() * 31 + exception.toLowerCase(Locale.ROOT).hashCode();
         }
 
         @Override

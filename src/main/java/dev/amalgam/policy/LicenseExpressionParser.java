@@ -2,6 +2,7 @@ package dev.amalgam.policy;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Recursive-descent parser for SPDX license expressions (SPDX spec, annex D):
@@ -79,7 +80,7 @@ public final class LicenseExpressionParser {
                     int start = i;
                     while (i < s.length() && isIdChar(s.charAt(i))) i++;
                     String word = s.substring(start, i);
-                    Kind kind = switch (word.toUpperCase(java.util.Locale.ROOT)) {
+                    Kind kind = switch (word.toUpperCase(Locale.ROOT)) {
                         case "AND" -> Kind.AND;
                         case "OR" -> Kind.OR;
                         case "WITH" -> Kind.WITH;

@@ -1,5 +1,7 @@
 package dev.amalgam.policy;
 
+import java.util.Locale;
+
 /**
  * Why a combination of licenses is not allowed.
  *
@@ -14,7 +16,7 @@ public record LicenseProblem(Kind kind, String first, String second, String mess
         SHARE_ALIKE, OWN_LICENSE_ONLY, NAME_PREFIX, IMPROVE_OTHER_MODELS, NOT_ALLOWED;
 
         public String id() {
-            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
         }
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
+import java.io.IOException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -12,6 +13,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -44,7 +46,7 @@ final class PolicyYaml {
             var loc = e.getLocation();
             String where = loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
             throw new PolicyFileException(file + ": not valid YAML" + where + ": " + msg, e);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new PolicyFileException(file + ": cannot read: " + e.getMessage(), e);
         }
         if (root == null || root.isMissingNode() || root.isNull()) throw new PolicyFileException(file + ": file is empty");
@@ -185,6 +187,6 @@ final class PolicyYaml {
         if (n.isBoolean()) return "a boolean";
         if (n.isNumber()) return "the number " + n.asText();
         if (n.isNull()) return "nothing";
-        return n.getNodeType().toString().toLowerCase(java.util.Locale.ROOT);
+        return n.getNodeType().toString().toLowerCase(Locale.ROOT);
     }
 }

@@ -3,7 +3,9 @@ package dev.amalgam.policy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -83,7 +85,7 @@ public final class ReleasePolicy {
         if (!y.has("type")) throw y.error("missing required key 'type'");
         String typeId = y.get("type").string();
         RuleType type = RuleType.byId(typeId).orElseThrow(() -> y.get("type").error("unknown rule type '" + typeId
-                + "' (known: " + String.join(", ", java.util.Arrays.stream(RuleType.values()).map(RuleType::id).toList()) + ")"));
+                + "' (known: " + String.join(", ", Arrays.stream(RuleType.values()).map(RuleType::id).toList()) + ")"));
         Set<String> allowed = new HashSet<>(RULE_COMMON);
         allowed.addAll(type.parameters());
         y.keys(type == RuleType.FORMATS_ALLOWED ? Set.of("id", "type", "formats") : Set.of("id", "type"), allowed);
@@ -167,7 +169,7 @@ public final class ReleasePolicy {
     }
 
     /** Exceptions that no longer apply at {@code now}: worth a warning at start so they get cleaned up. */
-    public List<Exemption> expiredAt(java.time.Instant now) {
+    public List<Exemption> expiredAt(Instant now) {
         return exemptions.stream().filter(x -> !x.isValidAt(now)).toList();
     }
 

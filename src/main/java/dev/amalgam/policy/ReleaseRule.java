@@ -1,6 +1,7 @@
 package dev.amalgam.policy;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -31,7 +32,7 @@ public record ReleaseRule(String id, RuleType type, Mode mode, String descriptio
         ENFORCE, WARN;
 
         public String id() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.amalgam.policy;
 
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -18,7 +19,7 @@ public record RuleResult(String id, RuleType type, ReleaseRule.Mode mode, Result
         PASS, FAIL, WARN, EXCEPTED;
 
         public String id() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 }

@@ -5,15 +5,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
+import java.security.SignatureException;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.ECPublicKey;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -80,7 +84,7 @@ public final class Bundles {
 
     static byte[] signRaw(PrivateKey key, byte[] data) {
         try {
-            Signature s = Signature.getInstance(Curves.of(((java.security.interfaces.ECPrivateKey) key).getParams()).signatureAlgorithm);
+            Signature s = Signature.getInstance(Curves.of(((ECPrivateKey) key).getParams()).signatureAlgorithm);
             s.initSign(key);
             s.update(data);
             return s.sign();
@@ -95,7 +99,7 @@ public final class Bundles {
             s.initVerify(key);
             s.update(data);
             return s.verify(sig);
-        } catch (java.security.SignatureException e) {
+        } catch (SignatureException e) {
             return false; // malformed DER: not a valid signature
         } catch (GeneralSecurityException e) {
             throw new ProvenanceException("cannot verify: " + e.getMessage(), e);
@@ -107,7 +111,7 @@ public final class Bundles {
     }
 
     static boolean matches(PublicKey a, PublicKey b) {
-        return java.util.Arrays.equals(a.getEncoded(), b.getEncoded());
+        return Arrays.equals(a.getEncoded(), b.getEncoded());
     }
 
     static JsonNode parse(byte[] bundle) {
@@ -117,7 +121,7 @@ public final class Bundles {
             return n;
         } catch (JsonProcessingException e) {
             throw new ProvenanceException("the signature file is not valid JSON (" + e.getOriginalMessage() + ")");
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new ProvenanceException("the signature file cannot be read: " + e.getMessage());
         }
     }

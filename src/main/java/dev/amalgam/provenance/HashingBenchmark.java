@@ -1,10 +1,12 @@
 package dev.amalgam.provenance;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /**
  * Manifest hashing throughput against the machine's single-core SHA-256 speed, measured in one
@@ -24,7 +26,7 @@ public final class HashingBenchmark {
         Serialization s = Serialization.files(ModelHasher.ignores("model.sig", List.of()));
         long bytes = 0;
         Manifest warm = new ModelHasher(threads).hash(model, s);
-        for (Manifest.Resource r : warm.resources()) bytes += java.nio.file.Files.size(model.resolve(r.name()));
+        for (Manifest.Resource r : warm.resources()) bytes += Files.size(model.resolve(r.name()));
         for (int t : threads == 1 ? new int[] {1} : new int[] {1, threads}) {
             double best = Double.MAX_VALUE;
             for (int i = 0; i < repeats; i++) {
@@ -45,7 +47,7 @@ public final class HashingBenchmark {
      */
     static double sha256InMemory(int size, int repeats) {
         byte[] buf = new byte[1 << 20];
-        new java.util.SplittableRandom(1).nextBytes(buf);
+        new SplittableRandom(1).nextBytes(buf);
         double best = Double.MAX_VALUE;
         for (int i = 0; i < repeats + 2; i++) {
             MessageDigest md = ModelHasher.sha256();

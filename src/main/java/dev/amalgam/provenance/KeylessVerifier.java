@@ -13,6 +13,7 @@ import org.bouncycastle.asn1.DERTaggedObject;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -21,6 +22,7 @@ import java.security.PublicKey;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateFactory;
+import java.security.cert.CertificateParsingException;
 import java.security.cert.PKIXParameters;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
@@ -274,7 +276,7 @@ final class KeylessVerifier {
                     return;
                 }
             }
-        } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException e) {
+        } catch (BufferUnderflowException | IndexOutOfBoundsException e) {
             throw new VerificationException("the signed certificate timestamp list is malformed");
         }
         throw new VerificationException("no valid signed certificate timestamp: " + problem);
@@ -306,7 +308,7 @@ final class KeylessVerifier {
             if (leaf.getSubjectAlternativeNames() != null) {
                 for (List<?> n : leaf.getSubjectAlternativeNames()) names.add(String.valueOf(n.get(1)));
             }
-        } catch (java.security.cert.CertificateParsingException e) {
+        } catch (CertificateParsingException e) {
             throw new VerificationException("the signing certificate's subject alternative name is malformed");
         }
         String actualIssuer = oidcIssuer(leaf);

@@ -1,6 +1,7 @@
 package dev.amalgam.provenance;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -120,7 +121,7 @@ public final class ModelHasher {
             throw new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("hashing interrupted");
+            throw new InterruptedIOException("hashing interrupted");
         } finally {
             pool.shutdownNow();
         }

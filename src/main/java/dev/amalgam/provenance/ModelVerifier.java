@@ -9,13 +9,16 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.PublicKey;
 import java.security.cert.CertPathValidator;
+import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateFactory;
+import java.security.cert.CertificateParsingException;
 import java.security.cert.PKIXParameters;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -71,7 +74,7 @@ public final class ModelVerifier {
         ignores.addAll(signed.serialization().ignorePaths());
         Serialization s = signed.serialization();
         Manifest local = options.hasher().hash(model, new Serialization(s.method(), s.hashType(), s.shardSize(),
-                s.allowSymlinks(), new ArrayList<>(new java.util.LinkedHashSet<>(ignores))));
+                s.allowSymlinks(), new ArrayList<>(new LinkedHashSet<>(ignores))));
         compare(signed.asMap(), local.asMap(), options.ignoreUnsignedFiles());
         return signed;
     }
@@ -204,7 +207,7 @@ public final class ModelVerifier {
         boolean codeSigning;
         try {
             codeSigning = leaf.getExtendedKeyUsage() != null && leaf.getExtendedKeyUsage().contains("1.3.6.1.5.5.7.3.3");
-        } catch (java.security.cert.CertificateParsingException e) {
+        } catch (CertificateParsingException e) {
             codeSigning = false;
         }
         if (!digitalSignature && !codeSigning) {
@@ -218,7 +221,7 @@ public final class ModelVerifier {
             var path = CertificateFactory.getInstance("X.509").generateCertPath(chain.stream()
                     .filter(c -> roots.stream().noneMatch(r -> r.equals(c))).toList());
             CertPathValidator.getInstance("PKIX").validate(path, params);
-        } catch (java.security.cert.CertPathValidatorException e) {
+        } catch (CertPathValidatorException e) {
             throw new VerificationException("bad chain: " + e.getMessage());
         } catch (GeneralSecurityException e) {
             throw new VerificationException("bad chain: " + e.getMessage());

@@ -11,20 +11,27 @@ import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8DecryptorProviderBuilder;
 import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 import org.bouncycastle.pkcs.PKCSException;
 import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.jcajce.provider.asymmetric.util.EC5Util;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.openssl.EncryptionException;
+import org.bouncycastle.operator.OperatorCreationException;
 
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
+import java.security.Provider;
 import java.security.PublicKey;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.ECPublicKey;
+import java.security.spec.ECPoint;
 import java.security.spec.ECPublicKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -36,7 +43,7 @@ import java.util.List;
  */
 public final class PemKeys {
     /** BouncyCastle's provider for decrypting keys (PBES2 variants the JDK lacks); never installed globally. */
-    private static final java.security.Provider BC = new org.bouncycastle.jce.provider.BouncyCastleProvider();
+    private static final Provider BC = new BouncyCastleProvider();
     private PemKeys() {
     }
 
@@ -61,9 +68,9 @@ public final class PemKeys {
             }
             Curves.of(((ECPrivateKey) key).getParams());
             return key;
-        } catch (PKCSException | org.bouncycastle.operator.OperatorCreationException e) {
+        } catch (PKCSException | OperatorCreationException e) {
             throw new ProvenanceException(file + ": cannot decrypt the key (wrong password?)");
-        } catch (org.bouncycastle.openssl.EncryptionException e) {
+        } catch (EncryptionException e) {
             throw new ProvenanceException(file + ": cannot decrypt the key (wrong password?)");
         } catch (IOException e) {
             throw new ProvenanceException(file + ": " + e.getMessage());
@@ -99,11 +106,11 @@ public final class PemKeys {
     public static PublicKey publicKeyOf(PrivateKey key) {
         ECPrivateKey ec = (ECPrivateKey) key;
         try {
-            var spec = org.bouncycastle.jcajce.provider.asymmetric.util.EC5Util.convertSpec(ec.getParams());
+            var spec = EC5Util.convertSpec(ec.getParams());
             var q = spec.getG().multiply(ec.getS()).normalize();
-            var point = new java.security.spec.ECPoint(q.getAffineXCoord().toBigInteger(), q.getAffineYCoord().toBigInteger());
+            var point = new ECPoint(q.getAffineXCoord().toBigInteger(), q.getAffineYCoord().toBigInteger());
             return KeyFactory.getInstance("EC").generatePublic(new ECPublicKeySpec(point, ec.getParams()));
-        } catch (java.security.GeneralSecurityException e) {
+        } catch (GeneralSecurityException e) {
             throw new ProvenanceException("cannot derive the public key: " + e.getMessage());
         }
     }

@@ -13,6 +13,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.X509EncodedKeySpec;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -122,7 +123,7 @@ public record SigstoreTrustedRoot(List<Log> tlogs, List<Log> ctlogs, List<Author
         if (n == null || n.isMissingNode() || n.isNull() || n.asText("").isEmpty()) return null;
         try {
             return Instant.parse(n.asText());
-        } catch (java.time.format.DateTimeParseException e) {
+        } catch (DateTimeParseException e) {
             throw new ProvenanceException("the trusted root has a bad time '" + n.asText() + "'");
         }
     }

@@ -1,5 +1,6 @@
 package dev.amalgam.safetensors;
 
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -66,7 +67,7 @@ public enum DType {
             case F16 -> "float16";
             case F32 -> "float32";
             case F64 -> "float64";
-            default -> name().toLowerCase(java.util.Locale.ROOT);
+            default -> name().toLowerCase(Locale.ROOT);
         };
     }
 }

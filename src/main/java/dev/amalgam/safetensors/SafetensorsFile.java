@@ -1,8 +1,10 @@
 package dev.amalgam.safetensors;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -52,10 +54,10 @@ public final class SafetensorsFile implements AutoCloseable {
         if (offset < 0 || offset + dst.byteSize() > info.byteSize()) {
             throw new IllegalArgumentException(name + ": read of " + dst.byteSize() + " bytes at " + offset + " outside the tensor");
         }
-        java.nio.ByteBuffer b = dst.asByteBuffer();
+        ByteBuffer b = dst.asByteBuffer();
         long pos = header.dataStart() + info.begin() + offset;
         while (b.hasRemaining()) {
-            if (channel.read(b, pos + b.position()) < 0) throw new java.io.EOFException(path + " ended inside tensor " + name);
+            if (channel.read(b, pos + b.position()) < 0) throw new EOFException(path + " ended inside tensor " + name);
         }
     }
 

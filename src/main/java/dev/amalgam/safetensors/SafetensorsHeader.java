@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -22,6 +23,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -91,7 +93,7 @@ public final class SafetensorsHeader {
     private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
         while (buf.hasRemaining()) {
             int r = ch.read(buf, pos + buf.position());
-            if (r < 0) throw new java.io.EOFException("unexpected end of file");
+            if (r < 0) throw new EOFException("unexpected end of file");
         }
     }
 
@@ -118,7 +120,7 @@ public final class SafetensorsHeader {
         }
         if (root == null || !root.isObject()) {
             throw new SafetensorsFormatException(source, Violation.HEADER_NOT_OBJECT,
-                    root == null ? "empty" : root.getNodeType().toString().toLowerCase(java.util.Locale.ROOT));
+                    root == null ? "empty" : root.getNodeType().toString().toLowerCase(Locale.ROOT));
         }
         Map<String, String> metadata = new LinkedHashMap<>();
         List<TensorInfo> tensors = new ArrayList<>();
@@ -143,7 +145,7 @@ public final class SafetensorsHeader {
         for (var e : value.properties()) {
             if (!e.getValue().isTextual()) {
                 throw new SafetensorsFormatException(source, Violation.BAD_METADATA,
-                        "value of \"" + e.getKey() + "\" is " + e.getValue().getNodeType().toString().toLowerCase(java.util.Locale.ROOT));
+                        "value of \"" + e.getKey() + "\" is " + e.getValue().getNodeType().toString().toLowerCase(Locale.ROOT));
             }
             out.put(e.getKey(), e.getValue().textValue());
         }

@@ -1,5 +1,6 @@
 package dev.amalgam.safetensors;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -7,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -54,7 +56,7 @@ public final class SafetensorsModel implements AutoCloseable {
         }
         try (Stream<Path> s = Files.list(dir)) {
             if (s.noneMatch(p -> p.getFileName().toString().endsWith(".safetensors"))) {
-                throw new java.nio.file.NoSuchFileException(dir + ": no safetensors weights (" + SINGLE + " or " + INDEX + ")");
+                throw new NoSuchFileException(dir + ": no safetensors weights (" + SINGLE + " or " + INDEX + ")");
             }
         }
         throw new SafetensorsFormatException(dir.toString(), Violation.BAD_INDEX,
@@ -66,7 +68,7 @@ public final class SafetensorsModel implements AutoCloseable {
         JsonNode root;
         try {
             root = JSON.readTree(index.toFile());
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new SafetensorsFormatException(src, Violation.BAD_INDEX, e.getOriginalMessage());
         }
         JsonNode wm = root == null ? null : root.get("weight_map");

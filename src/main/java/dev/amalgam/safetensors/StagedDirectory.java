@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
@@ -30,7 +31,7 @@ public final class StagedDirectory implements AutoCloseable {
             boolean empty;
             try (Stream<Path> s = Files.list(abs)) {
                 empty = s.findAny().isEmpty();
-            } catch (java.nio.file.NotDirectoryException e) {
+            } catch (NotDirectoryException e) {
                 empty = false;
             }
             if (!empty) throw new FileAlreadyExistsException(abs + " (remove it or choose another --out)");

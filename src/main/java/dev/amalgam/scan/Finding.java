@@ -1,5 +1,7 @@
 package dev.amalgam.scan;
 
+import java.util.Locale;
+
 /**
  * One thing the scanner found in a file: which rule, how bad, why, and the offending detail
  * (a global, a byte offset, a key). Rules whose id starts with {@code unscannable.} mean the file
@@ -25,7 +27,7 @@ public record Finding(String file, String rule, Severity severity, String messag
 
     @Override
     public String toString() {
-        return file + ": " + rule + " [" + severity.name().toLowerCase(java.util.Locale.ROOT) + "] " + message
+        return file + ": " + rule + " [" + severity.name().toLowerCase(Locale.ROOT) + "] " + message
                 + (detail == null ? "" : " (" + detail + ")");
     }
 }

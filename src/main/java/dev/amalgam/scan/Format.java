@@ -7,6 +7,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /** File formats told apart by content (magic bytes and structure), never by name. */
 enum Format {
@@ -18,7 +19,7 @@ enum Format {
     }
 
     static String labels(Set<Format> formats) {
-        return formats.stream().map(Format::label).sorted().collect(java.util.stream.Collectors.joining(" or "));
+        return formats.stream().map(Format::label).sorted().collect(Collectors.joining(" or "));
     }
 
     /** Decides the format from the first bytes (up to 64 KiB) and the file size. */

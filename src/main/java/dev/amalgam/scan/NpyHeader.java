@@ -1,5 +1,6 @@
 package dev.amalgam.scan;
 
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -134,8 +135,8 @@ final class NpyHeader {
     }
 
     private static boolean isShape(Object o) {
-        if (o instanceof Long || o instanceof java.math.BigInteger) return true;
-        return o instanceof PyLiteral.Tuple t && t.items().stream().allMatch(x -> x instanceof Long || x instanceof java.math.BigInteger);
+        if (o instanceof Long || o instanceof BigInteger) return true;
+        return o instanceof PyLiteral.Tuple t && t.items().stream().allMatch(x -> x instanceof Long || x instanceof BigInteger);
     }
 
     /** What {@code for x in value} yields, or null when the value is not iterable. */
@@ -449,9 +450,9 @@ final class NpyHeader {
             if (py2Longs && pos < s.length() && (s.charAt(pos) == 'L' || s.charAt(pos) == 'l')) pos++; // _filter_header
             if (t.matches("\\d+")) {
                 if (t.length() > 1 && t.startsWith("0") && !t.matches("0+")) throw new Invalid("leading zeros");
-                return t.length() < 18 ? (Object) Long.parseLong(t) : new java.math.BigInteger(t);
+                return t.length() < 18 ? (Object) Long.parseLong(t) : new BigInteger(t);
             }
-            if (t.matches("0[xXoObB].*")) return new java.math.BigInteger(t.substring(2), "xXoObB".indexOf(t.charAt(1)) / 2 == 0 ? 16
+            if (t.matches("0[xXoObB].*")) return new BigInteger(t.substring(2), "xXoObB".indexOf(t.charAt(1)) / 2 == 0 ? 16
                     : "xXoObB".indexOf(t.charAt(1)) / 2 == 1 ? 8 : 2);
             return 0.0;
         }

@@ -1,11 +1,13 @@
 package dev.amalgam.scan;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * A static pickle analyser that follows CPython's C unpickler ({@code Modules/_pickle.c}, the one
@@ -105,7 +107,7 @@ public final class PickleAnalyzer {
         for (Finding f : inMemory) if (!(anyComplete && f.unscannable())) findings.add(f);
         for (Finding f : fromFile) {
             if (anyComplete && f.unscannable()) continue;
-            boolean known = inMemory.stream().anyMatch(g -> g.rule().equals(f.rule()) && java.util.Objects.equals(g.detail(), f.detail()));
+            boolean known = inMemory.stream().anyMatch(g -> g.rule().equals(f.rule()) && Objects.equals(g.detail(), f.detail()));
             if (!known) findings.add(f);
         }
         Result base = r.complete() || !s.complete() ? r : s;
@@ -429,7 +431,7 @@ public final class PickleAnalyzer {
         return line(StandardCharsets.UTF_8);
     }
 
-    private String line(java.nio.charset.Charset charset) {
+    private String line(Charset charset) {
         int nl = indexOfNewline(pos, bufEnd);
         if (nl < 0) {
             if (!streamed) throw new Broken("truncated line", true);

@@ -1,5 +1,6 @@
 package dev.amalgam.scan;
 
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -49,18 +50,18 @@ final class PickleImports {
      * ({@code fix_imports}, {@code Lib/_compat_pickle.py} IMPORT_MAPPING; a stream without PROTO is
      * protocol 0). Only used for severity: the allowlist stays exact.
      */
-    private static final java.util.Map<String, String> PY2_MODULES = java.util.Map.ofEntries(
-            java.util.Map.entry("__builtin__", "builtins"), java.util.Map.entry("exceptions", "builtins"),
-            java.util.Map.entry("copy_reg", "copyreg"), java.util.Map.entry("cPickle", "pickle"),
-            java.util.Map.entry("commands", "subprocess"), java.util.Map.entry("urllib2", "urllib.request"),
-            java.util.Map.entry("httplib", "http.client"), java.util.Map.entry("SocketServer", "socketserver"),
-            java.util.Map.entry("cStringIO", "io"), java.util.Map.entry("StringIO", "io"),
-            java.util.Map.entry("thread", "_thread"), java.util.Map.entry("dummy_thread", "_dummy_thread"),
-            java.util.Map.entry("BaseHTTPServer", "http.server"), java.util.Map.entry("SimpleHTTPServer", "http.server"),
-            java.util.Map.entry("CGIHTTPServer", "http.server"), java.util.Map.entry("xmlrpclib", "xmlrpc.client"),
-            java.util.Map.entry("cookielib", "http.cookiejar"), java.util.Map.entry("urlparse", "urllib.parse"),
-            java.util.Map.entry("anydbm", "dbm"), java.util.Map.entry("UserDict", "collections"),
-            java.util.Map.entry("__main__", "__main__"));
+    private static final Map<String, String> PY2_MODULES = Map.ofEntries(
+            Map.entry("__builtin__", "builtins"), Map.entry("exceptions", "builtins"),
+            Map.entry("copy_reg", "copyreg"), Map.entry("cPickle", "pickle"),
+            Map.entry("commands", "subprocess"), Map.entry("urllib2", "urllib.request"),
+            Map.entry("httplib", "http.client"), Map.entry("SocketServer", "socketserver"),
+            Map.entry("cStringIO", "io"), Map.entry("StringIO", "io"),
+            Map.entry("thread", "_thread"), Map.entry("dummy_thread", "_dummy_thread"),
+            Map.entry("BaseHTTPServer", "http.server"), Map.entry("SimpleHTTPServer", "http.server"),
+            Map.entry("CGIHTTPServer", "http.server"), Map.entry("xmlrpclib", "xmlrpc.client"),
+            Map.entry("cookielib", "http.cookiejar"), Map.entry("urlparse", "urllib.parse"),
+            Map.entry("anydbm", "dbm"), Map.entry("UserDict", "collections"),
+            Map.entry("__main__", "__main__"));
 
     private PickleImports() {
     }

@@ -1,11 +1,14 @@
 package dev.amalgam.scan;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.amalgam.safetensors.SafetensorsFormatException;
 import dev.amalgam.safetensors.SafetensorsHeader;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -14,15 +17,18 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.zip.DataFormatException;
+import java.util.zip.GZIPInputStream;
 
 /**
  * The fail-closed static scanner: every file of a model, judged by its content. Nothing is ever
@@ -42,8 +48,8 @@ public final class Scanner {
     private static final Set<String> CODE_EXTENSIONS = Set.of(".py", ".pyc", ".pyw", ".sh", ".bash", ".zsh", ".ps1", ".bat",
             ".cmd", ".js", ".mjs", ".rb", ".pl", ".lua", ".so", ".dll", ".dylib", ".exe", ".ipynb", ".jar", ".class");
     /** Python's json module (what transformers uses) accepts NaN and Infinity; so do we. */
-    private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
-            .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
     private Scanner() {
     }
@@ -84,7 +90,7 @@ public final class Scanner {
             files.add(name);
             scanFile(path, name, findings);
         } else {
-            throw new java.nio.file.NoSuchFileException(path.toString());
+            throw new NoSuchFileException(path.toString());
         }
         return new ScanReport(files, findings);
     }
@@ -319,7 +325,7 @@ public final class Scanner {
             return;
         }
         byte[] inner;
-        try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(data))) {
+        try (var in = new GZIPInputStream(new ByteArrayInputStream(data))) {
             inner = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, MAX_IN_MEMORY + 1));
         } catch (IOException e) {
             out.add(new Finding(name, Rule.UNSCANNABLE_ARCHIVE, "a gzip stream that cannot be decompressed", null));
@@ -365,7 +371,7 @@ public final class Scanner {
                 out.add(new Finding(name, Rule.UNSCANNABLE_ARCHIVE, "a tar member larger than the archive", memberName));
                 return;
             }
-            byte[] body = java.util.Arrays.copyOfRange(d, dataStart, dataStart + (int) size);
+            byte[] body = Arrays.copyOfRange(d, dataStart, dataStart + (int) size);
             switch (type) {
                 case 'L' -> longName = tarString(body, 0, body.length);
                 case 'x', 'g' -> { } // pax headers: metadata only
@@ -408,7 +414,7 @@ public final class Scanner {
         if (h.hasObject()) {
             out.add(new Finding(name, Rule.NUMPY_OBJECT_ARRAY,
                     "the dtype holds Python objects: NumPy stores the array as a pickle", h.descr()));
-            if (h.dataStart() < d.length) pickles(java.util.Arrays.copyOfRange(d, h.dataStart(), d.length), name, out);
+            if (h.dataStart() < d.length) pickles(Arrays.copyOfRange(d, h.dataStart(), d.length), name, out);
         }
     }
 
