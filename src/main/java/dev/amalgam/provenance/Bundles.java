@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +12,7 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.PublicKey;
+import java.security.Provider;
 import java.security.Signature;
 import java.security.SignatureException;
 import java.security.cert.CertificateEncodingException;
@@ -82,9 +84,11 @@ public final class Bundles {
         }
     }
 
+    private static final Provider BC = new BouncyCastleProvider();
+
     static byte[] signRaw(PrivateKey key, byte[] data) {
         try {
-            Signature s = Signature.getInstance(Curves.of(((ECPrivateKey) key).getParams()).signatureAlgorithm);
+            Signature s = Signature.getInstance(Curves.of(((ECPrivateKey) key).getParams()).deterministicAlgorithm, BC);
             s.initSign(key);
             s.update(data);
             return s.sign();

@@ -2,16 +2,24 @@ package dev.amalgam.provenance;
 
 import java.security.spec.ECParameterSpec;
 
-/** The curves OMS signs with, and the hash that goes with each (by key size, as the reference picks it). */
+/**
+ * The curves OMS signs with, and the hash that goes with each (by key size, as the reference picks it). We sign
+ * with deterministic ECDSA (RFC 6979, BouncyCastle's {@code ECDDSA}): the same key and message give the same
+ * signature, so a document signed on request (a release archive's BOM envelope) has the same bytes every time;
+ * verifiers see an ordinary ECDSA signature.
+ */
 enum Curves {
-    P256(256, "SHA256withECDSA"), P384(384, "SHA384withECDSA"), P521(521, "SHA512withECDSA");
+    P256(256, "SHA256withECDSA", "SHA256withECDDSA"), P384(384, "SHA384withECDSA", "SHA384withECDDSA"),
+    P521(521, "SHA512withECDSA", "SHA512withECDDSA");
 
     final int bits;
     final String signatureAlgorithm;
+    final String deterministicAlgorithm;
 
-    Curves(int bits, String signatureAlgorithm) {
+    Curves(int bits, String signatureAlgorithm, String deterministicAlgorithm) {
         this.bits = bits;
         this.signatureAlgorithm = signatureAlgorithm;
+        this.deterministicAlgorithm = deterministicAlgorithm;
     }
 
     static Curves of(ECParameterSpec params) {

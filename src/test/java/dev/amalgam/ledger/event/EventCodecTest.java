@@ -34,7 +34,8 @@ class EventCodecTest {
                 new MergeReproduced(7, "sha256:ee", "sha256:ee", true, "0.1", 11, "t6"),
                 new PrincipalCreated("alice", "submitter,reviewer", "admin", "t7"),
                 new PrincipalRevoked("alice", "t8"),
-                new PrincipalTokenReset("admin", "requested", "t9"));
+                new PrincipalTokenReset("admin", "requested", "t9"),
+                new ModelEvaluated("a@1", "sha256:aa", "wiki", "sha256:33", "sha256:44", "{\"perplexity\":12.5}", 3L, "t11"));
         assertEquals(EventCodec.types().size(), events.size(), "one sample per event type");
         for (LedgerEvent e : events) {
             assertEquals(e, EventCodec.decode(EventCodec.typeName(e), EventCodec.payload(e)));
